@@ -1,0 +1,17 @@
+// `npm run bench`: measures NixSpace against the raw operations underneath, prints a table and
+// writes bench/results.json.
+
+import { fileURLToPath } from 'node:url';
+import { type BenchResult, printTable, saveResults } from './results-file.js';
+import { benchSpine } from './spine.js';
+
+const suites: Record<string, () => Promise<BenchResult[]>> = { spine: benchSpine };
+const only = process.argv.slice(2);
+const results: BenchResult[] = [];
+for (const [name, run] of Object.entries(suites)) {
+  if (only.length && !only.includes(name)) continue;
+  console.error(`bench: ${name} …`);
+  results.push(...(await run()));
+}
+printTable(results);
+saveResults(fileURLToPath(new URL('results.json', import.meta.url)), results);

@@ -1,0 +1,191 @@
+// GraphQL at /graphql (graphql-yoga + Pothos), with the operations the brief names:
+// createEnvironment, getEnvironment, and a progress subscription (served over SSE).
+
+import SchemaBuilder from '@pothos/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GraphQLError } from 'graphql';
+import { createYoga, Repeater } from 'graphql-yoga';
+import { NixSpaceError } from '../errors.js';
+import type { User } from '../services/access/access-service.js';
+import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
+import type { StepView, WorkspaceView } from '../services/workspaces/workspace-view.js';
+
+interface Context {
+  user: User | undefined;
+  req: FastifyRequest;
+  reply: FastifyReply;
+}
+
+function toGraphQLError(error: unknown): GraphQLError {
+  if (error instanceof NixSpaceError) {
+    return new GraphQLError(error.message, {
+      extensions: {
+        code: error.code,
+        ...(error.detail ? { detail: error.detail } : {}),
+        http: { status: 200 },
+      },
+    });
+  }
+  return error instanceof GraphQLError
+    ? error
+    : new GraphQLError('Internal error', { extensions: { code: 'INTERNAL' } });
+}
+
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toGraphQLError(error);
+  }
+}
+
+function userOf(ctx: Context): User {
+  if (!ctx.user) throw new NixSpaceError('UNAUTHENTICATED', 'Sign in first');
+  return ctx.user;
+}
+
+export function buildSchema(workspaces: WorkspaceService) {
+  const builder = new SchemaBuilder<{
+    Context: Context;
+    Objects: { Workspace: WorkspaceView; Step: StepView };
+  }>({});
+
+  const ErrorInfo = builder
+    .objectRef<{ code: string; message: string; step?: string }>('WorkspaceError')
+    .implement({
+      fields: (t) => ({
+        code: t.exposeString('code'),
+        message: t.exposeString('message'),
+        step: t.string({ nullable: true, resolve: (e) => e.step ?? null }),
+      }),
+    });
+
+  builder.objectType('Step', {
+    fields: (t) => ({
+      name: t.exposeString('name'),
+      label: t.exposeString('label'),
+      status: t.exposeString('status'),
+      startedAt: t.exposeString('startedAt', { nullable: true }),
+      finishedAt: t.exposeString('finishedAt', { nullable: true }),
+      durationMs: t.exposeInt('durationMs', { nullable: true }),
+      detail: t.exposeString('detail', { nullable: true }),
+    }),
+  });
+
+  const Urls = builder.objectRef<WorkspaceView['urls']>('WorkspaceUrls').implement({
+    fields: (t) => ({ events: t.exposeString('events'), terminal: t.exposeString('terminal') }),
+  });
+
+  builder.objectType('Workspace', {
+    description: 'A checkout of a repository at a commit, running in a sandbox.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      name: t.exposeString('name'),
+      repoUrl: t.exposeString('repoUrl'),
+      ref: t.exposeString('ref', { nullable: true }),
+      commit: t.exposeString('commit', { nullable: true }),
+      branch: t.exposeString('branch', { nullable: true }),
+      status: t.exposeString('status'),
+      error: t.field({ type: ErrorInfo, nullable: true, resolve: (w) => w.error }),
+      steps: t.field({ type: ['Step'], resolve: (w) => w.steps }),
+      urls: t.field({ type: Urls, resolve: (w) => w.urls }),
+      sandboxDriver: t.string({ nullable: true, resolve: (w) => w.sandbox?.driver ?? null }),
+      isolated: t.boolean({ nullable: true, resolve: (w) => w.sandbox?.isolated ?? null }),
+      createdAt: t.exposeString('createdAt'),
+      updatedAt: t.exposeString('updatedAt'),
+    }),
+  });
+
+  builder.queryType({
+    fields: (t) => ({
+      getEnvironment: t.field({
+        type: 'Workspace',
+        args: { id: t.arg.id({ required: true }) },
+        resolve: (_root, args, ctx) => guarded(() => workspaces.get(userOf(ctx), String(args.id))),
+      }),
+      environments: t.field({
+        type: ['Workspace'],
+        resolve: (_root, _args, ctx) => guarded(() => workspaces.list(userOf(ctx))),
+      }),
+    }),
+  });
+
+  builder.mutationType({
+    fields: (t) => ({
+      createEnvironment: t.field({
+        type: 'Workspace',
+        args: { repoUrl: t.arg.string({ required: true }), ref: t.arg.string() },
+        resolve: (_root, args, ctx) =>
+          guarded(() => workspaces.create(userOf(ctx), { repoUrl: args.repoUrl, ref: args.ref })),
+      }),
+      startEnvironment: t.field({
+        type: 'Workspace',
+        args: { id: t.arg.id({ required: true }) },
+        resolve: (_root, args, ctx) => guarded(() => workspaces.start(userOf(ctx), String(args.id))),
+      }),
+      stopEnvironment: t.field({
+        type: 'Workspace',
+        args: { id: t.arg.id({ required: true }) },
+        resolve: (_root, args, ctx) => guarded(() => workspaces.stop(userOf(ctx), String(args.id))),
+      }),
+      deleteEnvironment: t.boolean({
+        args: { id: t.arg.id({ required: true }) },
+        resolve: (_root, args, ctx) =>
+          guarded(async () => {
+            await workspaces.delete(userOf(ctx), String(args.id));
+            return true;
+          }),
+      }),
+    }),
+  });
+
+  builder.subscriptionType({
+    fields: (t) => ({
+      environmentProgress: t.field({
+        type: 'Workspace',
+        description: 'The workspace now, then again on every change, until it is running, failed or deleted.',
+        args: { id: t.arg.id({ required: true }) },
+        subscribe: (_root, args, ctx) =>
+          new Repeater<WorkspaceView>(async (push, stop) => {
+            let unsubscribe: (() => void) | undefined;
+            try {
+              unsubscribe = await workspaces.subscribe(userOf(ctx), String(args.id), (event) => {
+                if (event.type !== 'workspace') return;
+                void push(event.workspace);
+                if (['running', 'failed', 'deleted', 'stopped'].includes(event.workspace.status)) stop();
+              });
+            } catch (error) {
+              stop(toGraphQLError(error));
+              return;
+            }
+            await stop;
+            unsubscribe();
+          }),
+        resolve: (workspace) => workspace,
+      }),
+    }),
+  });
+
+  return builder.toSchema();
+}
+
+export function registerGraphQL(app: FastifyInstance, workspaces: WorkspaceService) {
+  const yoga = createYoga<Context>({
+    schema: buildSchema(workspaces),
+    graphqlEndpoint: '/graphql',
+    logging: false,
+    graphiql: true,
+    maskedErrors: true,
+  });
+
+  app.route({
+    url: '/graphql',
+    method: ['GET', 'POST', 'OPTIONS'],
+    handler: async (req, reply) => {
+      const response = await yoga.handleNodeRequestAndResponse(req, reply, { user: req.user, req, reply });
+      for (const [key, value] of response.headers) reply.header(key, value);
+      reply.status(response.status);
+      return reply.send(response.body);
+    },
+  });
+}

@@ -1,0 +1,69 @@
+// One HTTP server for everything: REST, GraphQL, WebSockets and the built UI.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCors from '@fastify/cors';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AccessService } from '../services/access/access-service.js';
+import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
+import { registerAuthRoutes } from './auth-routes.js';
+import { installErrorHandling, notFoundBody } from './errors.js';
+import { registerGraphQL } from './graphql.js';
+import { installSessions } from './session.js';
+import { registerTerminalRoutes } from './terminal-routes.js';
+import { registerWorkspaceRoutes } from './workspace-routes.js';
+
+export interface ServerDeps {
+  logger: Logger;
+  access: AccessService;
+  workspaces: WorkspaceService;
+  /** The UI's origin: the only origin allowed by CORS and on WebSockets. */
+  origin: string;
+  /** Directory of the built UI; defaults to web/dist of this package. */
+  webDir?: string;
+}
+
+const defaultWebDir = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: true,
+  });
+  installErrorHandling(app);
+  await app.register(fastifyCookie);
+  await app.register(fastifyCors, { origin: [deps.origin], credentials: true });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
+  installSessions(app, deps.access);
+
+  registerAuthRoutes(app, deps.access, { secureCookies: deps.origin.startsWith('https:') });
+  registerWorkspaceRoutes(app, deps.workspaces, deps.origin);
+  registerTerminalRoutes(app, deps.workspaces, deps.origin);
+  registerGraphQL(app, deps.workspaces);
+
+  const webDir = deps.webDir ?? defaultWebDir;
+  const hasUi = existsSync(`${webDir}/index.html`);
+  if (hasUi) {
+    await app.register(fastifyStatic, { root: webDir, wildcard: false, index: ['index.html'] });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const isApi = path.startsWith('/api/') || path === '/graphql' || path.startsWith('/auth/');
+    if (isApi || request.method !== 'GET')
+      return reply.status(404).send(notFoundBody(request.method, request.url));
+    // The UI routes on the client: every other page is the app shell.
+    if (hasUi) return reply.type('text/html').sendFile('index.html');
+    return reply
+      .type('text/plain')
+      .send(
+        'The NixSpace UI is not built. Run `npm run build` (or `npm install`, which builds it) and restart.',
+      );
+  });
+  return app;
+}

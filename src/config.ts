@@ -1,0 +1,135 @@
+// Server configuration: flags win over environment variables, which win over the defaults.
+// Everything is validated once at start, with errors that name the setting.
+
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { NixSpaceError } from './errors.js';
+
+const GiB = 1024 ** 3;
+
+const byteSize = z.union([
+  z.number().int().positive(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*([kmgt]i?b?)?$/i, 'expected a size such as 512M, 4G or 1073741824')
+    .transform(parseByteSize),
+]);
+
+export const configSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(7777),
+  dataDir: z
+    .string()
+    .min(1)
+    .transform((dir) => resolve(dir)),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+    .optional(),
+  /** The URL people open, used in sign-in links and as the only allowed CORS origin. */
+  publicUrl: z.url().optional(),
+  ownerEmail: z.email().default('owner@localhost'),
+  unsafeNoSandbox: z.boolean().default(false),
+  sandboxNetwork: z.enum(['none', 'host']).default('none'),
+  limits: z
+    .object({
+      memory: byteSize.default(4 * GiB),
+      cpus: z.coerce.number().positive().max(256).default(2),
+      pids: z.coerce.number().int().positive().default(4096),
+    })
+    .prefault({}),
+  git: z
+    .object({
+      timeoutMs: z.coerce.number().int().positive().default(30_000),
+      maxRepoBytes: byteSize.default(2 * GiB),
+    })
+    .prefault({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(base, 'nixspace');
+}
+
+/** Settings read from NIXSPACE_* variables (and DATABASE_URL), for merging under the flags. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput {
+  const pick = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  const flag = (name: string) => {
+    const value = pick(name);
+    return value === undefined ? undefined : /^(1|true|yes)$/i.test(value);
+  };
+  return prune({
+    host: pick('NIXSPACE_HOST'),
+    port: pick('NIXSPACE_PORT'),
+    dataDir: pick('NIXSPACE_DATA_DIR') ?? defaultDataDir(env),
+    databaseUrl: pick('DATABASE_URL'),
+    publicUrl: pick('NIXSPACE_PUBLIC_URL'),
+    ownerEmail: pick('NIXSPACE_OWNER_EMAIL'),
+    unsafeNoSandbox: flag('NIXSPACE_UNSAFE_NO_SANDBOX'),
+    sandboxNetwork: pick('NIXSPACE_SANDBOX_NETWORK'),
+    limits: prune({
+      memory: pick('NIXSPACE_MEMORY_LIMIT'),
+      cpus: pick('NIXSPACE_CPU_LIMIT'),
+      pids: pick('NIXSPACE_PIDS_LIMIT'),
+    }),
+    git: prune({
+      timeoutMs: pick('NIXSPACE_GIT_TIMEOUT_MS'),
+      maxRepoBytes: pick('NIXSPACE_MAX_REPO_SIZE'),
+    }),
+    logLevel: pick('NIXSPACE_LOG_LEVEL'),
+  }) as ConfigInput;
+}
+
+export function parseConfig(input: ConfigInput): Config {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`,
+    );
+    throw new NixSpaceError('BAD_REQUEST', `Invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** Deep-merges setting objects left to right, ignoring undefined values. */
+export function mergeConfig(...layers: ConfigInput[]): ConfigInput {
+  const out: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue;
+      const prev = out[key];
+      out[key] =
+        isPlainObject(prev) && isPlainObject(value)
+          ? { ...prev, ...prune(value as Record<string, unknown>) }
+          : value;
+    }
+  }
+  return out as ConfigInput;
+}
+
+export function publicOrigin(config: Config): string {
+  if (config.publicUrl) return new URL(config.publicUrl).origin;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+}
+
+function parseByteSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)/i.exec(text.trim());
+  const value = Number(match?.[1] ?? Number.NaN);
+  const unit = (match?.[2] ?? '').toLowerCase();
+  const power = { '': 0, k: 1, m: 2, g: 3, t: 4 }[unit] ?? 0;
+  return Math.round(value * 1024 ** power);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function prune<T extends Record<string, unknown>>(record: T): Partial<T> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,63 @@
+// The closed set of errors NixSpace reports. Every code maps to an HTTP status here, so a new
+// code does not compile until it has one; the API edge turns anything else into INTERNAL.
+
+export const httpStatusByCode = {
+  BAD_REQUEST: 400,
+  INVALID_URL: 400,
+  UNSUPPORTED_SCHEME: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  REPO_NOT_FOUND: 404,
+  REF_NOT_FOUND: 404,
+  CONFLICT: 409,
+  EMPTY_REPOSITORY: 422,
+  REPO_TOO_LARGE: 413,
+  HOST_UNREACHABLE: 504,
+  GIT_FAILED: 502,
+  SANDBOX_UNAVAILABLE: 503,
+  SANDBOX_FAILED: 500,
+  INTERRUPTED: 503,
+  INTERNAL: 500,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof httpStatusByCode;
+
+/** The one error body of REST, WebSocket, GraphQL extensions and the UI. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  detail?: string;
+}
+
+export class NixSpaceError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { detail?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NixSpaceError';
+    this.code = code;
+    this.detail = options?.detail;
+  }
+
+  get httpStatus(): number {
+    return httpStatusByCode[this.code];
+  }
+
+  toBody(): ErrorBody {
+    return this.detail === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, detail: this.detail };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(httpStatusByCode, value);
+}
+
+/** Normalises anything thrown into a client-safe body; unknown errors lose their internals. */
+export function toErrorBody(error: unknown): ErrorBody {
+  if (error instanceof NixSpaceError) return error.toBody();
+  return { code: 'INTERNAL', message: 'Internal error' };
+}

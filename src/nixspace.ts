@@ -1,0 +1,113 @@
+// Composition root: opens the store, picks the sandbox driver, wires the services and the HTTP
+// server, reconciles what an earlier process left, and listens.
+
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { listenAdminSocket } from './admin-socket.js';
+import { buildServer } from './api/server.js';
+import { type Config, publicOrigin } from './config.js';
+import { GitMirrors } from './git/mirrors.js';
+import type { SandboxDriver } from './runtime/sandbox.js';
+import { selectSandboxDriver } from './runtime/select-driver.js';
+import { AccessService } from './services/access/access-service.js';
+import { WorkspaceService } from './services/workspaces/workspace-service.js';
+import { Store } from './store/store.js';
+
+export interface NixSpace {
+  config: Config;
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  access: AccessService;
+  workspaces: WorkspaceService;
+  logger: Logger;
+  /** A fresh one-time sign-in link for the owner. */
+  ownerLoginLink(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Overrides driver selection (tests). */
+  driver?: SandboxDriver;
+  webDir?: string;
+}
+
+export async function startNixSpace(config: Config, options: StartOptions = {}): Promise<NixSpace> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const driver = options.driver ?? (await selectSandboxDriver({ unsafeNoSandbox: config.unsafeNoSandbox }));
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await Store.open({ databaseUrl: config.databaseUrl, pgliteDir: join(config.dataDir, 'db') });
+  try {
+    const access = new AccessService(store);
+    const mirrorsDir = join(config.dataDir, 'mirrors');
+    const git = new GitMirrors({
+      mirrorsDir,
+      timeoutMs: config.git.timeoutMs,
+      maxRepoBytes: config.git.maxRepoBytes,
+    });
+    const workspaces = new WorkspaceService({
+      store,
+      git,
+      driver,
+      workspacesDir: join(config.dataDir, 'workspaces'),
+      mirrorsDir,
+      limits: { memoryBytes: config.limits.memory, cpus: config.limits.cpus, pids: config.limits.pids },
+      network: config.sandboxNetwork,
+      logger,
+    });
+    const reconciled = await workspaces.reconcile();
+    if (reconciled.failed.length || reconciled.resumed.length)
+      logger.info(reconciled, 'reconciled workspaces');
+
+    const { user: owner } = await access.ensureOwner(config.ownerEmail);
+    const origin = publicOrigin(config);
+    const app = await buildServer({
+      logger,
+      access,
+      workspaces,
+      origin,
+      ...(options.webDir ? { webDir: options.webDir } : {}),
+    });
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = config.publicUrl
+      ? origin
+      : `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    const ownerLoginLink = async () => {
+      const { token } = await access.createLoginLink(owner.id);
+      return `${url}/auth/link?token=${token}`;
+    };
+    const admin = await listenAdminSocket(config.dataDir, { loginLink: ownerLoginLink });
+    const prune = setInterval(() => void access.pruneExpired().catch(() => {}), 60 * 60 * 1000);
+    prune.unref();
+
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      url,
+      app,
+      store,
+      access,
+      workspaces,
+      logger,
+      ownerLoginLink,
+      close() {
+        closing ??= (async () => {
+          clearInterval(prune);
+          admin.close();
+          await app.close();
+          await workspaces.shutdown();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

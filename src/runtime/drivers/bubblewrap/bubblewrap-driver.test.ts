@@ -1,0 +1,11 @@
+import { runSandboxConformance } from '../../sandbox-conformance.js';
+import { BubblewrapDriver } from './bubblewrap-driver.js';
+
+runSandboxConformance({
+  name: 'bubblewrap',
+  makeDriver: () => new BubblewrapDriver(),
+  driverModule: {
+    url: new URL('./bubblewrap-driver.ts', import.meta.url).href,
+    exportName: 'BubblewrapDriver',
+  },
+});

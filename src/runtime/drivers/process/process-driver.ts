@@ -1,0 +1,127 @@
+// UNSAFE: the `--unsafe-no-sandbox` driver. Processes run directly on the host as the server's
+// user, in the workspace dir, with the host's network and full view of the host: a workspace can
+// read and write anything the server can. It exists for hosts without bubblewrap and for
+// development. It still confines the process tree to a cgroup when it can (limits, and a stop
+// that kills double-forked daemons too); without cgroups it finds the tree by an environment
+// marker, which a process can shed.
+import { NixSpaceError } from '../../../errors.js';
+import { type CgroupHost, detectCgroupHost } from '../../cgroups/cgroup-host.js';
+import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
+import { killUntilGone, pidsWithEnv } from '../../host/host-processes.js';
+import { shellQuote as q } from '../../host/shell-quote.js';
+import type {
+  CommandOptions,
+  DriverCapabilities,
+  Sandbox,
+  SandboxDriver,
+  SandboxExit,
+  SandboxSpec,
+  SpawnCommand,
+} from '../../sandbox.js';
+import { sandboxEnv } from '../../sandbox-env.js';
+import { assertSandboxId } from '../../sandbox-id.js';
+import { resolveWorkspaceDir } from '../../workspace-dir.js';
+
+/** Set in every process the driver starts, so `stop` and `cleanup` can find them without cgroups. */
+export const sandboxMarkerEnv = 'NIXSPACE_SANDBOX_ID';
+
+export interface ProcessDriverOptions {
+  /** Defaults to the host's detected cgroups. */
+  cgroups?: CgroupHost;
+}
+
+export class ProcessDriver implements SandboxDriver {
+  readonly name = 'process';
+  readonly #cgroups: CgroupHost;
+
+  constructor(options: ProcessDriverOptions = {}) {
+    this.#cgroups = options.cgroups ?? detectCgroupHost();
+  }
+
+  get capabilities(): DriverCapabilities {
+    return { isolation: false, limits: this.#cgroups.limits, networkPolicies: ['host'] };
+  }
+
+  async probe(): Promise<void> {
+    // Nothing to install: it only needs /bin/sh.
+  }
+
+  async start(spec: SandboxSpec, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
+    assertSandboxId(spec.id);
+    if (!this.capabilities.networkPolicies.includes(spec.network)) {
+      // Refusing beats silently granting the host network to a workspace configured for none.
+      throw new NixSpaceError(
+        'SANDBOX_UNAVAILABLE',
+        `the process driver cannot apply network policy '${spec.network}': it has only the host network`,
+      );
+    }
+    const workspaceDir = await resolveWorkspaceDir(spec.workspaceDir);
+    options.signal?.throwIfAborted();
+    const cgroup = this.#cgroups.available ? this.#cgroups.group(spec.id) : undefined;
+    await cgroup?.create(spec.limits);
+    return new ProcessSandbox({ ...spec, workspaceDir }, cgroup);
+  }
+
+  async cleanup(id: string): Promise<void> {
+    assertSandboxId(id);
+    await killSandboxProcesses(id, this.#cgroups.available ? this.#cgroups.group(id) : undefined);
+  }
+}
+
+class ProcessSandbox implements Sandbox {
+  readonly id: string;
+  /** No init process: the sandbox is just the set of processes started through `command`. */
+  readonly pid = undefined;
+  readonly exited: Promise<SandboxExit>;
+  readonly #spec: SandboxSpec;
+  readonly #cgroup: SandboxCgroup | undefined;
+  #stopping: Promise<void> | undefined;
+  #resolveExited: (exit: SandboxExit) => void = () => {};
+
+  constructor(spec: SandboxSpec, cgroup: SandboxCgroup | undefined) {
+    this.id = spec.id;
+    this.#spec = spec;
+    this.#cgroup = cgroup;
+    this.exited = new Promise((resolve) => {
+      this.#resolveExited = resolve;
+    });
+  }
+
+  /** `/bin/sh -c <wrapper> nixspace-sandbox ...argv`: joins the cgroups, then execs argv. */
+  command(argv: readonly string[], options: CommandOptions = {}): SpawnCommand {
+    if (argv.length === 0) throw new NixSpaceError('BAD_REQUEST', 'command needs a program');
+    const gone = `{ echo ${q(`nixspace: sandbox ${this.id} is not running`)} >&2; exit 125; }`;
+    const script = [
+      ...(this.#cgroup?.joinScript().map((line) => `{ ${line}; } 2>/dev/null || ${gone}`) ?? []),
+      'exec "$@"',
+    ].join('\n');
+    return {
+      file: '/bin/sh',
+      args: ['-c', script, 'nixspace-sandbox', ...argv],
+      env: { ...sandboxEnv(this.#spec, options.env), [sandboxMarkerEnv]: this.id },
+      cwd: options.cwd ?? this.#spec.workspaceDir,
+    };
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= killSandboxProcesses(this.id, this.#cgroup).then(() =>
+      this.#resolveExited({ code: null, signal: 'SIGKILL' }),
+    );
+    return this.#stopping;
+  }
+}
+
+async function killSandboxProcesses(id: string, cgroup: SandboxCgroup | undefined): Promise<void> {
+  if (cgroup?.exists()) {
+    await cgroup.killAll();
+    await cgroup.remove();
+  }
+  try {
+    await killUntilGone(() => pidsWithEnv(sandboxMarkerEnv, id), { what: `sandbox ${id}` });
+  } catch (error) {
+    throw new NixSpaceError('SANDBOX_FAILED', `cannot kill the processes of sandbox ${id}`, {
+      detail: String(error),
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,126 @@
+// The lifecycle rules every sandbox obeys, whatever the driver: start once, stop once (concurrent
+// stops share one promise), no command after stop. Drivers stay small because they do not repeat
+// these checks.
+import { NixSpaceError } from '../errors.js';
+import type {
+  CommandOptions,
+  Sandbox,
+  SandboxDriver,
+  SandboxExit,
+  SandboxSpec,
+  SpawnCommand,
+} from './sandbox.js';
+
+export type SandboxState =
+  | 'new'
+  | 'starting'
+  | 'running'
+  /** The init died on its own; `stop()` still cleans up what is left. */
+  | 'exited'
+  | 'stopping'
+  | 'stopped'
+  /** `start` failed; nothing is left running. */
+  | 'failed';
+
+export class RuntimeSandbox implements Sandbox {
+  readonly #driver: SandboxDriver;
+  readonly #spec: SandboxSpec;
+  #state: SandboxState = 'new';
+  #inner: Sandbox | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #resolveExited: (exit: SandboxExit) => void = () => {};
+  readonly exited: Promise<SandboxExit>;
+
+  constructor(driver: SandboxDriver, spec: SandboxSpec) {
+    this.#driver = driver;
+    this.#spec = spec;
+    this.exited = new Promise((resolve) => {
+      this.#resolveExited = resolve;
+    });
+  }
+
+  /** Creates and starts a sandbox in one step. */
+  static async start(
+    driver: SandboxDriver,
+    spec: SandboxSpec,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<RuntimeSandbox> {
+    const sandbox = new RuntimeSandbox(driver, spec);
+    await sandbox.start(options);
+    return sandbox;
+  }
+
+  get id(): string {
+    return this.#spec.id;
+  }
+
+  get pid(): number | undefined {
+    return this.#inner?.pid;
+  }
+
+  get state(): SandboxState {
+    return this.#state;
+  }
+
+  /** Starts the sandbox; a second call returns the first call's promise. */
+  start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#stopping !== undefined) return Promise.reject(this.#stoppedError());
+    this.#starting ??= this.#start(options);
+    return this.#starting;
+  }
+
+  async #start(options: { signal?: AbortSignal }): Promise<void> {
+    this.#state = 'starting';
+    try {
+      this.#inner = await this.#driver.start(this.#spec, options);
+    } catch (error) {
+      this.#state = 'failed';
+      this.#resolveExited({ code: null, signal: null });
+      throw error;
+    }
+    // A stop() that arrived while starting has already switched the state; leave it alone.
+    if (this.#state === 'starting') this.#state = 'running';
+    void this.#inner.exited.then((exit) => {
+      if (this.#state === 'running') this.#state = 'exited';
+      this.#resolveExited(exit);
+    });
+  }
+
+  command(argv: readonly string[], options?: CommandOptions): SpawnCommand {
+    switch (this.#state) {
+      case 'running':
+        return this.#inner!.command(argv, options);
+      case 'new':
+      case 'starting':
+        throw new NixSpaceError('CONFLICT', `sandbox ${this.id} is not started`);
+      case 'exited':
+      case 'failed':
+        throw new NixSpaceError('SANDBOX_FAILED', `sandbox ${this.id} has exited`);
+      case 'stopping':
+      case 'stopped':
+        throw this.#stoppedError();
+    }
+  }
+
+  /** Kills everything in the sandbox; every call returns the same promise. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#state = 'stopping';
+    try {
+      await this.#starting?.catch(() => undefined);
+      await this.#inner?.stop();
+    } finally {
+      this.#state = 'stopped';
+      if (this.#inner === undefined) this.#resolveExited({ code: null, signal: null });
+    }
+  }
+
+  #stoppedError(): NixSpaceError {
+    return new NixSpaceError('CONFLICT', `sandbox ${this.id} is stopped`);
+  }
+}

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { NixSpaceError } from '../errors.js';
+import { BubblewrapDriver } from './drivers/bubblewrap/bubblewrap-driver.js';
+import { selectSandboxDriver } from './select-driver.js';
+
+describe('selectSandboxDriver', () => {
+  it('picks an isolating driver when bubblewrap works', async () => {
+    const driver = await selectSandboxDriver({ unsafeNoSandbox: false });
+    assert.equal(driver.capabilities.isolation, true);
+    assert.deepEqual(driver.capabilities.networkPolicies, ['none', 'host']);
+  });
+
+  it('refuses to run without bubblewrap, naming the package and the unsafe flag', async () => {
+    const missing = new BubblewrapDriver({ bwrapPath: null });
+    await assert.rejects(
+      selectSandboxDriver({ unsafeNoSandbox: false, bubblewrap: missing }),
+      (error) =>
+        error instanceof NixSpaceError &&
+        error.code === 'SANDBOX_UNAVAILABLE' &&
+        error.message.includes("Debian package 'bubblewrap'") &&
+        error.message.includes('--unsafe-no-sandbox'),
+    );
+  });
+
+  it('reports why bubblewrap cannot start a sandbox', async () => {
+    const broken = new BubblewrapDriver({ bwrapPath: '/bin/false' });
+    await assert.rejects(
+      selectSandboxDriver({ unsafeNoSandbox: false, bubblewrap: broken }),
+      (error) => error instanceof NixSpaceError && error.code === 'SANDBOX_UNAVAILABLE',
+    );
+  });
+
+  it('falls back to the non-isolating driver only when told to', async () => {
+    const missing = new BubblewrapDriver({ bwrapPath: null });
+    const driver = await selectSandboxDriver({ unsafeNoSandbox: true, bubblewrap: missing });
+    assert.equal(driver.capabilities.isolation, false);
+  });
+});

@@ -1,0 +1,87 @@
+// The public shape of a workspace, as REST, GraphQL, the progress stream and the UI see it.
+
+import type {
+  StepName,
+  StepRecord,
+  StepStatus,
+  WorkspaceErrorRecord,
+  WorkspaceRow,
+  WorkspaceStatus,
+} from '../../store/schema.js';
+
+export const stepLabels: Record<StepName, string> = {
+  resolve: 'Resolve ref',
+  fetch: 'Fetch',
+  checkout: 'Check out',
+  detect: 'Detect environment',
+  sandbox: 'Start sandbox',
+  ready: 'Ready',
+};
+
+export const creationSteps: readonly StepName[] = [
+  'resolve',
+  'fetch',
+  'checkout',
+  'detect',
+  'sandbox',
+  'ready',
+];
+
+export interface StepView {
+  name: StepName;
+  label: string;
+  status: StepStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  detail: string | null;
+}
+
+export interface WorkspaceView {
+  id: string;
+  name: string;
+  repoUrl: string;
+  ref: string | null;
+  commit: string | null;
+  branch: string | null;
+  status: WorkspaceStatus;
+  error: WorkspaceErrorRecord | null;
+  steps: StepView[];
+  sandbox: { driver: string; isolated: boolean } | null;
+  urls: { events: string; terminal: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toWorkspaceView(row: WorkspaceRow): WorkspaceView {
+  const steps = row.steps as unknown as StepRecord[];
+  return {
+    id: row.id,
+    name: row.name,
+    repoUrl: row.repo_url,
+    ref: row.ref,
+    commit: row.commit_id,
+    branch: row.branch,
+    status: row.status,
+    error: (row.error as unknown as WorkspaceErrorRecord | null) ?? null,
+    steps: steps.map((step) => ({ ...step, label: stepLabels[step.name] })),
+    sandbox: (row.sandbox as unknown as WorkspaceView['sandbox']) ?? null,
+    urls: {
+      events: `/api/workspaces/${row.id}/events`,
+      terminal: `/api/workspaces/${row.id}/terminal`,
+    },
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export function pendingSteps(): StepRecord[] {
+  return creationSteps.map((name) => ({
+    name,
+    status: 'pending',
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    detail: null,
+  }));
+}

@@ -1,0 +1,45 @@
+// Numbered schema migrations, applied in order under an advisory lock so that two servers
+// starting against one PostgreSQL never race. A landed migration is never edited.
+
+import { type Kysely, sql } from 'kysely';
+import { sql as m0001 } from './migrations/0001-init.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [{ version: 1, name: 'init', sql: m0001 }];
+
+const LOCK_KEY = 0x6e69_7873; // "nixs"
+
+// biome-ignore lint/suspicious/noExplicitAny: runs before the typed schema exists.
+export async function migrate(db: Kysely<any>): Promise<number[]> {
+  return db.connection().execute(async (conn) => {
+    await sql`SELECT pg_advisory_lock(${LOCK_KEY})`.execute(conn);
+    try {
+      await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`.execute(conn);
+      const done = await sql<{ version: number }>`SELECT version FROM schema_migrations`.execute(conn);
+      const applied = new Set(done.rows.map((row) => row.version));
+      const ran: number[] = [];
+      for (const migration of migrations) {
+        if (applied.has(migration.version)) continue;
+        await conn.transaction().execute(async (tx) => {
+          await sql.raw(migration.sql).execute(tx);
+          await sql`INSERT INTO schema_migrations (version, name) VALUES (${migration.version}, ${migration.name})`.execute(
+            tx,
+          );
+        });
+        ran.push(migration.version);
+      }
+      return ran;
+    } finally {
+      await sql`SELECT pg_advisory_unlock(${LOCK_KEY})`.execute(conn);
+    }
+  });
+}

@@ -1,0 +1,91 @@
+// Row types of the database, as Kysely sees them.
+
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  role: 'owner' | 'member';
+  created_at: CreatedAt;
+}
+
+export interface LoginLinksTable {
+  token_hash: string;
+  user_id: string;
+  expires_at: Timestamp;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: CreatedAt;
+}
+
+export interface AuthSessionsTable {
+  token_hash: string;
+  user_id: string;
+  expires_at: Timestamp;
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  created_at: CreatedAt;
+}
+
+export type WorkspaceStatus =
+  | 'pending'
+  | 'fetching'
+  | 'building'
+  | 'starting'
+  | 'running'
+  | 'stopped'
+  | 'failed'
+  | 'deleted';
+
+export type StepName = 'resolve' | 'fetch' | 'checkout' | 'detect' | 'sandbox' | 'ready';
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+export interface StepRecord {
+  name: StepName;
+  status: StepStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  detail: string | null;
+}
+
+export interface WorkspaceErrorRecord {
+  code: string;
+  message: string;
+  step?: StepName;
+}
+
+export interface SandboxRecord {
+  driver: string;
+  isolated: boolean;
+}
+
+export interface WorkspacesTable {
+  id: string;
+  owner_id: string;
+  name: string;
+  repo_url: string;
+  ref: string | null;
+  commit_id: string | null;
+  branch: string | null;
+  status: WorkspaceStatus;
+  error: Json<WorkspaceErrorRecord | null> | null;
+  steps: Json<StepRecord[]>;
+  sandbox: Json<SandboxRecord | null> | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface Database {
+  users: UsersTable;
+  login_links: LoginLinksTable;
+  auth_sessions: AuthSessionsTable;
+  workspaces: WorkspacesTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type WorkspaceRow = Selectable<WorkspacesTable>;
+export type NewWorkspace = Insertable<WorkspacesTable>;
+export type { Generated };

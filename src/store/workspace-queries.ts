@@ -1,0 +1,76 @@
+// Queries for workspaces and their persisted state machine.
+
+import type { Kysely } from 'kysely';
+import type {
+  Database,
+  SandboxRecord,
+  StepRecord,
+  WorkspaceErrorRecord,
+  WorkspaceRow,
+  WorkspaceStatus,
+} from './schema.js';
+
+type Db = Kysely<Database>;
+
+export interface WorkspacePatch {
+  status?: WorkspaceStatus;
+  commitId?: string | null;
+  branch?: string | null;
+  error?: WorkspaceErrorRecord | null;
+  steps?: StepRecord[];
+  sandbox?: SandboxRecord | null;
+}
+
+export async function insertWorkspace(
+  db: Db,
+  ws: { id: string; ownerId: string; name: string; repoUrl: string; ref: string | null; steps: StepRecord[] },
+): Promise<WorkspaceRow> {
+  return db
+    .insertInto('workspaces')
+    .values({
+      id: ws.id,
+      owner_id: ws.ownerId,
+      name: ws.name,
+      repo_url: ws.repoUrl,
+      ref: ws.ref,
+      commit_id: null,
+      branch: null,
+      status: 'pending',
+      error: null,
+      steps: JSON.stringify(ws.steps),
+      sandbox: null,
+      updated_at: new Date(),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function updateWorkspace(db: Db, id: string, patch: WorkspacePatch): Promise<WorkspaceRow> {
+  const set: Record<string, unknown> = { updated_at: new Date() };
+  if (patch.status !== undefined) set.status = patch.status;
+  if (patch.commitId !== undefined) set.commit_id = patch.commitId;
+  if (patch.branch !== undefined) set.branch = patch.branch;
+  if (patch.error !== undefined) set.error = patch.error === null ? null : JSON.stringify(patch.error);
+  if (patch.steps !== undefined) set.steps = JSON.stringify(patch.steps);
+  if (patch.sandbox !== undefined)
+    set.sandbox = patch.sandbox === null ? null : JSON.stringify(patch.sandbox);
+  return db.updateTable('workspaces').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findWorkspace(db: Db, id: string): Promise<WorkspaceRow | undefined> {
+  return db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listWorkspaces(db: Db, ownerId: string): Promise<WorkspaceRow[]> {
+  return db
+    .selectFrom('workspaces')
+    .selectAll()
+    .where('owner_id', '=', ownerId)
+    .where('status', '<>', 'deleted')
+    .orderBy('created_at', 'desc')
+    .execute();
+}
+
+export async function listWorkspacesByStatus(db: Db, statuses: WorkspaceStatus[]): Promise<WorkspaceRow[]> {
+  return db.selectFrom('workspaces').selectAll().where('status', 'in', statuses).execute();
+}

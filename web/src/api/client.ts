@@ -1,0 +1,159 @@
+// The one module through which the UI reaches the server: REST calls and the two WebSockets.
+// Every failure surfaces as an ApiError carrying the server's `{ code, message, detail? }` body.
+import type { ErrorBody, User, Workspace } from './types';
+
+export class ApiError extends Error implements ErrorBody {
+  readonly code: string;
+  readonly status: number;
+  readonly detail?: string;
+
+  constructor(status: number, body: ErrorBody) {
+    super(body.message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = body.code;
+    if (body.detail !== undefined) this.detail = body.detail;
+  }
+}
+
+/** WebSocket close codes the server uses to say why a socket was refused. */
+export const CloseCode = {
+  unauthenticated: 4401,
+  notFound: 4404,
+  notRunning: 4409,
+} as const;
+
+type UnauthenticatedListener = () => void;
+const unauthenticatedListeners = new Set<UnauthenticatedListener>();
+
+/** Called whenever the server answers 401 or closes a socket with 4401; returns an unsubscribe. */
+export function onUnauthenticated(listener: UnauthenticatedListener): () => void {
+  unauthenticatedListeners.add(listener);
+  return () => unauthenticatedListeners.delete(listener);
+}
+
+export function notifyUnauthenticated(): void {
+  for (const listener of unauthenticatedListeners) listener();
+}
+
+function isErrorBody(value: unknown): value is ErrorBody {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ErrorBody).code === 'string' &&
+    typeof (value as ErrorBody).message === 'string'
+  );
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const init: RequestInit = { method, headers, credentials: 'same-origin' };
+  if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, { code: 'NETWORK', message: 'Cannot reach the NixSpace server. Is it running?' });
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const error = new ApiError(
+      response.status,
+      isErrorBody(parsed)
+        ? parsed
+        : { code: 'INTERNAL', message: `The server answered ${response.status} ${response.statusText}` },
+    );
+    if (response.status === 401) notifyUnauthenticated();
+    throw error;
+  }
+  return parsed as T;
+}
+
+const workspacePath = (id: string) => `/api/workspaces/${encodeURIComponent(id)}`;
+
+export async function getMe(): Promise<User> {
+  const { user } = await request<{ user: User }>('GET', '/api/me');
+  return user;
+}
+
+export function logout(): Promise<void> {
+  return request<void>('POST', '/api/auth/logout');
+}
+
+export async function listWorkspaces(): Promise<Workspace[]> {
+  const { workspaces } = await request<{ workspaces: Workspace[] }>('GET', '/api/workspaces');
+  return workspaces;
+}
+
+export function createWorkspace(input: { repoUrl: string; ref?: string }): Promise<Workspace> {
+  return request<Workspace>('POST', '/api/workspaces', input);
+}
+
+export function getWorkspace(id: string): Promise<Workspace> {
+  return request<Workspace>('GET', workspacePath(id));
+}
+
+export function startWorkspace(id: string): Promise<Workspace> {
+  return request<Workspace>('POST', `${workspacePath(id)}/start`);
+}
+
+export function stopWorkspace(id: string): Promise<Workspace> {
+  return request<Workspace>('POST', `${workspacePath(id)}/stop`);
+}
+
+export function deleteWorkspace(id: string): Promise<void> {
+  return request<void>('DELETE', workspacePath(id));
+}
+
+function socketUrl(path: string, params: Record<string, string | number | undefined> = {}): string {
+  const url = new URL(path, window.location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined) url.searchParams.set(key, String(value));
+  }
+  return url.href;
+}
+
+/** The one-way progress stream of a workspace: snapshots and step log lines, as JSON text frames. */
+export function openWorkspaceEvents(id: string): WebSocket {
+  return new WebSocket(socketUrl(`${workspacePath(id)}/events`));
+}
+
+/** A terminal in a running workspace; pass `terminal` to reattach to an existing shell. */
+export function openTerminal(id: string, size: { cols: number; rows: number }, terminal?: string): WebSocket {
+  const socket = new WebSocket(
+    socketUrl(`${workspacePath(id)}/terminal`, { cols: size.cols, rows: size.rows, terminal }),
+  );
+  socket.binaryType = 'arraybuffer';
+  return socket;
+}
+
+const terminalKey = (workspaceId: string) => `nixspace.terminal.${workspaceId}`;
+
+/** The shell this tab was attached to, kept per tab so a reload reattaches to it. */
+export function loadTerminalId(workspaceId: string): string | undefined {
+  try {
+    return window.sessionStorage.getItem(terminalKey(workspaceId)) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function saveTerminalId(workspaceId: string, terminalId: string | undefined): void {
+  try {
+    if (terminalId === undefined) window.sessionStorage.removeItem(terminalKey(workspaceId));
+    else window.sessionStorage.setItem(terminalKey(workspaceId), terminalId);
+  } catch {
+    // Storage can be disabled (private mode, policies); reattaching is then just not possible.
+  }
+}
