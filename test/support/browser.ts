@@ -1,8 +1,6 @@
-// Headless Debian Chromium driven by playwright-core, launched the way this machine needs.
+// Headless Debian Chromium driven by playwright-core, launched the way this machine needs
+// (playwright gives every launch a fresh, empty profile directory of its own).
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 
 export const chromiumPath = process.env.NIXSPACE_CHROMIUM ?? '/usr/bin/chromium';
@@ -13,7 +11,6 @@ export interface TestBrowser extends AsyncDisposable {
 }
 
 export async function launchBrowser(): Promise<TestBrowser> {
-  const profile = await mkdtemp(join(tmpdir(), 'nixspace-chromium-'));
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     args: [
@@ -25,12 +22,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      `--user-data-dir=${profile}`,
     ],
   });
-  const close = async () => {
-    await browser.close();
-    await rm(profile, { recursive: true, force: true });
-  };
+  const close = () => browser.close();
   return { browser, close, [Symbol.asyncDispose]: close };
 }

@@ -360,6 +360,8 @@ export class WorkspaceService {
       LANG: 'C.UTF-8',
       TERM: 'xterm-256color',
       SHELL: '/bin/bash',
+      // Prompts show `…/<id>/repo`, not the whole data directory path.
+      PROMPT_DIRTRIM: '2',
       NIXSPACE_WORKSPACE_ID: row.id,
     };
     const sandbox = await RuntimeSandbox.start(driver, {
