@@ -200,7 +200,10 @@ export async function benchSpine(): Promise<BenchResult[]> {
       warm.push(run.ms);
       ids.push(run.id);
     }
-    const last = await api<{ steps: { name: string; durationMs: number }[] }>(server, `/api/workspaces/${ids.at(-1)}`);
+    const last = await api<{ steps: { name: string; durationMs: number }[] }>(
+      server,
+      `/api/workspaces/${ids.at(-1)}`,
+    );
     const breakdown = last.steps.map((s) => `${s.name} ${s.durationMs}`).join(', ');
     results.push(
       withRatio({

@@ -63,20 +63,20 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       logger.info(reconciled, 'reconciled workspaces');
 
     const { user: owner } = await access.ensureOwner(config.ownerEmail);
-    const origin = publicOrigin(config);
+    // With --port 0 the origin is known only once the server listens.
+    let origin = publicOrigin(config);
     const app = await buildServer({
       logger,
       access,
       workspaces,
-      origin,
+      origin: () => origin,
       ...(options.webDir ? { webDir: options.webDir } : {}),
     });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    const url = config.publicUrl
-      ? origin
-      : `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    origin = publicOrigin({ ...config, port });
+    const url = origin;
     const ownerLoginLink = async () => {
       const { token } = await access.createLoginLink(owner.id);
       return `${url}/auth/link?token=${token}`;

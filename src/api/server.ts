@@ -21,8 +21,8 @@ export interface ServerDeps {
   logger: Logger;
   access: AccessService;
   workspaces: WorkspaceService;
-  /** The UI's origin: the only origin allowed by CORS and on WebSockets. */
-  origin: string;
+  /** The UI's origin: the only origin allowed by CORS and on WebSockets (known once listening). */
+  origin: () => string;
   /** Directory of the built UI; defaults to web/dist of this package. */
   webDir?: string;
 }
@@ -38,11 +38,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   installErrorHandling(app);
   await app.register(fastifyCookie);
-  await app.register(fastifyCors, { origin: [deps.origin], credentials: true });
+  await app.register(fastifyCors, {
+    origin: (origin, callback) => callback(null, origin === deps.origin()),
+    credentials: true,
+  });
   await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
   installSessions(app, deps.access);
 
-  registerAuthRoutes(app, deps.access, { secureCookies: deps.origin.startsWith('https:') });
+  registerAuthRoutes(app, deps.access, { secureCookies: deps.origin().startsWith('https:') });
   registerWorkspaceRoutes(app, deps.workspaces, deps.origin);
   registerTerminalRoutes(app, deps.workspaces, deps.origin);
   registerGraphQL(app, deps.workspaces);

@@ -12,12 +12,16 @@ interface TerminalQuery {
   rows?: string;
 }
 
-export function registerTerminalRoutes(app: FastifyInstance, workspaces: WorkspaceService, origin: string) {
+export function registerTerminalRoutes(
+  app: FastifyInstance,
+  workspaces: WorkspaceService,
+  origin: () => string,
+) {
   app.get<{ Params: { id: string }; Querystring: TerminalQuery }>(
     '/api/workspaces/:id/terminal',
     { websocket: true },
     async (socket, request) => {
-      if (rejectForeignOrigin(socket, request, origin)) return;
+      if (rejectForeignOrigin(socket, request, origin())) return;
       const user = request.user;
       if (!user) {
         return closeWithError(socket, {

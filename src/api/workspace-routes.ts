@@ -12,7 +12,11 @@ const createBody = z.object({
   ref: z.string().nullish(),
 });
 
-export function registerWorkspaceRoutes(app: FastifyInstance, workspaces: WorkspaceService, origin: string) {
+export function registerWorkspaceRoutes(
+  app: FastifyInstance,
+  workspaces: WorkspaceService,
+  origin: () => string,
+) {
   app.get('/api/workspaces', async (request) => ({
     workspaces: await workspaces.list(requireUser(request)),
   }));
@@ -47,7 +51,7 @@ export function registerWorkspaceRoutes(app: FastifyInstance, workspaces: Worksp
     '/api/workspaces/:id/events',
     { websocket: true },
     async (socket, request) => {
-      if (rejectForeignOrigin(socket, request, origin)) return;
+      if (rejectForeignOrigin(socket, request, origin())) return;
       if (!request.user) {
         return closeWithError(socket, {
           code: 'UNAUTHENTICATED',

@@ -10,6 +10,8 @@ const usage = `Usage: nixspace <command> [options]
 Commands:
   serve          Run NixSpace (API, UI, workspaces) on one HTTP server
   login-link     Print a new one-time sign-in link for the owner
+  detect DIR     Print what a repository needs (toolchains, services, ...) and where each fact
+                 comes from; --json for the EnvSpec and diagnostics
   help           Show this help
 
 Options for serve:
@@ -73,6 +75,10 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case 'login-link':
         return await loginLink(rest);
+      case 'detect': {
+        const { runDetect } = await import('./detect-command.js');
+        return await runDetect(rest);
+      }
       case 'help':
       case '--help':
       case '-h':

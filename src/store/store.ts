@@ -37,7 +37,9 @@ export class Store {
       if (!dir.startsWith('memory://')) await mkdir(dir, { recursive: true });
       // Postgres's default 128 MB of shared buffers would be most of an idle server's memory;
       // one embedded user needs far less.
-      const pglite = await PGlite.create(dir, { postgresqlconf: ['shared_buffers = 16MB', 'work_mem = 4MB'] });
+      const pglite = await PGlite.create(dir, {
+        postgresqlconf: ['shared_buffers = 16MB', 'work_mem = 4MB'],
+      });
       store = new Store(new Kysely<Database>({ dialect: new PgliteDialect(pglite) }), 'pglite');
     }
     try {

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { configFromArgs } from './cli/main.js';
+import { NixSpaceError } from './errors.js';
+
+describe('configuration', () => {
+  it('listens on loopback port 7777 with PGlite and bubblewrap by default', () => {
+    const { config } = configFromArgs([], { HOME: '/home/ana' });
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 7777);
+    assert.equal(config.dataDir, '/home/ana/.local/share/nixspace');
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.unsafeNoSandbox, false);
+    assert.equal(config.sandboxNetwork, 'none');
+  });
+
+  it('lets flags win over environment variables', () => {
+    const env = {
+      HOME: '/h',
+      NIXSPACE_PORT: '8000',
+      NIXSPACE_DATA_DIR: '/srv/env',
+      NIXSPACE_MEMORY_LIMIT: '2G',
+    };
+    const { config } = configFromArgs(['--port', '9000', '--memory-limit', '512M'], env);
+    assert.equal(config.port, 9000);
+    assert.equal(config.dataDir, '/srv/env');
+    assert.equal(config.limits.memory, 512 * 1024 ** 2);
+    assert.equal(config.limits.cpus, 2, 'unset nested settings keep their defaults');
+  });
+
+  it('reads DATABASE_URL and refuses one that is not PostgreSQL, naming the setting', () => {
+    assert.equal(
+      configFromArgs([], { HOME: '/h', DATABASE_URL: 'postgres://u@db/nixspace' }).config.databaseUrl,
+      'postgres://u@db/nixspace',
+    );
+    assert.throws(
+      () => configFromArgs(['--database-url', 'mysql://db'], { HOME: '/h' }),
+      (error: unknown) => error instanceof NixSpaceError && /databaseUrl/.test(error.message),
+    );
+  });
+
+  it('names each invalid setting', () => {
+    assert.throws(
+      () =>
+        configFromArgs(['--port', '70000', '--sandbox-network', 'wide', '--memory-limit', 'lots'], {
+          HOME: '/h',
+        }),
+      (error: unknown) =>
+        error instanceof NixSpaceError &&
+        /port/.test(error.message) &&
+        /sandboxNetwork/.test(error.message) &&
+        /limits\.memory/.test(error.message),
+    );
+  });
+
+  it('refuses an unknown flag', () => {
+    assert.throws(() => configFromArgs(['--prot', '80'], { HOME: '/h' }), /--prot/);
+  });
+});
