@@ -32,6 +32,12 @@ export const configSchema = z.object({
   ownerEmail: z.email().default('owner@localhost'),
   unsafeNoSandbox: z.boolean().default(false),
   sandboxNetwork: z.enum(['none', 'host']).default('none'),
+  /** Dependency installs must reach package registries even when workspaces have no network. */
+  installNetwork: z.enum(['none', 'host']).default('host'),
+  /** `auto`: Nix when it can build here, else the host's toolchains (marked not reproducible). */
+  environmentProvider: z.enum(['auto', 'nix', 'host']).default('auto'),
+  /** Build with Nix without asking binary caches (machines with no route to them). */
+  nixOffline: z.boolean().default(false),
   limits: z
     .object({
       memory: byteSize.default(4 * GiB),
@@ -72,6 +78,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     ownerEmail: pick('NIXSPACE_OWNER_EMAIL'),
     unsafeNoSandbox: flag('NIXSPACE_UNSAFE_NO_SANDBOX'),
     sandboxNetwork: pick('NIXSPACE_SANDBOX_NETWORK'),
+    installNetwork: pick('NIXSPACE_INSTALL_NETWORK'),
+    environmentProvider: pick('NIXSPACE_ENVIRONMENT_PROVIDER'),
+    nixOffline: flag('NIXSPACE_NIX_OFFLINE'),
     limits: prune({
       memory: pick('NIXSPACE_MEMORY_LIMIT'),
       cpus: pick('NIXSPACE_CPU_LIMIT'),

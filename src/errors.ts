@@ -17,6 +17,11 @@ export const httpStatusByCode = {
   GIT_FAILED: 502,
   SANDBOX_UNAVAILABLE: 503,
   SANDBOX_FAILED: 500,
+  /** The spec asks for a toolchain or service version the pinned nixpkgs cannot supply. */
+  UNSUPPORTED_VERSION: 422,
+  /** `nix build` / `nix print-dev-env` failed; the detail carries the tail of Nix's log. */
+  ENVIRONMENT_BUILD_FAILED: 502,
+  INSTALL_FAILED: 422,
   INTERRUPTED: 503,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;

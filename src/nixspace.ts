@@ -9,9 +9,14 @@ import { listenAdminSocket } from './admin-socket.js';
 import { buildServer } from './api/server.js';
 import { type Config, publicOrigin } from './config.js';
 import { GitMirrors } from './git/mirrors.js';
+import type { EnvironmentProvider } from './nix/environment-provider.js';
+import { selectEnvironmentProvider } from './nix/select-provider.js';
 import type { SandboxDriver } from './runtime/sandbox.js';
 import { selectSandboxDriver } from './runtime/select-driver.js';
 import { AccessService } from './services/access/access-service.js';
+import { DependencyInstaller } from './services/environments/dependency-installer.js';
+import { EnvironmentService } from './services/environments/environment-service.js';
+import { ServiceSupervisor } from './services/workspaces/backing-services/supervisor.js';
 import { WorkspaceService } from './services/workspaces/workspace-service.js';
 import { Store } from './store/store.js';
 
@@ -32,11 +37,14 @@ export interface StartOptions {
   logger?: Logger;
   /** Overrides driver selection (tests). */
   driver?: SandboxDriver;
+  /** Overrides environment provider selection (tests). */
+  environmentProvider?: EnvironmentProvider;
   webDir?: string;
 }
 
 export async function startNixSpace(config: Config, options: StartOptions = {}): Promise<NixSpace> {
-  const logger = options.logger ?? pino({ level: config.logLevel });
+  // Logs go to stderr; stdout carries what the CLI tells a person (the URL, the sign-in link).
+  const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
   const driver = options.driver ?? (await selectSandboxDriver({ unsafeNoSandbox: config.unsafeNoSandbox }));
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await Store.open({ databaseUrl: config.databaseUrl, pgliteDir: join(config.dataDir, 'db') });
@@ -48,6 +56,18 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       timeoutMs: config.git.timeoutMs,
       maxRepoBytes: config.git.maxRepoBytes,
     });
+    const provider =
+      options.environmentProvider ??
+      (await selectEnvironmentProvider({
+        ...(config.environmentProvider === 'auto' ? {} : { force: config.environmentProvider }),
+        nix: { offline: config.nixOffline },
+        onLog: (line) => logger.info(line),
+      }));
+    const environments = new EnvironmentService({
+      store,
+      provider,
+      environmentsDir: join(config.dataDir, 'environments'),
+    });
     const workspaces = new WorkspaceService({
       store,
       git,
@@ -56,6 +76,10 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       mirrorsDir,
       limits: { memoryBytes: config.limits.memory, cpus: config.limits.cpus, pids: config.limits.pids },
       network: config.sandboxNetwork,
+      installNetwork: config.installNetwork,
+      environments,
+      installer: new DependencyInstaller(join(config.dataDir, 'cache', 'dependencies')),
+      backingServices: new ServiceSupervisor(),
       logger,
     });
     const reconciled = await workspaces.reconcile();

@@ -22,6 +22,8 @@ Options for serve:
   --public-url URL         The URL people open, if not http://HOST:PORT (env NIXSPACE_PUBLIC_URL)
   --owner-email EMAIL      Email of the owner created on first start (env NIXSPACE_OWNER_EMAIL)
   --sandbox-network MODE   none (default) or host: network access of workspaces
+  --install-network MODE   host (default) or none: network access of dependency installs
+  --environment-provider P auto (default: nix when it works here, else host), nix or host
   --memory-limit SIZE      Memory per workspace, e.g. 4G (env NIXSPACE_MEMORY_LIMIT)
   --cpu-limit N            CPU cores per workspace (env NIXSPACE_CPU_LIMIT)
   --pids-limit N           Processes per workspace (env NIXSPACE_PIDS_LIMIT)
@@ -39,6 +41,8 @@ const options = {
   'public-url': { type: 'string' },
   'owner-email': { type: 'string' },
   'sandbox-network': { type: 'string' },
+  'install-network': { type: 'string' },
+  'environment-provider': { type: 'string' },
   'memory-limit': { type: 'string' },
   'cpu-limit': { type: 'string' },
   'pids-limit': { type: 'string' },
@@ -59,6 +63,8 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.
     publicUrl: values['public-url'],
     ownerEmail: values['owner-email'],
     sandboxNetwork: values['sandbox-network'] as ConfigInput['sandboxNetwork'],
+    installNetwork: values['install-network'] as ConfigInput['installNetwork'],
+    environmentProvider: values['environment-provider'] as ConfigInput['environmentProvider'],
     unsafeNoSandbox: values['unsafe-no-sandbox'],
     logLevel: values['log-level'] as ConfigInput['logLevel'],
     limits: { memory: values['memory-limit'], cpus: values['cpu-limit'], pids: values['pids-limit'] },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import type { LimitKind, SandboxDriver, SandboxSpec, SpawnCommand } from './sand
 
 export type CaseName =
   | 'command'
+  | 'user'
   | 'pty'
   | 'filesystem'
   | 'processes'
@@ -219,6 +220,22 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
       } finally {
         delete process.env.NIXSPACE_CONFORMANCE_LEAK;
       }
+    });
+
+    it('runs a command as another user that owns the workspace files from inside', {
+      skip: skip.user,
+    }, async () => {
+      const workspaceDir = await newWorkspace();
+      const sandbox = await startSandbox({ workspaceDir });
+      const command = sandbox.command(['sh', '-c', 'id -u; id -g; stat -c %u . ; echo written > by-user'], {
+        user: { uid: 4242, gid: 4343 },
+      });
+      const result = await run(command);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, '4242\n4343\n4242\n');
+      // On the host, what it wrote belongs to whoever owns the workspace, not to uid 4242.
+      const { uid } = await stat(join(workspaceDir, 'by-user'));
+      assert.equal(uid, process.getuid?.());
     });
 
     it('runs an interactive shell on a PTY (node-pty)', { skip: skip.pty }, async () => {

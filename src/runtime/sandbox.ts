@@ -42,6 +42,14 @@ export interface SpawnCommand {
 export interface CommandOptions {
   cwd?: string;
   env?: Record<string, string>;
+  /**
+   * Runs the program as this non-root uid/gid, for programs that refuse to run as root (postgres).
+   * A user namespace maps the sandbox's own user to it: the program sees itself as uid/gid and
+   * as the owner of the workspace's files, while on the host it keeps the sandbox's identity, so
+   * what it writes belongs to whoever owns the workspace and no host account or chown is needed.
+   * The uid should exist in /etc/passwd: some programs look their user up (initdb).
+   */
+  user?: { uid: number; gid: number };
 }
 
 export interface SandboxExit {

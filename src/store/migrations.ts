@@ -3,6 +3,7 @@
 
 import { type Kysely, sql } from 'kysely';
 import { sql as m0001 } from './migrations/0001-init.js';
+import { sql as m0002 } from './migrations/0002-environments.js';
 
 export interface Migration {
   version: number;
@@ -10,7 +11,10 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [{ version: 1, name: 'init', sql: m0001 }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'init', sql: m0001 },
+  { version: 2, name: 'environments', sql: m0002 },
+];
 
 const LOCK_KEY = 0x6e69_7873; // "nixs"
 

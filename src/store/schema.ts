@@ -39,7 +39,16 @@ export type WorkspaceStatus =
   | 'failed'
   | 'deleted';
 
-export type StepName = 'resolve' | 'fetch' | 'checkout' | 'detect' | 'sandbox' | 'ready';
+export type StepName =
+  | 'resolve'
+  | 'fetch'
+  | 'checkout'
+  | 'detect'
+  | 'build'
+  | 'sandbox'
+  | 'install'
+  | 'services'
+  | 'ready';
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
 export interface StepRecord {
@@ -49,6 +58,8 @@ export interface StepRecord {
   finishedAt: string | null;
   durationMs: number | null;
   detail: string | null;
+  /** The last lines a failed step printed. */
+  log?: string[];
 }
 
 export interface WorkspaceErrorRecord {
@@ -60,6 +71,31 @@ export interface WorkspaceErrorRecord {
 export interface SandboxRecord {
   driver: string;
   isolated: boolean;
+}
+
+/** What a workspace's environment provides, kept on the workspace for the API and UI. */
+export interface WorkspaceEnvironmentRecord {
+  hash: string;
+  provider: string;
+  reproducible: boolean;
+  cached: boolean;
+  report: unknown[];
+  diagnostics: unknown[];
+  services: unknown[];
+  installs: unknown[];
+}
+
+export interface EnvironmentsTable {
+  id: string;
+  hash: string;
+  parent_id: string | null;
+  provider: string;
+  reproducible: boolean;
+  flake_content: string | null;
+  spec: Json<unknown>;
+  activation: Json<{ env: Record<string, string>; shellHook: string | null; report: unknown[] }>;
+  created_at: CreatedAt;
+  last_used_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface WorkspacesTable {
@@ -74,6 +110,8 @@ export interface WorkspacesTable {
   error: Json<WorkspaceErrorRecord | null> | null;
   steps: Json<StepRecord[]>;
   sandbox: Json<SandboxRecord | null> | null;
+  environment_id: ColumnType<string | null, string | null | undefined, string | null>;
+  environment: ColumnType<WorkspaceEnvironmentRecord | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -83,9 +121,11 @@ export interface Database {
   login_links: LoginLinksTable;
   auth_sessions: AuthSessionsTable;
   workspaces: WorkspacesTable;
+  environments: EnvironmentsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
+export type EnvironmentRow = Selectable<EnvironmentsTable>;
 export type WorkspaceRow = Selectable<WorkspacesTable>;
 export type NewWorkspace = Insertable<WorkspacesTable>;
 export type { Generated };

@@ -5,6 +5,7 @@ import type {
   Database,
   SandboxRecord,
   StepRecord,
+  WorkspaceEnvironmentRecord,
   WorkspaceErrorRecord,
   WorkspaceRow,
   WorkspaceStatus,
@@ -19,6 +20,8 @@ export interface WorkspacePatch {
   error?: WorkspaceErrorRecord | null;
   steps?: StepRecord[];
   sandbox?: SandboxRecord | null;
+  environmentId?: string | null;
+  environment?: WorkspaceEnvironmentRecord | null;
 }
 
 export async function insertWorkspace(

@@ -109,7 +109,7 @@ for (const backend of testDatabases) {
       assert.equal(ws.branch, 'feature');
       assert.deepEqual(
         ws.steps.map((s) => s.name),
-        ['resolve', 'fetch', 'checkout', 'detect', 'sandbox', 'ready'],
+        ['resolve', 'fetch', 'checkout', 'detect', 'build', 'sandbox', 'install', 'services', 'ready'],
       );
       for (const step of ws.steps) {
         assert.ok(['done', 'skipped'].includes(step.status), `${step.name} is ${step.status}`);

@@ -41,6 +41,8 @@ export async function startTestServer(
     dataDir,
     databaseUrl: options.databaseUrl,
     logLevel: 'silent',
+    // Most suites test the flow, not Nix: the host provider keeps them fast and deterministic.
+    environmentProvider: 'host',
     limits: { memory: 1024 ** 3, cpus: 2, pids: 1024 },
     git: { timeoutMs: 5000, maxRepoBytes: 64 * 1024 * 1024 },
     ...options.config,

@@ -5,6 +5,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { EnvSpec } from '../../detect/env-spec.js';
 import { NixSpaceError, toErrorBody } from '../../errors.js';
 import type { GitMirrors } from '../../git/mirrors.js';
 import { parseRepoUrl } from '../../git/repo-url.js';
@@ -22,6 +23,12 @@ import {
   type WorkspacePatch,
 } from '../../store/workspace-queries.js';
 import type { User } from '../access/access-service.js';
+import type { DependencyInstaller } from '../environments/dependency-installer.js';
+import { dependencyEnv, dependencyPath, installPlans } from '../environments/dependency-plan.js';
+import type { Activation, EnvironmentService } from '../environments/environment-service.js';
+import type { ServiceStatus } from './backing-services/service-runner.js';
+import { describeDetection, describeReport, softFailure } from './environment-summary.js';
+import { runScript } from './run-script.js';
 import { WorkspaceTerminals } from './terminals.js';
 import { pendingSteps, toWorkspaceView, type WorkspaceView } from './workspace-view.js';
 
@@ -39,12 +46,41 @@ export interface WorkspaceServiceOptions {
   mirrorsDir: string;
   limits: SandboxLimits;
   network: NetworkPolicy;
+  /** Dependency installs reach package registries even when the workspace itself has no network. */
+  installNetwork: NetworkPolicy;
+  environments: EnvironmentService;
+  installer: DependencyInstaller;
+  backingServices: BackingServicesStarter;
   logger: Logger;
+}
+
+/** Starts a spec's services (postgres, redis, …) inside a running workspace sandbox. */
+export interface BackingServicesStarter {
+  start(
+    services: EnvSpec['services'],
+    context: {
+      sandbox: RuntimeSandbox;
+      workspaceDir: string;
+      env: Record<string, string>;
+      network: NetworkPolicy;
+      onLog(service: string, line: string): void;
+      signal?: AbortSignal | undefined;
+    },
+  ): Promise<{ env: Record<string, string>; statuses: readonly ServiceStatus[]; stop(): Promise<void> }>;
+}
+
+/** What a workspace runs with: its environment's activation and the spec it was built from. */
+interface WorkspaceSetup {
+  activation: Activation | undefined;
+  spec: EnvSpec | undefined;
 }
 
 interface LiveWorkspace {
   sandbox: RuntimeSandbox;
   terminals: WorkspaceTerminals;
+  /** Variables of every shell: base, environment activation, installed tools, services. */
+  shell: { argv: string[]; cwd: string; env: Record<string, string> };
+  services: { stop(): Promise<void> } | undefined;
   stopping: boolean;
 }
 
@@ -115,7 +151,7 @@ export class WorkspaceService {
       }
       await this.save(id, { status: 'starting', error: null });
       try {
-        await this.startSandbox(row);
+        await this.bringUp(row, await this.storedSetup(row));
         return toWorkspaceView(await this.save(id, { status: 'running' }));
       } catch (error) {
         await this.save(id, { status: 'failed', error: { ...toErrorBody(error), step: 'sandbox' } });
@@ -197,7 +233,7 @@ export class WorkspaceService {
       await this.options.driver.cleanup(row.id);
       if (row.status === 'running') {
         try {
-          await this.startSandbox(row);
+          await this.bringUp(row, await this.storedSetup(row));
           resumed.push(row.id);
           continue;
         } catch (error) {
@@ -255,7 +291,9 @@ export class WorkspaceService {
       fn: () => Promise<{
         value: T;
         detail: string | null;
-        status?: 'done' | 'skipped';
+        /** `failed` here is a problem the workspace runs with (it stays usable for fixing). */
+        status?: 'done' | 'skipped' | 'failed';
+        log?: string[];
         patch?: WorkspacePatch;
       }>,
     ): Promise<T> => {
@@ -270,6 +308,7 @@ export class WorkspaceService {
       step.finishedAt = new Date().toISOString();
       step.durationMs = Math.round(performance.now() - started);
       step.detail = result.detail;
+      if (result.log?.length) step.log = result.log;
       await this.save(id, { steps, ...result.patch });
       return result.value;
     };
@@ -298,19 +337,83 @@ export class WorkspaceService {
         await this.options.git.checkout(repo, resolved, join(dir, 'repo'), { signal });
         return { value: undefined, detail: resolved.branch ? `branch ${resolved.branch}` : 'detached HEAD' };
       });
-      await run('detect', 'building', async () => ({
-        value: undefined,
-        status: 'skipped',
-        detail:
-          'Environment detection is not available yet: the workspace uses the tools installed on the host',
-      }));
+      const repoDir = join(dir, 'repo');
+      const environments = this.options.environments;
+      const detection = await run('detect', 'building', async () => {
+        const value = await environments.detect(repoDir);
+        return { value, detail: describeDetection(value) };
+      });
+      const spec = detection.spec;
+      const built = await run('build', 'building', async () => {
+        try {
+          const value = await environments.build(spec, repoDir, {
+            signal,
+            onLog: (line) => this.log(id, 'build', line),
+          });
+          return {
+            value,
+            detail: `${value.provider}${value.cached ? ', reused' : ''}${describeReport(value)}`,
+            patch: {
+              environmentId: value.row.id,
+              environment: {
+                hash: value.row.hash,
+                provider: value.provider,
+                reproducible: value.reproducible,
+                cached: value.cached,
+                report: value.activation.report,
+                diagnostics: detection.diagnostics,
+                services: [],
+                installs: [],
+              },
+            },
+          };
+        } catch (error) {
+          if (signal.aborted) throw error;
+          return { value: undefined, ...softFailure(error) };
+        }
+      });
       await run('sandbox', 'starting', async () => {
-        await this.startSandbox(row);
+        await this.bringUp(row, { activation: built?.activation, spec: undefined });
         const driver = this.options.driver;
         return {
           value: undefined,
           detail: `${driver.name}${driver.capabilities.isolation ? '' : ' (not isolated)'}`,
         };
+      });
+      const plans = installPlans(spec);
+      await run('install', 'starting', async () => {
+        if (plans.length === 0) return { value: undefined, status: 'skipped', detail: 'nothing to install' };
+        try {
+          const outcomes = await this.installDependencies(row.id, plans, built?.row.hash ?? 'none', signal);
+          return {
+            value: undefined,
+            detail: outcomes.map((o) => `${o.label} (${o.result}, ${o.durationMs} ms)`).join('; '),
+            patch: built
+              ? { environment: { ...(await this.environmentRecord(id)), installs: outcomes } }
+              : {},
+          };
+        } catch (error) {
+          if (signal.aborted) throw error;
+          return { value: undefined, ...softFailure(error) };
+        }
+      });
+      await run('services', 'starting', async () => {
+        if (spec.services.length === 0) return { value: undefined, status: 'skipped', detail: 'none needed' };
+        try {
+          const statuses = await this.startServices(row.id, spec, signal);
+          const failed = statuses.filter((st) => st.status !== 'running');
+          return {
+            value: undefined,
+            ...(failed.length ? { status: 'failed' as const } : {}),
+            detail: statuses.map((st) => `${st.name} ${st.status}`).join(', '),
+            patch: built
+              ? { environment: { ...(await this.environmentRecord(id)), services: [...statuses] } }
+              : {},
+          };
+        } catch (error) {
+          if (signal.aborted) throw error;
+          return { value: undefined, ...softFailure(error) };
+        }
       });
       await run('ready', 'running', async () => ({
         value: undefined,
@@ -345,36 +448,23 @@ export class WorkspaceService {
     }
   }
 
-  private async startSandbox(row: Pick<WorkspaceRow, 'id' | 'name'>): Promise<void> {
+  /** Starts the workspace's sandbox with its environment, and its services when a spec says so. */
+  private async bringUp(row: Pick<WorkspaceRow, 'id' | 'name'>, setup: WorkspaceSetup): Promise<void> {
     const { driver, limits } = this.options;
-    // A driver that cannot enforce the configured policy (the unsafe process driver cannot cut
-    // the network) runs with what it can do; the workspace is then marked not isolated.
-    const network = driver.capabilities.networkPolicies.includes(this.options.network)
-      ? this.options.network
-      : driver.capabilities.networkPolicies[0]!;
     const dir = this.workspaceDir(row.id);
-    const home = join(dir, 'home');
-    const env: Record<string, string> = {
-      HOME: home,
-      PATH: SHELL_PATH,
-      LANG: 'C.UTF-8',
-      TERM: 'xterm-256color',
-      SHELL: '/bin/bash',
-      // Prompts show `…/<id>/repo`, not the whole data directory path.
-      PROMPT_DIRTRIM: '2',
-      NIXSPACE_WORKSPACE_ID: row.id,
-    };
+    const env = this.shellEnv(row.id, setup.activation);
     const sandbox = await RuntimeSandbox.start(driver, {
       id: row.id,
       workspaceDir: dir,
       readOnlyPaths: [this.options.mirrorsDir],
-      network,
+      network: this.networkFor(this.options.network),
       limits,
       hostname: `ws-${row.id.slice(0, 8)}`,
       env,
     });
-    const terminals = new WorkspaceTerminals(sandbox, { argv: ['/bin/bash'], cwd: join(dir, 'repo'), env });
-    const live: LiveWorkspace = { sandbox, terminals, stopping: false };
+    const shell = { argv: ['/bin/bash'], cwd: join(dir, 'repo'), env };
+    const terminals = new WorkspaceTerminals(sandbox, shell);
+    const live: LiveWorkspace = { sandbox, terminals, shell, services: undefined, stopping: false };
     this.live.set(row.id, live);
     await this.save(row.id, { sandbox: { driver: driver.name, isolated: driver.capabilities.isolation } });
     void sandbox.exited.then(async (exit) => {
@@ -391,6 +481,106 @@ export class WorkspaceService {
         },
       }).catch(() => {});
     });
+    if (setup.spec && setup.spec.services.length > 0) {
+      await this.startServices(row.id, setup.spec).catch((error: unknown) =>
+        this.options.logger.warn({ err: error, workspace: row.id }, 'services did not start'),
+      );
+    }
+  }
+
+  /** The variables every process of a workspace starts with. */
+  private shellEnv(id: string, activation: Activation | undefined): Record<string, string> {
+    const dir = this.workspaceDir(id);
+    const activated = activation?.env ?? {};
+    const basePath = activated.PATH ?? SHELL_PATH;
+    return {
+      LANG: 'C.UTF-8',
+      ...activated,
+      ...dependencyEnv(dir),
+      HOME: join(dir, 'home'),
+      PATH: [...dependencyPath(dir), basePath].join(':'),
+      TERM: 'xterm-256color',
+      SHELL: '/bin/bash',
+      // Prompts show `…/<id>/repo`, not the whole data directory path.
+      PROMPT_DIRTRIM: '2',
+      NIXSPACE_WORKSPACE_ID: id,
+    };
+  }
+
+  /** A driver that cannot enforce a policy (the unsafe driver cannot cut the network) does what it can. */
+  private networkFor(wanted: NetworkPolicy): NetworkPolicy {
+    const policies = this.options.driver.capabilities.networkPolicies;
+    return policies.includes(wanted) ? wanted : policies[0]!;
+  }
+
+  /** Runs installs in a short-lived sandbox over the same files, with the install network policy. */
+  private async installDependencies(
+    id: string,
+    plans: ReturnType<typeof installPlans>,
+    environmentHash: string,
+    signal: AbortSignal,
+  ) {
+    const live = this.live.get(id);
+    if (!live) throw new NixSpaceError('CONFLICT', 'The workspace sandbox is not running');
+    const dir = this.workspaceDir(id);
+    const network = this.networkFor(this.options.installNetwork);
+    const installSandbox =
+      network === this.networkFor(this.options.network)
+        ? undefined
+        : await RuntimeSandbox.start(this.options.driver, {
+            id: `${id}-install`,
+            workspaceDir: dir,
+            readOnlyPaths: [this.options.mirrorsDir],
+            network,
+            limits: this.options.limits,
+            hostname: `ws-${id.slice(0, 8)}`,
+            env: live.shell.env,
+          });
+    const sandbox = installSandbox ?? live.sandbox;
+    try {
+      return await this.options.installer.install(plans, {
+        workspaceDir: dir,
+        environmentHash,
+        signal,
+        onLog: (line) => this.log(id, 'install', line),
+        run: (script, options) => runScript(sandbox, script, { ...options, env: live.shell.env }),
+      });
+    } finally {
+      await installSandbox?.stop();
+    }
+  }
+
+  private async startServices(
+    id: string,
+    spec: EnvSpec,
+    signal?: AbortSignal,
+  ): Promise<readonly ServiceStatus[]> {
+    const live = this.live.get(id);
+    if (!live) throw new NixSpaceError('CONFLICT', 'The workspace sandbox is not running');
+    const started = await this.options.backingServices.start(spec.services, {
+      sandbox: live.sandbox,
+      workspaceDir: this.workspaceDir(id),
+      env: live.shell.env,
+      network: this.networkFor(this.options.network),
+      onLog: (service, line) => this.log(id, 'services', `${service}: ${line}`),
+      signal,
+    });
+    live.services = started;
+    // Shells opened from now on get the connection settings (DATABASE_URL, REDIS_URL, ...).
+    live.shell.env = { ...live.shell.env, ...started.env };
+    return started.statuses;
+  }
+
+  private async storedSetup(row: WorkspaceRow): Promise<WorkspaceSetup> {
+    const hash = row.environment?.hash;
+    if (!hash) return { activation: undefined, spec: undefined };
+    const stored = await this.options.environments.stored(hash);
+    return { activation: stored?.activation, spec: stored?.spec };
+  }
+
+  private async environmentRecord(id: string) {
+    const row = await findWorkspace(this.options.store.db, id);
+    return row!.environment!;
   }
 
   private async stopSandbox(id: string): Promise<void> {
@@ -398,6 +588,11 @@ export class WorkspaceService {
     if (!live) return;
     live.stopping = true;
     live.terminals.closeAll();
+    await live.services
+      ?.stop()
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error, workspace: id }, 'services did not stop cleanly'),
+      );
     await live.sandbox.stop();
     this.live.delete(id);
     await this.save(id, { sandbox: null }).catch(() => {});

@@ -4,6 +4,7 @@ import type {
   StepName,
   StepRecord,
   StepStatus,
+  WorkspaceEnvironmentRecord,
   WorkspaceErrorRecord,
   WorkspaceRow,
   WorkspaceStatus,
@@ -14,7 +15,10 @@ export const stepLabels: Record<StepName, string> = {
   fetch: 'Fetch',
   checkout: 'Check out',
   detect: 'Detect environment',
+  build: 'Build environment',
   sandbox: 'Start sandbox',
+  install: 'Install dependencies',
+  services: 'Start services',
   ready: 'Ready',
 };
 
@@ -23,7 +27,10 @@ export const creationSteps: readonly StepName[] = [
   'fetch',
   'checkout',
   'detect',
+  'build',
   'sandbox',
+  'install',
+  'services',
   'ready',
 ];
 
@@ -35,6 +42,7 @@ export interface StepView {
   finishedAt: string | null;
   durationMs: number | null;
   detail: string | null;
+  log?: string[];
 }
 
 export interface WorkspaceView {
@@ -48,6 +56,8 @@ export interface WorkspaceView {
   error: WorkspaceErrorRecord | null;
   steps: StepView[];
   sandbox: { driver: string; isolated: boolean } | null;
+  /** What the environment provides; `reproducible: false` when host tools stand in for Nix. */
+  environment: WorkspaceEnvironmentRecord | null;
   urls: { events: string; terminal: string };
   createdAt: string;
   updatedAt: string;
@@ -66,6 +76,7 @@ export function toWorkspaceView(row: WorkspaceRow): WorkspaceView {
     error: (row.error as unknown as WorkspaceErrorRecord | null) ?? null,
     steps: steps.map((step) => ({ ...step, label: stepLabels[step.name] })),
     sandbox: (row.sandbox as unknown as WorkspaceView['sandbox']) ?? null,
+    environment: row.environment ?? null,
     urls: {
       events: `/api/workspaces/${row.id}/events`,
       terminal: `/api/workspaces/${row.id}/terminal`,

@@ -1,6 +1,7 @@
 // Namespaces + cgroups with bubblewrap: one long-lived sandbox per workspace, a read-only host
 // root, the workspace writable at its own path, a private /tmp, pid/ipc/uts (and optionally net)
-// namespaces. Runs as root (needs no setuid bwrap) and needs util-linux's nsenter, setpriv, setsid.
+// namespaces. Runs as root (needs no setuid bwrap) and needs util-linux's nsenter, setpriv, setsid
+// and unshare.
 import { execFile, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -34,6 +35,7 @@ export class BubblewrapDriver implements SandboxDriver {
   readonly #nsenter = findExecutable('nsenter');
   readonly #setpriv = findExecutable('setpriv');
   readonly #setsid = findExecutable('setsid');
+  readonly #unshare = findExecutable('unshare');
   readonly #sleep = findExecutable('sleep') ?? '/bin/sleep';
 
   constructor(options: BubblewrapDriverOptions = {}) {
@@ -123,15 +125,21 @@ export class BubblewrapDriver implements SandboxDriver {
   }
 
   #tools(): { bwrap: string } & BubblewrapTools {
-    const [bwrap, nsenter, setpriv, setsid] = [this.#bwrap, this.#nsenter, this.#setpriv, this.#setsid];
+    const [bwrap, nsenter, setpriv, setsid, unshare] = [
+      this.#bwrap,
+      this.#nsenter,
+      this.#setpriv,
+      this.#setsid,
+      this.#unshare,
+    ];
     if (bwrap === undefined) throw new NixSpaceError('SANDBOX_UNAVAILABLE', notInstalled);
-    if (nsenter === undefined || setpriv === undefined || setsid === undefined) {
+    if (nsenter === undefined || setpriv === undefined || setsid === undefined || unshare === undefined) {
       throw new NixSpaceError(
         'SANDBOX_UNAVAILABLE',
-        "nsenter, setpriv and setsid are missing: install the Debian package 'util-linux'",
+        "nsenter, setpriv, setsid and unshare are missing: install the Debian package 'util-linux'",
       );
     }
-    return { bwrap, nsenter, setpriv, setsid };
+    return { bwrap, nsenter, setpriv, setsid, unshare };
   }
 
   async cleanup(id: string): Promise<void> {

@@ -13,6 +13,7 @@ import {
   pidsInNamespace,
 } from '../../host/host-processes.js';
 import { shellQuote as q } from '../../host/shell-quote.js';
+import { userNamespacePrefix } from '../../host/user-namespace.js';
 import type { CommandOptions, Sandbox, SandboxExit, SandboxSpec, SpawnCommand } from '../../sandbox.js';
 import { sandboxEnv } from '../../sandbox-env.js';
 
@@ -20,6 +21,7 @@ export interface BubblewrapTools {
   nsenter: string;
   setpriv: string;
   setsid: string;
+  unshare: string;
 }
 
 export interface BubblewrapSandboxInit {
@@ -70,6 +72,12 @@ export class BubblewrapSandbox implements Sandbox {
       // The shell exported its own cwd as PWD; the sandboxed program computes its own.
       'unset PWD OLDPWD',
       `set -- ${q(tools.setpriv)} --bounding-set=-all --inh-caps=-all --no-new-privs --pdeathsig KILL -- "$@"`,
+      // Mapping the sandbox's uid 0 into a user namespace needs CAP_SETFCAP, so unshare runs before
+      // setpriv. The program then holds no capability anywhere: it is a non-root user in a
+      // namespace that owns no other namespace.
+      ...(options.user === undefined
+        ? []
+        : [`set -- ${userNamespacePrefix(tools.unshare, options.user)} "$@"`]),
       // On a terminal, the program must lead its own session inside the namespace: the session
       // node-pty made is led by nsenter, whose pid the sandbox cannot see, so job control (and a
       // shell's exit, which restores the foreground group) would fail with ESRCH. Taking the

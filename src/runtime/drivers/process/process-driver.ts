@@ -7,8 +7,10 @@
 import { NixSpaceError } from '../../../errors.js';
 import { type CgroupHost, detectCgroupHost } from '../../cgroups/cgroup-host.js';
 import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
+import { findExecutable } from '../../host/find-executable.js';
 import { killUntilGone, pidsWithEnv } from '../../host/host-processes.js';
 import { shellQuote as q } from '../../host/shell-quote.js';
+import { userNamespacePrefix } from '../../host/user-namespace.js';
 import type {
   CommandOptions,
   DriverCapabilities,
@@ -93,7 +95,7 @@ class ProcessSandbox implements Sandbox {
     const gone = `{ echo ${q(`nixspace: sandbox ${this.id} is not running`)} >&2; exit 125; }`;
     const script = [
       ...(this.#cgroup?.joinScript().map((line) => `{ ${line}; } 2>/dev/null || ${gone}`) ?? []),
-      'exec "$@"',
+      options.user === undefined ? 'exec "$@"' : `exec ${userNamespacePrefix(unshare(), options.user)} "$@"`,
     ].join('\n');
     return {
       file: '/bin/sh',
@@ -109,6 +111,17 @@ class ProcessSandbox implements Sandbox {
     );
     return this.#stopping;
   }
+}
+
+function unshare(): string {
+  const path = findExecutable('unshare');
+  if (path === undefined) {
+    throw new NixSpaceError(
+      'SANDBOX_UNAVAILABLE',
+      "unshare is missing: install the Debian package 'util-linux'",
+    );
+  }
+  return path;
 }
 
 async function killSandboxProcesses(id: string, cgroup: SandboxCgroup | undefined): Promise<void> {

@@ -1,0 +1,36 @@
+// Picks the environment provider by capability: Nix when a nix with flakes can build here, the
+// host toolchains otherwise. Forcing `nix` on a server where it cannot work is an error that
+// says why, rather than a silent fallback to an unreproducible environment.
+
+import { NixSpaceError } from '../errors.js';
+import type { EnvironmentProvider } from './environment-provider.js';
+import { HostEnvironmentProvider, type HostProviderOptions } from './host-provider.js';
+import { NixEnvironmentProvider, type NixProviderOptions } from './nix-provider.js';
+
+export interface SelectProviderOptions {
+  force?: 'nix' | 'host';
+  nix?: NixProviderOptions;
+  host?: HostProviderOptions;
+  signal?: AbortSignal;
+  /** Why the choice was made, for the server log. */
+  onLog?(line: string): void;
+}
+
+export async function selectEnvironmentProvider(
+  options: SelectProviderOptions = {},
+): Promise<EnvironmentProvider> {
+  if (options.force === 'host') return new HostEnvironmentProvider(options.host);
+  const nix = new NixEnvironmentProvider(options.nix);
+  const problem = await nix.cli.probe(options.signal);
+  if (problem === null) {
+    options.onLog?.('environments: nix (flakes), reproducible');
+    return nix;
+  }
+  if (options.force === 'nix') {
+    throw new NixSpaceError('ENVIRONMENT_BUILD_FAILED', 'nix was required but cannot build here', {
+      detail: problem,
+    });
+  }
+  options.onLog?.(`environments: host toolchains, not reproducible (${problem})`);
+  return new HostEnvironmentProvider(options.host);
+}

@@ -1,0 +1,103 @@
+// How each package manager installs into a workspace: the command that runs, the environment it
+// and every later shell need, the lockfiles that key its cache, and the directories it fills
+// (restored from the cache when the same lockfile was installed before).
+
+import type { EnvSpec, PackageManagerName, SetupCommand, ToolchainName } from '../../detect/env-spec.js';
+
+export interface InstallPlan {
+  /** Shown to the user: what the repository asked for. */
+  label: string;
+  manager: PackageManagerName | undefined;
+  toolchain: ToolchainName;
+  /** Shell script run with bash in the repository. */
+  script: string;
+  /** Lockfiles (repo-relative) whose content keys the cache; empty means "never cached". */
+  lockfiles: string[];
+  /** Directories the install fills, relative to the workspace directory. */
+  artifacts: string[];
+}
+
+/** Variables every shell, job and install of a workspace gets so installed tools are found. */
+export function dependencyEnv(workspaceDir: string): Record<string, string> {
+  return {
+    BUNDLE_PATH: `${workspaceDir}/repo/vendor/bundle`,
+    POETRY_VIRTUALENVS_IN_PROJECT: 'true',
+    PIPENV_VENV_IN_PROJECT: '1',
+    PDM_VENV_IN_PROJECT: 'true',
+    CARGO_HOME: `${workspaceDir}/home/.cargo`,
+    GOPATH: `${workspaceDir}/home/go`,
+    GOFLAGS: '-modcacherw',
+    npm_config_cache: `${workspaceDir}/home/.npm`,
+    VIRTUAL_ENV: `${workspaceDir}/repo/.venv`,
+  };
+}
+
+/** PATH entries (first wins) for tools installed into the workspace. */
+export function dependencyPath(workspaceDir: string): string[] {
+  return [
+    `${workspaceDir}/repo/.venv/bin`,
+    `${workspaceDir}/repo/node_modules/.bin`,
+    `${workspaceDir}/home/go/bin`,
+  ];
+}
+
+const byManager: Record<PackageManagerName, { lockfiles: string[]; artifacts: string[] }> = {
+  npm: { lockfiles: ['package-lock.json', 'npm-shrinkwrap.json'], artifacts: ['repo/node_modules'] },
+  pnpm: { lockfiles: ['pnpm-lock.yaml'], artifacts: ['repo/node_modules'] },
+  yarn: {
+    lockfiles: ['yarn.lock'],
+    artifacts: ['repo/node_modules', 'repo/.yarn/cache', 'repo/.pnp.cjs', 'repo/.pnp.loader.mjs'],
+  },
+  bun: { lockfiles: ['bun.lock', 'bun.lockb'], artifacts: ['repo/node_modules'] },
+  pip: { lockfiles: [], artifacts: ['repo/.venv'] },
+  uv: { lockfiles: ['uv.lock'], artifacts: ['repo/.venv'] },
+  poetry: { lockfiles: ['poetry.lock'], artifacts: ['repo/.venv'] },
+  pdm: { lockfiles: ['pdm.lock'], artifacts: ['repo/.venv'] },
+  hatch: { lockfiles: [], artifacts: [] },
+  pipenv: { lockfiles: ['Pipfile.lock'], artifacts: ['repo/.venv'] },
+  bundler: { lockfiles: ['Gemfile.lock'], artifacts: ['repo/vendor/bundle'] },
+  cargo: { lockfiles: ['Cargo.lock'], artifacts: ['home/.cargo/registry', 'home/.cargo/git'] },
+  go: { lockfiles: ['go.sum'], artifacts: ['home/go/pkg/mod'] },
+};
+
+export function installPlans(spec: EnvSpec): InstallPlan[] {
+  return spec.setup.map((setup) => planFor(spec, setup));
+}
+
+function planFor(spec: EnvSpec, setup: SetupCommand): InstallPlan {
+  const manager = managerOf(spec, setup);
+  const known = manager ? byManager[manager] : undefined;
+  // A subdirectory install (`cd web && npm ci`) keys on that directory's lockfile.
+  const subdir = /^cd\s+([\w./-]+)\s+&&/.exec(setup.command)?.[1];
+  const prefix = subdir ? `${subdir.replace(/\/$/, '')}/` : '';
+  const lockfiles = (known?.lockfiles ?? []).map((file) => `${prefix}${file}`);
+  const artifacts = (known?.artifacts ?? []).map((dir) =>
+    subdir && dir.startsWith('repo/') ? `repo/${prefix}${dir.slice('repo/'.length)}` : dir,
+  );
+  // pip installs into the workspace's own virtualenv, never into the host's Python.
+  const script =
+    manager === 'pip'
+      ? `test -d .venv || python3 -m venv .venv\n. .venv/bin/activate\n${setup.command}`
+      : setup.command;
+  return {
+    label: setup.command,
+    manager,
+    toolchain: setup.toolchain,
+    script,
+    // pip has no lockfile of its own: requirements files pinned by the repo stand in for one.
+    lockfiles: manager === 'pip' ? requirementFiles(setup.command) : lockfiles,
+    artifacts,
+  };
+}
+
+function managerOf(spec: EnvSpec, setup: SetupCommand): PackageManagerName | undefined {
+  const first = setup.command.replace(/^cd\s+\S+\s+&&\s+/, '').split(/\s+/)[0];
+  const named = spec.packageManagers.find(
+    (pm) => pm.name === first || (first === 'bundle' && pm.name === 'bundler'),
+  );
+  return named?.name ?? spec.packageManagers.find((pm) => pm.toolchain === setup.toolchain)?.name;
+}
+
+function requirementFiles(command: string): string[] {
+  return [...command.matchAll(/-r\s+(\S+)/g)].map((m) => m[1]!);
+}

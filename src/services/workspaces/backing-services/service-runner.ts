@@ -1,0 +1,398 @@
+// One backing service of one workspace: locate, initialise, run in the foreground inside the
+// sandbox, wait until ready, restart after a crash (bounded, with backoff), stop gracefully.
+// Every file it touches is written from inside the sandbox: the workspace controls its own
+// directory, and a host-side write there could be redirected by a symlink.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { NixSpaceError } from '../../../errors.js';
+import type { NetworkPolicy, Sandbox } from '../../../runtime/sandbox.js';
+import type { BackingService, ServiceInstance } from './backing-service.js';
+import { freePort } from './free-port.js';
+import { chooseBinary, locateBinaries } from './locate-binaries.js';
+import { execInSandbox } from './sandbox-exec.js';
+import { serviceAccount } from './service-account.js';
+
+export type ServiceState = 'running' | 'restarting' | 'failed' | 'missing' | 'stopped';
+
+export interface ServiceStatus {
+  name: string;
+  wantedVersion: string | null;
+  /** The version running (or last run); null when no binary was found. */
+  version: string | null;
+  status: ServiceState;
+  port: number | null;
+  /** True when the host provides another version than the one asked for. */
+  versionMismatch: boolean;
+  restarts: number;
+  /** Why it is missing or failed, the version mismatch, or the last restart. */
+  detail: string | null;
+}
+
+export interface RunnerContext {
+  sandbox: Sandbox;
+  workspaceDir: string;
+  env: Record<string, string>;
+  network: NetworkPolicy;
+  database: string;
+  onLog?(service: string, line: string): void;
+  signal?: AbortSignal;
+}
+
+export interface RunnerLimits {
+  maxRestarts: number;
+  restartDelayMs: number;
+  stopGraceMs: number;
+  readyTimeoutMs: number;
+  /** Ports handed to services of this server process, so two host-network services never share one. */
+  portsInUse: Set<number>;
+}
+
+const pidMarker = 'nixspace-service-pid ';
+const keptLines = 20;
+
+export class ServiceRunner {
+  readonly status: ServiceStatus;
+  readonly #definition: BackingService | undefined;
+  readonly #context: RunnerContext;
+  readonly #limits: RunnerLimits;
+  #instance: ServiceInstance | undefined;
+  #child: ChildProcess | undefined;
+  #childExited: Promise<void> = Promise.resolve();
+  /** Pid of the server inside the sandbox, which is where graceful signals are sent from. */
+  #innerPid: number | undefined;
+  #logWriter: ChildProcess | undefined;
+  #lastLines: string[] = [];
+  #mismatch: string | null = null;
+  /** Aborted by stop(): cancels a pending restart, probe or initialisation. */
+  readonly #stopping = new AbortController();
+
+  constructor(
+    name: string,
+    wantedVersion: string | null,
+    definition: BackingService | undefined,
+    context: RunnerContext,
+    limits: RunnerLimits,
+  ) {
+    this.status = {
+      name,
+      wantedVersion,
+      version: null,
+      status: 'missing',
+      port: null,
+      versionMismatch: false,
+      restarts: 0,
+      detail: null,
+    };
+    this.#definition = definition;
+    this.#context = context;
+    this.#limits = limits;
+  }
+
+  /** Connection settings while the service is up (or coming back up). */
+  get exports(): Record<string, string> {
+    const up = this.status.status === 'running' || this.status.status === 'restarting';
+    return up && this.#instance !== undefined ? this.#definition!.exports(this.#instance) : {};
+  }
+
+  /** Resolves once the service runs, or its status says why not; rejects only when aborted. */
+  async start(): Promise<void> {
+    const definition = this.#definition;
+    if (definition === undefined) {
+      this.status.detail = `NixSpace cannot run ${this.status.name} services`;
+      return;
+    }
+    const signal = AbortSignal.any([
+      this.#stopping.signal,
+      ...(this.#context.signal ? [this.#context.signal] : []),
+    ]);
+    try {
+      const instance = await this.#prepare(definition, signal);
+      if (instance === undefined) return;
+      this.#instance = instance;
+      await definition.init?.(instance);
+      await this.#launch(instance, signal);
+      await definition.afterReady?.(instance);
+      this.status.status = 'running';
+      this.status.detail = this.#mismatch;
+    } catch (error) {
+      await this.#killChild();
+      await this.#stopLogWriter();
+      this.#releasePort();
+      if (this.#context.signal?.aborted) throw this.#context.signal.reason;
+      this.status.status = this.#stopping.signal.aborted ? 'stopped' : 'failed';
+      this.status.detail = describe(error);
+    }
+  }
+
+  async #prepare(definition: BackingService, signal: AbortSignal): Promise<ServiceInstance | undefined> {
+    const { sandbox, workspaceDir, env } = this.#context;
+    const binaries = await locateBinaries(definition, { sandbox, path: env.PATH, signal });
+    const choice = chooseBinary(binaries, this.status.wantedVersion);
+    if (choice === undefined) {
+      const pkg = definition.debianPackage;
+      this.status.detail =
+        `no ${definition.program} on the workspace's PATH or in the host's standard locations: ` +
+        `install the Debian package '${pkg}' (apt-get install ${pkg}) or add it to the environment`;
+      return undefined;
+    }
+    const { binary, mismatch } = choice;
+    this.status.version = binary.version;
+    this.status.versionMismatch = mismatch;
+    this.#mismatch = mismatch
+      ? `wanted ${this.status.name} ${this.status.wantedVersion}, provided ${binary.version} (${binary.program})`
+      : null;
+
+    const serviceDir = join(
+      workspaceDir,
+      '.nixspace',
+      'services',
+      `${this.status.name}-${definition.dataVersion(binary.version)}`,
+    );
+    const dataDir = join(serviceDir, 'data');
+    await mustRun(
+      sandbox,
+      ['mkdir', '-p', '-m', '700', serviceDir, dataDir],
+      signal,
+      'create the service dir',
+    );
+    const port = await this.#port(definition, serviceDir, signal);
+    this.status.port = port;
+    const account = definition.accounts === undefined ? undefined : await serviceAccount(definition.accounts);
+    this.#startLogWriter(join(serviceDir, 'service.log'));
+    return {
+      sandbox,
+      version: binary.version,
+      binDir: binary.binDir,
+      serviceDir,
+      dataDir,
+      port,
+      database: this.#context.database,
+      account,
+      signal,
+    };
+  }
+
+  /**
+   * Under network 'none' the sandbox has its own loopback, so the default port never collides
+   * with another workspace's. Sharing the host's network, the service gets a free port, recorded
+   * in the service dir so that it keeps it across restarts while it stays free.
+   */
+  async #port(definition: BackingService, serviceDir: string, signal: AbortSignal): Promise<number> {
+    if (this.#context.network === 'none') return definition.defaultPort;
+    const { sandbox } = this.#context;
+    const file = join(serviceDir, 'port');
+    const recorded = Number((await execInSandbox(sandbox, ['cat', file], { signal })).stdout.trim());
+    const { portsInUse } = this.#limits;
+    let port = await freePort(
+      Number.isInteger(recorded) && recorded > 1024 && recorded < 65536 ? recorded : undefined,
+    );
+    while (portsInUse.has(port)) port = await freePort();
+    portsInUse.add(port);
+    if (port !== recorded) {
+      await mustRun(
+        sandbox,
+        ['sh', '-c', 'printf "%s\\n" "$1" > "$0"', file, String(port)],
+        signal,
+        'record the port',
+      );
+    }
+    return port;
+  }
+
+  /** Spawns the server and resolves once its readiness probe passes. */
+  async #launch(instance: ServiceInstance, signal: AbortSignal): Promise<void> {
+    const definition = this.#definition!;
+    const { sandbox, env } = this.#context;
+    const user =
+      instance.account === undefined ? undefined : { uid: instance.account.uid, gid: instance.account.gid };
+    // The first line names the server's pid inside the sandbox; `exec` keeps that pid.
+    const argv = [
+      'sh',
+      '-c',
+      `echo "${pidMarker}$$"; exec "$@"`,
+      'nixspace-service',
+      ...definition.argv(instance),
+    ];
+    const command = sandbox.command(argv, { cwd: instance.serviceDir, env, user });
+    // Detached: a terminal's ^C to the server must not reach the services; stop() decides.
+    const child = spawn(command.file, command.args, {
+      cwd: command.cwd,
+      env: command.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    this.#child = child;
+    this.#innerPid = undefined;
+    this.#childExited = new Promise((resolve) => {
+      child.once('close', (code, exitSignal) => {
+        this.#onExit(child, code, exitSignal);
+        resolve();
+      });
+      child.once('error', (error) => this.#log(`cannot start: ${error.message}`));
+    });
+    createInterface({ input: child.stdout!, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+      if (this.#innerPid === undefined && line.startsWith(pidMarker)) {
+        this.#innerPid = Number(line.slice(pidMarker.length));
+      } else {
+        this.#log(line);
+      }
+    });
+    createInterface({ input: child.stderr!, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+      this.#log(line),
+    );
+
+    const deadline = Date.now() + this.#limits.readyTimeoutMs;
+    let exited = false;
+    void this.#childExited.then(() => {
+      exited = true;
+    });
+    for (;;) {
+      signal.throwIfAborted();
+      if (exited) throw new Error(`exited before it was ready:\n${this.#lastLines.join('\n')}`);
+      const probe = await execInSandbox(sandbox, definition.readyProbe(instance), {
+        signal,
+        timeoutMs: 5000,
+      });
+      if (probe.code === 0 && !exited) return;
+      if (Date.now() > deadline) {
+        throw new Error(`not ready after ${this.#limits.readyTimeoutMs} ms:\n${this.#lastLines.join('\n')}`);
+      }
+      await Promise.race([delay(100, signal), this.#childExited]);
+    }
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#child !== child) return;
+    this.#child = undefined;
+    const how = code === null ? `was killed (${signal})` : `exited with code ${code}`;
+    this.#log(`nixspace: ${this.status.name} ${how}`);
+    // Only a service that was up is restarted; one that never got ready has its start fail.
+    if (this.status.status === 'running' && !this.#stopping.signal.aborted) void this.#restart(how);
+  }
+
+  async #restart(reason: string): Promise<void> {
+    const instance = this.#instance!;
+    const signal = this.#stopping.signal;
+    let why = reason;
+    while (!signal.aborted) {
+      if (this.status.restarts >= this.#limits.maxRestarts) {
+        this.status.status = 'failed';
+        this.status.detail = `${why}; gave up after ${this.status.restarts} restarts`;
+        return;
+      }
+      this.status.restarts += 1;
+      this.status.status = 'restarting';
+      this.status.detail = `${why}; restart ${this.status.restarts} of ${this.#limits.maxRestarts}`;
+      try {
+        await delay(this.#limits.restartDelayMs * 2 ** (this.status.restarts - 1), signal);
+        await this.#launch(instance, signal);
+        this.status.status = 'running';
+        this.status.detail = this.#mismatch;
+        return;
+      } catch (error) {
+        await this.#killChild();
+        if (signal.aborted) return;
+        why = describe(error);
+      }
+    }
+  }
+
+  /** Graceful signal, then SIGKILL after the grace period; resolves when nothing of it runs. */
+  async stop(): Promise<void> {
+    this.#stopping.abort(new NixSpaceError('INTERRUPTED', `${this.status.name} is stopping`));
+    const child = this.#child;
+    if (child !== undefined && this.#innerPid !== undefined) {
+      const name = this.#definition!.stopSignal.replace(/^SIG/, '');
+      try {
+        const { sandbox } = this.#context;
+        await execInSandbox(sandbox, ['sh', '-c', 'kill -s "$0" "$1"', name, String(this.#innerPid)], {
+          timeoutMs: 5000,
+        });
+      } catch {
+        // The sandbox is gone, and the server with it; the SIGKILL below reaps the wrapper.
+      }
+      await Promise.race([this.#childExited, delay(this.#limits.stopGraceMs)]);
+    }
+    await this.#killChild();
+    if (this.status.status !== 'missing' && this.status.status !== 'failed') this.status.status = 'stopped';
+    await this.#stopLogWriter();
+    this.#releasePort();
+  }
+
+  #releasePort(): void {
+    if (this.#context.network !== 'none' && this.status.port !== null)
+      this.#limits.portsInUse.delete(this.status.port);
+  }
+
+  /** SIGKILLs the wrapper's process group: the server inside dies with it (pdeathsig). */
+  async #killChild(): Promise<void> {
+    const child = this.#child;
+    if (child === undefined) return;
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }
+    await this.#childExited;
+  }
+
+  #log(line: string): void {
+    this.#lastLines.push(line);
+    if (this.#lastLines.length > keptLines) this.#lastLines.shift();
+    this.#context.onLog?.(this.status.name, line);
+    this.#logWriter?.stdin?.write(`${line}\n`);
+  }
+
+  #startLogWriter(file: string): void {
+    const command = this.#context.sandbox.command(['sh', '-c', 'exec cat >> "$0"', file]);
+    const writer = spawn(command.file, command.args, {
+      cwd: command.cwd,
+      env: command.env,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    // A log file that cannot be written must not take the service down.
+    writer.stdin.on('error', () => {});
+    writer.on('error', () => {});
+    this.#logWriter = writer;
+  }
+
+  async #stopLogWriter(): Promise<void> {
+    const writer = this.#logWriter;
+    if (writer === undefined) return;
+    this.#logWriter = undefined;
+    if (writer.exitCode !== null || writer.signalCode !== null) return;
+    const closed = new Promise<void>((resolve) => writer.once('close', () => resolve()));
+    writer.stdin?.end();
+    await Promise.race([closed, delay(2000)]);
+    writer.kill('SIGKILL');
+    await closed;
+  }
+}
+
+async function mustRun(sandbox: Sandbox, argv: string[], signal: AbortSignal, what: string): Promise<void> {
+  const result = await execInSandbox(sandbox, argv, { signal });
+  if (result.code !== 0) {
+    throw new NixSpaceError('SANDBOX_FAILED', `cannot ${what}`, { detail: result.stderr.trim() });
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof NixSpaceError && error.detail) return `${error.message}: ${error.detail}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Resolves after `ms`, or early (without rejecting) when `signal` aborts. */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,33 @@
+// One-line summaries of a workspace's environment for step details, and how a step that failed
+// without stopping the workspace (a build, an install) is recorded.
+
+import type { DetectionResult } from '../../detect/detect.js';
+import { NixSpaceError } from '../../errors.js';
+import type { BuiltEnvironment } from '../environments/environment-service.js';
+
+export function describeDetection(detection: DetectionResult): string {
+  const { spec, diagnostics } = detection;
+  const parts = spec.toolchains.map((t) => {
+    const managers = spec.packageManagers.filter((pm) => pm.toolchain === t.name).map((pm) => pm.name);
+    return `${t.name} ${t.version}${managers.length ? ` (${managers.join(', ')})` : ''}`;
+  });
+  for (const service of spec.services)
+    parts.push(`${service.name}${service.version ? ` ${service.version}` : ''}`);
+  if (spec.flake) parts.push('own flake.nix');
+  const problems = diagnostics.filter((d) => d.severity === 'error' || d.severity === 'warning').length;
+  const summary = parts.length ? parts.join(', ') : 'no toolchain detected';
+  return problems ? `${summary}; ${problems} problem${problems === 1 ? '' : 's'} found` : summary;
+}
+
+export function describeReport(built: BuiltEnvironment): string {
+  const off = built.activation.report.filter((entry) => entry.status !== 'ok');
+  const reproducible = built.reproducible ? '' : ', not reproducible';
+  return off.length ? `${reproducible}: ${off.map((entry) => entry.message).join('; ')}` : reproducible;
+}
+
+/** A step that failed but leaves the workspace running, so its owner can fix the cause. */
+export function softFailure(error: unknown): { status: 'failed'; detail: string; log?: string[] } {
+  if (!(error instanceof NixSpaceError)) throw error;
+  const log = error.detail?.split('\n').slice(-40);
+  return { status: 'failed', detail: error.message, ...(log?.length ? { log } : {}) };
+}
