@@ -57,6 +57,10 @@ export async function updateWorkspace(db: Db, id: string, patch: WorkspacePatch)
   if (patch.steps !== undefined) set.steps = JSON.stringify(patch.steps);
   if (patch.sandbox !== undefined)
     set.sandbox = patch.sandbox === null ? null : JSON.stringify(patch.sandbox);
+  if (patch.environmentId !== undefined) set.environment_id = patch.environmentId;
+  if (patch.environment !== undefined) {
+    set.environment = patch.environment === null ? null : JSON.stringify(patch.environment);
+  }
   return db.updateTable('workspaces').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 

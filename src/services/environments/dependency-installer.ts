@@ -125,6 +125,7 @@ export class DependencyInstaller {
     if (await exists(join(entry, 'manifest.json'))) return;
     const staging = join(this.cacheDir, `.staging-${randomBytes(6).toString('hex')}`);
     try {
+      await mkdir(staging, { recursive: true });
       const saved: string[] = [];
       for (const artifact of plan.artifacts) {
         const source = join(workspaceDir, artifact);
