@@ -2,10 +2,14 @@
 // writes bench/results.json.
 
 import { fileURLToPath } from 'node:url';
+import { benchEnvironments } from './environments.js';
 import { type BenchResult, printTable, saveResults } from './results-file.js';
 import { benchSpine } from './spine.js';
 
-const suites: Record<string, () => Promise<BenchResult[]>> = { spine: benchSpine };
+const suites: Record<string, () => Promise<BenchResult[]>> = {
+  spine: benchSpine,
+  environments: benchEnvironments,
+};
 const only = process.argv.slice(2);
 const results: BenchResult[] = [];
 for (const [name, run] of Object.entries(suites)) {

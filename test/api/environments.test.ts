@@ -213,6 +213,12 @@ describe('a repository that brings its own flake', () => {
     await writeHelloFlake(flakeDir, 'hello-from-the-repos-flake');
     const flake = await readFile(join(flakeDir, 'flake.nix'), 'utf8');
     await makeRepo(git.root, 'flake-app.git', { files: { 'flake.nix': flake } });
+    await makeRepo(git.root, 'broken-flake.git', {
+      files: { 'flake.nix': '{\n  outputs = { self }: {\n    devShells = ;\n  };\n}\n' },
+    });
+    await makeRepo(git.root, 'old-node.git', {
+      files: { '.nvmrc': '16\n', 'package.json': '{"name":"old","version":"1.0.0"}' },
+    });
     // Nix builds the repo's flake for real; offline, because this machine has no binary cache.
     server = await startTestServer({ config: { environmentProvider: 'nix', nixOffline: true } });
   });
@@ -249,6 +255,48 @@ describe('a repository that brings its own flake', () => {
     assert.equal(second.environment?.hash, first.environment?.hash);
     assert.equal(second.environment?.cached, true, 'the second workspace reuses the build');
     assert.match(step(second, 'build').detail ?? '', /reused/);
+  });
+
+  it("shows a flake that fails to evaluate on the build step, with Nix's log, and keeps the workspace usable", async () => {
+    const created = await server.api<Workspace>('/api/workspaces', {
+      method: 'POST',
+      body: { repoUrl: git.url('broken-flake.git') },
+    });
+    const ws = (await waitForStatus(
+      server,
+      created.body.id,
+      ['running', 'failed'],
+      120_000,
+    )) as unknown as Workspace;
+    assert.equal(ws.status, 'running');
+    const build = step(ws, 'build');
+    assert.equal(build.status, 'failed');
+    assert.ok(
+      (build.log ?? []).some((line) => /flake\.nix|syntax error|unexpected/i.test(line)),
+      JSON.stringify(build),
+    );
+    const terminal = await openTerminal(server, ws.id);
+    terminal.type('cat flake.nix | wc -l\r');
+    await terminal.waitFor((t) => /(^|\s)5\r\n/.test(t.output));
+    terminal.close();
+  });
+
+  it('names a toolchain version nixpkgs cannot supply, with the file that asked for it', async () => {
+    const created = await server.api<Workspace>('/api/workspaces', {
+      method: 'POST',
+      body: { repoUrl: git.url('old-node.git') },
+    });
+    const ws = (await waitForStatus(
+      server,
+      created.body.id,
+      ['running', 'failed'],
+      120_000,
+    )) as unknown as Workspace;
+    assert.equal(ws.status, 'running');
+    const build = step(ws, 'build');
+    assert.equal(build.status, 'failed');
+    assert.match(build.detail ?? '', /node 16/i);
+    assert.match(build.detail ?? '', /\.nvmrc/);
   });
 
   const step = (ws: Workspace, name: string) => ws.steps.find((s) => s.name === name)!;

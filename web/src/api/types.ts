@@ -10,7 +10,16 @@ export type WorkspaceStatus =
   | 'failed'
   | 'deleted';
 
-export type StepName = 'resolve' | 'fetch' | 'checkout' | 'detect' | 'sandbox' | 'ready';
+export type StepName =
+  | 'resolve'
+  | 'fetch'
+  | 'checkout'
+  | 'detect'
+  | 'build'
+  | 'sandbox'
+  | 'install'
+  | 'services'
+  | 'ready';
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -21,7 +30,10 @@ export interface Step {
   startedAt: string | null;
   finishedAt: string | null;
   durationMs: number | null;
+  /** One-line reason, for a failed step in particular. */
   detail: string | null;
+  /** The last lines a step printed, kept when it failed (build, install, services). */
+  log?: string[];
 }
 
 export interface ErrorBody {
@@ -41,9 +53,67 @@ export interface Workspace {
   error: ErrorBody | null;
   steps: Step[];
   sandbox: { driver: string; isolated: boolean } | null;
+  /** What the environment provides; null until it is built. */
+  environment: Environment | null;
   urls: { events: string; terminal: string };
   createdAt: string;
   updatedAt: string;
+}
+
+export type EnvironmentProvider = 'nix' | 'host' | (string & {});
+
+export interface EnvironmentReportEntry {
+  kind: 'toolchain' | 'service' | 'package-manager';
+  name: string;
+  wanted: string | null;
+  provided: string | null;
+  status: 'ok' | 'missing' | 'mismatch';
+  /** The file that asked for it, e.g. `.nvmrc` or `package.json`. */
+  source?: string;
+  message: string;
+}
+
+export interface EnvironmentDiagnostic {
+  severity: 'error' | 'warning' | 'info';
+  code: string;
+  message: string;
+  file?: string;
+  line?: number;
+}
+
+export type ServiceStatus = 'running' | 'failed' | 'missing' | 'restarting' | 'stopped' | (string & {});
+
+export interface EnvironmentService {
+  name: string;
+  wantedVersion: string | null;
+  version: string | null;
+  status: ServiceStatus;
+  port: number | null;
+  versionMismatch: boolean;
+  restarts: number;
+  detail: string | null;
+}
+
+export interface EnvironmentInstall {
+  label: string;
+  /** `cached`: restored from an earlier identical install; `uncacheable`: no lockfile to key on. */
+  result: 'installed' | 'cached' | 'uncacheable';
+  key?: string;
+  durationMs: number;
+}
+
+export interface Environment {
+  /** Content hash of the environment. */
+  hash: string;
+  provider: EnvironmentProvider;
+  /** False when host tools stand in for Nix. */
+  reproducible: boolean;
+  /** An earlier build of the same hash was reused. */
+  cached: boolean;
+  report: EnvironmentReportEntry[];
+  diagnostics: EnvironmentDiagnostic[];
+  services: EnvironmentService[];
+  installs: EnvironmentInstall[];
 }
 
 export interface User {

@@ -1,7 +1,16 @@
 // Status shapes: each state has its own outline, so status reads without relying on colour.
 import { Match, Switch } from 'solid-js';
 
-export type StatusShape = 'waiting' | 'progress' | 'done' | 'running' | 'stopped' | 'failed' | 'skipped';
+export type StatusShape =
+  | 'waiting'
+  | 'progress'
+  | 'done'
+  | 'running'
+  | 'stopped'
+  | 'failed'
+  | 'skipped'
+  | 'warning'
+  | 'info';
 
 export function StatusIcon(props: { shape: StatusShape }) {
   return (
@@ -70,6 +79,20 @@ export function StatusIcon(props: { shape: StatusShape }) {
             stroke-linejoin="round"
           />
           <path d="M8 6v3.5M8 11.3v.2" stroke="var(--icon-ink)" stroke-width="1.6" stroke-linecap="round" />
+        </Match>
+        {/* A diamond, not the triangle of `failed`: something went wrong but did not stop anything. */}
+        <Match when={props.shape === 'warning'}>
+          <path
+            d="M8 1.2l6.8 6.8L8 14.8 1.2 8z"
+            fill="currentColor"
+            stroke="currentColor"
+            stroke-linejoin="round"
+          />
+          <path d="M8 4.8v3.6M8 10.9v.2" stroke="var(--icon-ink)" stroke-width="1.6" stroke-linecap="round" />
+        </Match>
+        <Match when={props.shape === 'info'}>
+          <circle cx="8" cy="8" r="6" fill="none" stroke="currentColor" stroke-width="1.5" />
+          <path d="M8 7.2v4M8 4.8v.2" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" />
         </Match>
         <Match when={props.shape === 'skipped'}>
           <path d="M4 8h8" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" />

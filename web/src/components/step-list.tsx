@@ -1,15 +1,18 @@
 // The preparation steps of a workspace, top to bottom, with live timing on the one in progress.
-import { For, Show } from 'solid-js';
-import type { Step, StepStatus } from '../api/types';
+// A step that failed without stopping the workspace reads as a warning, not as the failure.
+import { Index, Show } from 'solid-js';
+import type { Step, StepName } from '../api/types';
 import { formatDuration } from '../lib/format';
-import { stepStatusLabel } from '../lib/workspace-status';
+import { type StepOutcome, stepOutcome, stepOutcomeLabel } from '../lib/workspace-status';
 import { StatusIcon, type StatusShape } from './status-icon';
+import { StepLog } from './step-log';
 
-const shapeOf: Record<StepStatus, StatusShape> = {
+const shapeOf: Record<StepOutcome, StatusShape> = {
   pending: 'waiting',
   running: 'progress',
   done: 'done',
   failed: 'failed',
+  continued: 'warning',
   skipped: 'skipped',
 };
 
@@ -22,35 +25,43 @@ function stepTiming(step: Step, now: number): string | null {
   return null;
 }
 
-export function StepList(props: { steps: readonly Step[]; now: number }) {
+export function StepList(props: { steps: readonly Step[]; now: number; fatalStep?: StepName | undefined }) {
   return (
     <ol class="step-list" aria-label="Preparation steps">
-      <For each={props.steps}>
-        {(step) => (
-          <li
-            class="step"
-            data-testid={`step-${step.name}`}
-            data-status={step.status}
-            aria-current={step.status === 'running' ? 'step' : undefined}
-          >
-            <StatusIcon shape={shapeOf[step.status]} />
-            <div class="step-text">
-              <span class="step-label">{step.label}</span>
-              <span class="step-meta">
-                <span class="step-name mono">{step.name}</span>
-                <Show when={stepTiming(step, props.now)}>
-                  {(timing) => <span class="step-duration"> · {timing()}</span>}
-                </Show>
-                <span class="visually-hidden">, {stepStatusLabel[step.status]}</span>
+      {/* By position, so a row (and its opened log) survives each new snapshot of the workspace. */}
+      <Index each={props.steps}>
+        {(step) => {
+          const outcome = () => stepOutcome(step(), props.fatalStep);
+          return (
+            <li
+              class="step"
+              data-testid={`step-${step().name}`}
+              data-status={step().status}
+              data-outcome={outcome()}
+              aria-current={step().status === 'running' ? 'step' : undefined}
+            >
+              <StatusIcon shape={shapeOf[outcome()]} />
+              <div class="step-text">
+                <span class="step-label">{step().label}</span>
+                <span class="step-meta">
+                  <span class="step-name mono">{step().name}</span>
+                  <Show when={stepTiming(step(), props.now)}>
+                    {(timing) => <span class="step-duration"> · {timing()}</span>}
+                  </Show>
+                  <span class="visually-hidden">, {stepOutcomeLabel[outcome()]}</span>
+                </span>
+                <Show when={step().detail}>{(detail) => <span class="step-detail">{detail()}</span>}</Show>
+              </div>
+              <span class="step-status" aria-hidden="true">
+                {stepOutcomeLabel[outcome()]}
               </span>
-              <Show when={step.detail}>{(detail) => <span class="step-detail">{detail()}</span>}</Show>
-            </div>
-            <span class="step-status" aria-hidden="true">
-              {stepStatusLabel[step.status]}
-            </span>
-          </li>
-        )}
-      </For>
+              <Show when={step().status === 'failed'}>
+                <StepLog lines={step().log} stepName={step().name} />
+              </Show>
+            </li>
+          );
+        }}
+      </Index>
     </ol>
   );
 }

@@ -5,6 +5,7 @@ import { describeRevision, displayRepo, formatAbsoluteTime, formatRelativeTime }
 import { Link } from '../lib/router';
 import { canDelete, canStart, canStop } from '../lib/workspace-status';
 import { StatusBadge } from './status-badge';
+import { StatusIcon } from './status-icon';
 
 export function WorkspaceList(props: {
   workspaces: readonly Workspace[];
@@ -31,6 +32,16 @@ export function WorkspaceList(props: {
               <span class="workspace-repo" title={ws.repoUrl}>
                 {displayRepo(ws.repoUrl)}
               </span>
+              <Show when={ws.environment?.reproducible === false}>
+                <span
+                  class="workspace-marker"
+                  data-testid="not-reproducible-marker"
+                  title="Uses the server's own tools instead of a Nix environment"
+                >
+                  <StatusIcon shape="warning" />
+                  not reproducible
+                </span>
+              </Show>
             </div>
             <span class="workspace-rev mono">{describeRevision(ws)}</span>
             <StatusBadge status={ws.status} testId="workspace-row-status" />

@@ -5,6 +5,7 @@ import { Callout } from '../components/callout';
 import { LogPane } from '../components/log-pane';
 import { StepList } from '../components/step-list';
 import { Link } from '../lib/router';
+import { continuedFailures, describeContinuedFailures, fatalStep } from '../lib/workspace-status';
 import type { Connection, LogLine } from '../primitives/create-workspace-events';
 import { WorkspaceSummary } from './workspace-summary';
 
@@ -34,7 +35,8 @@ export function ProgressView(props: {
       </button>
     </>
   );
-  const failedStep = () => props.workspace.steps.find((step) => step.status === 'failed');
+  const failedStep = () => fatalStep(props.workspace);
+  const continued = () => continuedFailures(props.workspace);
   return (
     <div class="page page-narrow progress">
       <Link href="/" class="back-link">
@@ -68,8 +70,18 @@ export function ProgressView(props: {
         </p>
       </Show>
 
+      <Show when={!failed() && continued().length > 0}>
+        <Callout
+          tone="warning"
+          testId="continued-failure"
+          title={`${describeContinuedFailures(continued())}. The workspace continues.`}
+        >
+          <p>It will still open so you can fix the cause; the step below shows its output.</p>
+        </Callout>
+      </Show>
+
       <section class="card" aria-label="Progress">
-        <StepList steps={props.workspace.steps} now={props.now} />
+        <StepList steps={props.workspace.steps} now={props.now} fatalStep={failedStep()?.name} />
       </section>
 
       <LogPane lines={props.logs} open={!failed() || props.logs.length > 0} />

@@ -71,6 +71,8 @@ export function WorkspacePage(props: { id: string }) {
               onStart={() => void live.start()}
               onStop={() => void live.stop()}
               onDismissError={live.dismissError}
+              refreshing={live.refreshing()}
+              onRefresh={() => void live.refresh()}
             />
           )}
         </Match>

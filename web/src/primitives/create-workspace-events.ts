@@ -155,6 +155,19 @@ export function createWorkspaceEvents(id: string) {
     }
   };
 
+  const [refreshing, setRefreshing] = createSignal(false);
+  /** Fetches a fresh snapshot: a running workspace has no live stream, yet its services can change. */
+  const refresh = async () => {
+    setRefreshing(true);
+    try {
+      setWorkspace(await getWorkspace(id));
+    } catch (error) {
+      setActionError(errorMessage(error));
+    } finally {
+      setRefreshing(false);
+    }
+  };
+
   return {
     workspace,
     missing,
@@ -170,6 +183,8 @@ export function createWorkspaceEvents(id: string) {
         return startWorkspace(id);
       }),
     stop: () => act(() => stopWorkspace(id)),
+    refreshing,
+    refresh,
     remove: () =>
       act(async () => {
         await deleteWorkspace(id);
