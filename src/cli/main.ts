@@ -24,6 +24,7 @@ Options for serve:
   --sandbox-network MODE   none (default) or host: network access of workspaces
   --install-network MODE   host (default) or none: network access of dependency installs
   --environment-provider P auto (default: nix when it works here, else host), nix or host
+  --nix-offline            Build with Nix without asking binary caches (env NIXSPACE_NIX_OFFLINE)
   --memory-limit SIZE      Memory per workspace, e.g. 4G (env NIXSPACE_MEMORY_LIMIT)
   --cpu-limit N            CPU cores per workspace (env NIXSPACE_CPU_LIMIT)
   --pids-limit N           Processes per workspace (env NIXSPACE_PIDS_LIMIT)
@@ -43,6 +44,7 @@ const options = {
   'sandbox-network': { type: 'string' },
   'install-network': { type: 'string' },
   'environment-provider': { type: 'string' },
+  'nix-offline': { type: 'boolean' },
   'memory-limit': { type: 'string' },
   'cpu-limit': { type: 'string' },
   'pids-limit': { type: 'string' },
@@ -65,6 +67,7 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.
     sandboxNetwork: values['sandbox-network'] as ConfigInput['sandboxNetwork'],
     installNetwork: values['install-network'] as ConfigInput['installNetwork'],
     environmentProvider: values['environment-provider'] as ConfigInput['environmentProvider'],
+    nixOffline: values['nix-offline'],
     unsafeNoSandbox: values['unsafe-no-sandbox'],
     logLevel: values['log-level'] as ConfigInput['logLevel'],
     limits: { memory: values['memory-limit'], cpus: values['cpu-limit'], pids: values['pids-limit'] },

@@ -189,8 +189,14 @@ describe('workspace environments', () => {
     assert.equal(services.postgres?.status, 'running', JSON.stringify(ws.environment?.services));
     assert.equal(services.redis?.status, 'running', JSON.stringify(ws.environment?.services));
     const terminal = await openTerminal(server, ws.id);
-    terminal.type(`psql "$DATABASE_URL" -Atc 'select 40+2 as answer' && redis-cli -u "$REDIS_URL" ping\r`);
-    await terminal.waitFor((t) => /(^|[^0-9])42\r\n/.test(t.output) && t.output.includes('PONG'), 20_000);
+    terminal.type(
+      `psql "$DATABASE_URL" -Atc "select 40+2 || ':' || current_database()" && redis-cli -u "$REDIS_URL" ping\r`,
+    );
+    // The database is named after the repository (with-services.git → with_services).
+    await terminal.waitFor(
+      (t) => /(^|[^0-9])42:with_services\r\n/.test(t.output) && t.output.includes('PONG'),
+      20_000,
+    );
     terminal.close();
     // Their data lives under the workspace.
     const dataDir = join(server.dataDir, 'workspaces', ws.id, '.nixspace', 'services');

@@ -58,6 +58,11 @@ describe('creating a workspace in the browser', () => {
       `/api/workspaces/${id}`,
     );
     assert.ok(view.body.steps.every((s) => s.durationMs !== null));
+    // The test server uses the host's tools: the workspace says it is not reproducible.
+    const badge = page.getByTestId('reproducible-badge');
+    await badge.waitFor();
+    assert.equal(await badge.getAttribute('data-reproducible'), 'false');
+    assert.match((await badge.textContent()) ?? '', /Not reproducible/);
 
     const terminal = page.getByTestId('terminal');
     await terminal.locator('.xterm-rows').waitFor();

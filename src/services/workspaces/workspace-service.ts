@@ -63,6 +63,7 @@ export interface BackingServicesStarter {
       workspaceDir: string;
       env: Record<string, string>;
       network: NetworkPolicy;
+      database?: string;
       onLog(service: string, line: string): void;
       signal?: AbortSignal | undefined;
     },
@@ -400,7 +401,7 @@ export class WorkspaceService {
       await run('services', 'starting', async () => {
         if (spec.services.length === 0) return { value: undefined, status: 'skipped', detail: 'none needed' };
         try {
-          const statuses = await this.startServices(row.id, spec, signal);
+          const statuses = await this.startServices(row, spec, signal);
           const failed = statuses.filter((st) => st.status !== 'running');
           return {
             value: undefined,
@@ -482,7 +483,7 @@ export class WorkspaceService {
       }).catch(() => {});
     });
     if (setup.spec && setup.spec.services.length > 0) {
-      await this.startServices(row.id, setup.spec).catch((error: unknown) =>
+      await this.startServices(row, setup.spec).catch((error: unknown) =>
         this.options.logger.warn({ err: error, workspace: row.id }, 'services did not start'),
       );
     }
@@ -551,10 +552,11 @@ export class WorkspaceService {
   }
 
   private async startServices(
-    id: string,
+    row: Pick<WorkspaceRow, 'id' | 'name'>,
     spec: EnvSpec,
     signal?: AbortSignal,
   ): Promise<readonly ServiceStatus[]> {
+    const id = row.id;
     const live = this.live.get(id);
     if (!live) throw new NixSpaceError('CONFLICT', 'The workspace sandbox is not running');
     const started = await this.options.backingServices.start(spec.services, {
@@ -562,6 +564,8 @@ export class WorkspaceService {
       workspaceDir: this.workspaceDir(id),
       env: live.shell.env,
       network: this.networkFor(this.options.network),
+      // Postgres and MySQL create a database named after the repository (`owner/shop` → `shop`).
+      database: row.name.split('/').pop(),
       onLog: (service, line) => this.log(id, 'services', `${service}: ${line}`),
       signal,
     });
