@@ -1,8 +1,10 @@
-// Picks the environment provider by capability: Nix when a nix with flakes can build here, the
+// Picks the environment provider by capability: Nix when a nix with flakes can build here (for
+// generated flakes, only once the pinned nixpkgs proves obtainable: AutoEnvironmentProvider), the
 // host toolchains otherwise. Forcing `nix` on a server where it cannot work is an error that
 // says why, rather than a silent fallback to an unreproducible environment.
 
 import { NixSpaceError } from '../errors.js';
+import { AutoEnvironmentProvider } from './auto-provider.js';
 import type { EnvironmentProvider } from './environment-provider.js';
 import { HostEnvironmentProvider, type HostProviderOptions } from './host-provider.js';
 import { NixEnvironmentProvider, type NixProviderOptions } from './nix-provider.js';
@@ -23,8 +25,17 @@ export async function selectEnvironmentProvider(
   const nix = new NixEnvironmentProvider(options.nix);
   const problem = await nix.cli.probe(options.signal);
   if (problem === null) {
-    options.onLog?.('environments: nix (flakes), reproducible');
-    return nix;
+    if (options.force === 'nix') {
+      options.onLog?.('environments: nix (flakes), reproducible');
+      return nix;
+    }
+    options.onLog?.('environments: nix (flakes) for what it can obtain, else the host toolchains');
+    const auto = new AutoEnvironmentProvider(nix, new HostEnvironmentProvider(options.host), {
+      ...(options.onLog ? { onLog: options.onLog } : {}),
+    });
+    // Start obtaining nixpkgs now, so the first workspace does not wait for its download.
+    void auto.nixpkgsProblem();
+    return auto;
   }
   if (options.force === 'nix') {
     throw new NixSpaceError('ENVIRONMENT_BUILD_FAILED', 'nix was required but cannot build here', {

@@ -52,8 +52,10 @@ export class EnvironmentService {
   ): Promise<BuiltEnvironment> {
     const { store, provider } = this.options;
     const plan = await provider.plan(spec, repoDir);
+    for (const note of plan.notes) if (note.severity === 'warning') options.onLog?.(note.message);
     const existing = await findEnvironmentByHash(store.db, plan.hash);
-    if (existing && provider.reproducible) {
+    // Only a reproducible build is reused by hash; host toolchains are checked again each time.
+    if (existing?.reproducible && plan.provider === 'nix') {
       await touchEnvironment(store.db, existing.id);
       return {
         row: existing,
