@@ -128,6 +128,28 @@ export function buildSchema(workspaces: WorkspaceService) {
         args: { id: t.arg.id({ required: true }) },
         resolve: (_root, args, ctx) => guarded(() => workspaces.stop(userOf(ctx), String(args.id))),
       }),
+      switchEnvironment: t.field({
+        type: 'Workspace',
+        description:
+          'Moves a running workspace to another branch, tag or commit in place. uncommitted: refuse (default), stash or carry.',
+        args: {
+          id: t.arg.id({ required: true }),
+          ref: t.arg.string({ required: true }),
+          uncommitted: t.arg.string(),
+        },
+        resolve: (_root, args, ctx) =>
+          guarded(async () => {
+            const uncommitted = args.uncommitted ?? 'refuse';
+            if (uncommitted !== 'refuse' && uncommitted !== 'stash' && uncommitted !== 'carry') {
+              throw new NixSpaceError('BAD_REQUEST', 'uncommitted must be "refuse", "stash" or "carry"');
+            }
+            const result = await workspaces.switchRef(userOf(ctx), String(args.id), {
+              ref: args.ref,
+              uncommitted,
+            });
+            return result.workspace;
+          }),
+      }),
       deleteEnvironment: t.boolean({
         args: { id: t.arg.id({ required: true }) },
         resolve: (_root, args, ctx) =>

@@ -12,6 +12,13 @@ const createBody = z.object({
   ref: z.string().nullish(),
 });
 
+const switchBody = z.object({
+  ref: z.string({ error: 'ref is required: the branch, tag or commit to switch to' }),
+  uncommitted: z
+    .enum(['refuse', 'stash', 'carry'], { error: 'uncommitted must be "refuse", "stash" or "carry"' })
+    .nullish(),
+});
+
 export function registerWorkspaceRoutes(
   app: FastifyInstance,
   workspaces: WorkspaceService,
@@ -41,6 +48,25 @@ export function registerWorkspaceRoutes(
   app.post<{ Params: { id: string } }>('/api/workspaces/:id/stop', async (request) =>
     workspaces.stop(requireUser(request), request.params.id),
   );
+
+  app.post<{ Params: { id: string } }>('/api/workspaces/:id/switch', async (request) => {
+    const user = requireUser(request);
+    const parsed = switchBody.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      throw new NixSpaceError('BAD_REQUEST', parsed.error.issues.map((i) => i.message).join('; '));
+    }
+    // The workspace, as the other lifecycle routes answer, and what the checkout did.
+    const { workspace, switched } = await workspaces.switchRef(user, request.params.id, parsed.data);
+    return { ...workspace, switched };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/workspaces/:id/refs', async (request) =>
+    workspaces.refs(requireUser(request), request.params.id),
+  );
+
+  app.get<{ Params: { id: string } }>('/api/workspaces/:id/stashes', async (request) => ({
+    stashes: await workspaces.stashes(requireUser(request), request.params.id),
+  }));
 
   app.delete<{ Params: { id: string } }>('/api/workspaces/:id', async (request, reply) => {
     await workspaces.delete(requireUser(request), request.params.id);

@@ -68,12 +68,23 @@ const mirrorConfig = {
   'core.logAllRefUpdates': 'false',
 };
 
+export interface RefListing {
+  branches: { name: string; commit: string; date: string; subject: string }[];
+  tags: { name: string; commit: string; date: string; subject: string }[];
+  commits: { commit: string; date: string; subject: string }[];
+}
+
 export class GitMirrors {
   readonly #options: GitMirrorsOptions;
   readonly #locks = new KeyMutex();
 
   constructor(options: GitMirrorsOptions) {
     this.#options = options;
+  }
+
+  /** The bound on one git operation, for callers that run git on a checkout themselves. */
+  get timeoutMs(): number {
+    return this.#options.timeoutMs;
   }
 
   mirrorDir(repo: RepoUrl): string {
@@ -127,6 +138,50 @@ export class GitMirrors {
       timeoutMs: opts.timeoutMs ?? this.#options.localTimeoutMs ?? 5 * 60_000,
       ...withSignal(opts.signal),
     });
+  }
+
+  /**
+   * What a workspace can switch to, as the mirror knows it (as of its last fetch): branches and
+   * tags, most recently committed first, and the default branch's recent commits.
+   */
+  async listRefs(repo: RepoUrl, opts: { commits?: number } = {}): Promise<RefListing> {
+    const gitDir = this.mirrorDir(repo);
+    if (!(await isDir(gitDir))) return { branches: [], tags: [], commits: [] };
+    const timeoutMs = this.#options.localTimeoutMs ?? 60_000;
+    const refs = await runGit(
+      [
+        '--git-dir',
+        gitDir,
+        'for-each-ref',
+        '--sort=-creatordate',
+        '--format=%(refname)%00%(objectname)%00%(*objectname)%00%(creatordate:iso-strict)%00%(contents:subject)',
+        'refs/heads',
+        'refs/tags',
+      ],
+      { timeoutMs },
+    );
+    const branches: RefListing['branches'] = [];
+    const tags: RefListing['tags'] = [];
+    for (const line of refs.stdout.split('\n')) {
+      const [name = '', object = '', peeled = '', date = '', subject = ''] = line.split('\0');
+      if (name.startsWith('refs/heads/')) {
+        branches.push({ name: name.slice('refs/heads/'.length), commit: object, date, subject });
+      } else if (name.startsWith('refs/tags/')) {
+        tags.push({ name: name.slice('refs/tags/'.length), commit: peeled || object, date, subject });
+      }
+    }
+    const log = await runGit(
+      ['--git-dir', gitDir, 'log', `-n${opts.commits ?? 20}`, '--format=%H%x00%cI%x00%s', 'HEAD', '--'],
+      { timeoutMs },
+    );
+    const commits = log.stdout
+      .split('\n')
+      .filter((line) => line.includes('\0'))
+      .map((line) => {
+        const [commit = '', date = '', subject = ''] = line.split('\0');
+        return { commit, date, subject };
+      });
+    return { branches, tags, commits };
   }
 
   /** Deletes a workspace checkout; the mirror it borrowed from is untouched. */

@@ -34,6 +34,7 @@ export type WorkspaceStatus =
   | 'fetching'
   | 'building'
   | 'starting'
+  | 'switching'
   | 'running'
   | 'stopped'
   | 'failed'

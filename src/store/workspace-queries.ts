@@ -15,6 +15,7 @@ type Db = Kysely<Database>;
 
 export interface WorkspacePatch {
   status?: WorkspaceStatus;
+  ref?: string | null;
   commitId?: string | null;
   branch?: string | null;
   error?: WorkspaceErrorRecord | null;
@@ -51,6 +52,7 @@ export async function insertWorkspace(
 export async function updateWorkspace(db: Db, id: string, patch: WorkspacePatch): Promise<WorkspaceRow> {
   const set: Record<string, unknown> = { updated_at: new Date() };
   if (patch.status !== undefined) set.status = patch.status;
+  if (patch.ref !== undefined) set.ref = patch.ref;
   if (patch.commitId !== undefined) set.commit_id = patch.commitId;
   if (patch.branch !== undefined) set.branch = patch.branch;
   if (patch.error !== undefined) set.error = patch.error === null ? null : JSON.stringify(patch.error);

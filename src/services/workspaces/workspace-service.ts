@@ -7,12 +7,24 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
 import { NixSpaceError, toErrorBody } from '../../errors.js';
-import type { GitMirrors } from '../../git/mirrors.js';
+import type { GitMirrors, RefListing } from '../../git/mirrors.js';
 import { parseRepoUrl } from '../../git/repo-url.js';
 import type { RepoUrl, ResolvedRef } from '../../git/source.js';
+import {
+  listStashes,
+  type SwitchResult,
+  switchCheckout,
+  type UncommittedPolicy,
+} from '../../git/switch-checkout.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
 import type { NetworkPolicy, SandboxDriver, SandboxLimits } from '../../runtime/sandbox.js';
-import type { StepName, StepRecord, WorkspaceRow, WorkspaceStatus } from '../../store/schema.js';
+import type {
+  StepName,
+  StepRecord,
+  WorkspaceEnvironmentRecord,
+  WorkspaceRow,
+  WorkspaceStatus,
+} from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import {
   findWorkspace,
@@ -25,7 +37,11 @@ import {
 import type { User } from '../access/access-service.js';
 import type { DependencyInstaller } from '../environments/dependency-installer.js';
 import { dependencyEnv, dependencyPath, installPlans } from '../environments/dependency-plan.js';
-import type { Activation, EnvironmentService } from '../environments/environment-service.js';
+import type {
+  Activation,
+  BuiltEnvironment,
+  EnvironmentService,
+} from '../environments/environment-service.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
 import { describeDetection, describeReport, softFailure } from './environment-summary.js';
 import { runScript } from './run-script.js';
@@ -83,6 +99,15 @@ interface LiveWorkspace {
   shell: { argv: string[]; cwd: string; env: Record<string, string> };
   services: { stop(): Promise<void> } | undefined;
   stopping: boolean;
+}
+
+/** What a step's work returns: `failed` here is a problem the workspace runs with (usable for fixing). */
+interface StepResult<T> {
+  value: T;
+  detail: string | null;
+  status?: 'done' | 'skipped' | 'failed';
+  log?: string[];
+  patch?: WorkspacePatch;
 }
 
 interface Pipeline {
@@ -192,6 +217,170 @@ export class WorkspaceService {
     });
   }
 
+  /**
+   * Moves a running workspace to another branch, tag or commit in place. The git part (resolve,
+   * fetch, check out) happens before this returns: an unknown ref or uncommitted work that the
+   * policy does not allow to move fails here with nothing changed. Then the environment follows
+   * as progress events: re-detect, build or reuse by hash, and when the environment changed,
+   * restart the sandbox (its shells and services) with the new one; dependencies come from the
+   * cache. Files are never recreated.
+   */
+  async switchRef(
+    user: User,
+    id: string,
+    input: { ref: string; uncommitted?: UncommittedPolicy | null | undefined },
+  ): Promise<{ workspace: WorkspaceView; switched: SwitchResult }> {
+    const ref = normaliseRef(input.ref);
+    if (ref === null) throw new NixSpaceError('BAD_REQUEST', 'Name the branch, tag or commit to switch to');
+    await this.owned(user, id);
+    return this.locked(id, async () => {
+      const row = await this.owned(user, id);
+      if (row.status !== 'running' || !this.live.has(id)) {
+        throw new NixSpaceError(
+          'CONFLICT',
+          `Workspace ${row.name} is ${row.status}; only a running workspace can switch`,
+        );
+      }
+      const repo = parseRepoUrl(row.repo_url);
+      const abort = new AbortController();
+      const signal = abort.signal;
+      const steps = pendingSteps();
+      const timed = async <T>(name: StepName, fn: () => Promise<{ value: T; detail: string }>) => {
+        const step = steps.find((st) => st.name === name)!;
+        const started = performance.now();
+        step.startedAt = new Date().toISOString();
+        const { value, detail } = await fn();
+        step.status = 'done';
+        step.finishedAt = new Date().toISOString();
+        step.durationMs = Math.round(performance.now() - started);
+        step.detail = detail;
+        return value;
+      };
+      // Nothing is recorded until the checkout succeeded: a refused switch leaves the row as it was.
+      const resolved = await timed('resolve', async () => {
+        const value = await this.options.git.resolveRef(repo, ref, { signal });
+        return { value, detail: `${value.refName ?? 'commit'} → ${value.commit.slice(0, 12)}` };
+      });
+      await timed('fetch', async () => {
+        const fetched = await this.options.git.fetch(repo, {
+          commit: resolved.commit,
+          signal,
+          onProgress: (line) => this.log(id, 'fetch', line),
+        });
+        resolved.commit = fetched.commit ?? resolved.commit;
+        return { value: undefined, detail: `mirror ${formatBytes(fetched.sizeBytes)}` };
+      });
+      const repoDir = join(this.workspaceDir(id), 'repo');
+      const switched = await timed('checkout', async () => {
+        const value = await switchCheckout({
+          dir: repoDir,
+          resolved,
+          label: ref,
+          uncommitted: input.uncommitted ?? 'refuse',
+          timeoutMs: this.options.git.timeoutMs,
+          signal,
+        });
+        const parts = [value.branch ? `branch ${value.branch}` : 'detached HEAD'];
+        if (value.stash) parts.push(`${value.uncommitted.length} changed files stashed as "${value.stash}"`);
+        else if (value.uncommitted.length)
+          parts.push(`${value.uncommitted.length} changed files carried over`);
+        if (value.note) parts.push(value.note);
+        return { value, detail: parts.join('; ') };
+      });
+      const saved = await this.save(id, {
+        status: 'switching',
+        ref,
+        commitId: switched.commit,
+        branch: switched.branch,
+        steps,
+        error: null,
+      });
+      const done = this.finishSwitch(saved, steps, abort.signal).finally(() => {
+        this.pipelines.delete(id);
+        this.recentLogs.delete(id);
+      });
+      this.pipelines.set(id, { abort, done });
+      return { workspace: toWorkspaceView(saved), switched };
+    });
+  }
+
+  /** The environment half of a switch, streamed as steps like creation. */
+  private async finishSwitch(row: WorkspaceRow, steps: StepRecord[], signal: AbortSignal): Promise<void> {
+    const id = row.id;
+    const run = this.stepRunner(id, steps, signal);
+    const repoDir = join(this.workspaceDir(id), 'repo');
+    const previous = row.environment;
+    await this.locked(id, async () => {
+      try {
+        const detection = await run('detect', 'switching', async () => {
+          const value = await this.options.environments.detect(repoDir);
+          return { value, detail: describeDetection(value) };
+        });
+        const spec = detection.spec;
+        const built = await run('build', 'switching', () =>
+          this.buildStep(id, spec, repoDir, detection.diagnostics, signal),
+        );
+        const changed = built === undefined || previous?.hash !== built.row.hash;
+        await run('sandbox', 'switching', async () => {
+          if (!changed) return { value: undefined, status: 'skipped', detail: 'environment unchanged' };
+          // Shells and services start from the environment: restart them with the new one.
+          await this.stopSandbox(id);
+          await this.bringUp(row, { activation: built?.activation, spec: undefined });
+          return { value: undefined, detail: 'restarted with the new environment' };
+        });
+        await run('install', 'switching', () => this.installStep(id, spec, built, signal));
+        await run('services', 'switching', async () => {
+          if (!changed && this.live.get(id)?.services) {
+            return { value: undefined, status: 'skipped', detail: 'environment unchanged; services kept' };
+          }
+          return this.servicesStep(row, spec, built, signal);
+        });
+        await run('ready', 'running', async () => ({
+          value: undefined,
+          detail: null,
+          patch: { status: 'running' },
+        }));
+      } catch (caught) {
+        const error = signal.aborted ? signal.reason : caught;
+        const step = steps.find((st) => st.status === 'running');
+        if (step) {
+          step.status = 'failed';
+          step.finishedAt = new Date().toISOString();
+        }
+        if (!(error instanceof NixSpaceError)) {
+          this.options.logger.error({ err: error, workspace: id }, 'workspace switch failed');
+        }
+        // The files stay: a failed switch keeps the checkout, stopped with the reason, to start again.
+        await this.stopSandbox(id).catch(() => {});
+        const body = toErrorBody(error);
+        await this.save(id, {
+          status: 'stopped',
+          steps,
+          error: step ? { ...body, step: step.name } : body,
+        }).catch(() => {});
+      }
+    });
+  }
+
+  /** Branches, tags and recent commits the workspace can switch to (refreshing the mirror first). */
+  async refs(user: User, id: string): Promise<RefListing> {
+    const row = await this.owned(user, id);
+    const repo = parseRepoUrl(row.repo_url);
+    // A fetch keeps the list current; offline, the mirror's last state is still worth showing.
+    await this.options.git
+      .fetch(repo, {})
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error, workspace: id }, 'could not refresh the mirror'),
+      );
+    return this.options.git.listRefs(repo);
+  }
+
+  /** Stashes in the workspace's repository, newest first (switching can create them). */
+  async stashes(user: User, id: string): Promise<{ ref: string; message: string }[]> {
+    await this.owned(user, id);
+    return listStashes(join(this.workspaceDir(id), 'repo'), this.options.git.timeoutMs);
+  }
+
   /** Follows a workspace: the current state first, then every change and step log line. */
   async subscribe(user: User, id: string, listener: (event: WorkspaceEvent) => void): Promise<() => void> {
     const row = await this.owned(user, id);
@@ -227,14 +416,16 @@ export class WorkspaceService {
    * with a reason, and workspaces that were running get their sandbox back.
    */
   async reconcile(): Promise<{ failed: string[]; resumed: string[] }> {
-    const rows = await listWorkspacesByStatus(this.options.store.db, [...CREATING, 'running']);
+    const rows = await listWorkspacesByStatus(this.options.store.db, [...CREATING, 'running', 'switching']);
     const failed: string[] = [];
     const resumed: string[] = [];
     for (const row of rows) {
       await this.options.driver.cleanup(row.id);
-      if (row.status === 'running') {
+      if (row.status === 'running' || row.status === 'switching') {
         try {
+          // A switch cut off keeps its checkout; the workspace resumes with the last stored environment.
           await this.bringUp(row, await this.storedSetup(row));
+          if (row.status === 'switching') await this.save(row.id, { status: 'running' });
           resumed.push(row.id);
           continue;
         } catch (error) {
@@ -286,33 +477,7 @@ export class WorkspaceService {
     const id = row.id;
     const steps = pendingSteps();
     const dir = this.workspaceDir(id);
-    const run = async <T>(
-      name: StepName,
-      status: WorkspaceStatus,
-      fn: () => Promise<{
-        value: T;
-        detail: string | null;
-        /** `failed` here is a problem the workspace runs with (it stays usable for fixing). */
-        status?: 'done' | 'skipped' | 'failed';
-        log?: string[];
-        patch?: WorkspacePatch;
-      }>,
-    ): Promise<T> => {
-      signal.throwIfAborted();
-      const step = steps.find((s) => s.name === name)!;
-      const started = performance.now();
-      step.status = 'running';
-      step.startedAt = new Date().toISOString();
-      await this.save(id, { status, steps });
-      const result = await fn();
-      step.status = result.status ?? 'done';
-      step.finishedAt = new Date().toISOString();
-      step.durationMs = Math.round(performance.now() - started);
-      step.detail = result.detail;
-      if (result.log?.length) step.log = result.log;
-      await this.save(id, { steps, ...result.patch });
-      return result.value;
-    };
+    const run = this.stepRunner(id, steps, signal);
 
     try {
       const resolved: ResolvedRef = await run('resolve', 'fetching', async () => {
@@ -345,34 +510,9 @@ export class WorkspaceService {
         return { value, detail: describeDetection(value) };
       });
       const spec = detection.spec;
-      const built = await run('build', 'building', async () => {
-        try {
-          const value = await environments.build(spec, repoDir, {
-            signal,
-            onLog: (line) => this.log(id, 'build', line),
-          });
-          return {
-            value,
-            detail: `${value.provider}${value.cached ? ', reused' : ''}${describeReport(value)}`,
-            patch: {
-              environmentId: value.row.id,
-              environment: {
-                hash: value.row.hash,
-                provider: value.provider,
-                reproducible: value.reproducible,
-                cached: value.cached,
-                report: value.activation.report,
-                diagnostics: detection.diagnostics,
-                services: [],
-                installs: [],
-              },
-            },
-          };
-        } catch (error) {
-          if (signal.aborted) throw error;
-          return { value: undefined, ...softFailure(error) };
-        }
-      });
+      const built = await run('build', 'building', () =>
+        this.buildStep(id, spec, repoDir, detection.diagnostics, signal),
+      );
       await run('sandbox', 'starting', async () => {
         await this.bringUp(row, { activation: built?.activation, spec: undefined });
         const driver = this.options.driver;
@@ -381,41 +521,8 @@ export class WorkspaceService {
           detail: `${driver.name}${driver.capabilities.isolation ? '' : ' (not isolated)'}`,
         };
       });
-      const plans = installPlans(spec);
-      await run('install', 'starting', async () => {
-        if (plans.length === 0) return { value: undefined, status: 'skipped', detail: 'nothing to install' };
-        try {
-          const outcomes = await this.installDependencies(row.id, plans, built?.row.hash ?? 'none', signal);
-          return {
-            value: undefined,
-            detail: outcomes.map((o) => `${o.label} (${o.result}, ${o.durationMs} ms)`).join('; '),
-            patch: built
-              ? { environment: { ...(await this.environmentRecord(id)), installs: outcomes } }
-              : {},
-          };
-        } catch (error) {
-          if (signal.aborted) throw error;
-          return { value: undefined, ...softFailure(error) };
-        }
-      });
-      await run('services', 'starting', async () => {
-        if (spec.services.length === 0) return { value: undefined, status: 'skipped', detail: 'none needed' };
-        try {
-          const statuses = await this.startServices(row, spec, signal);
-          const failed = statuses.filter((st) => st.status !== 'running');
-          return {
-            value: undefined,
-            ...(failed.length ? { status: 'failed' as const } : {}),
-            detail: statuses.map((st) => `${st.name} ${st.status}`).join(', '),
-            patch: built
-              ? { environment: { ...(await this.environmentRecord(id)), services: [...statuses] } }
-              : {},
-          };
-        } catch (error) {
-          if (signal.aborted) throw error;
-          return { value: undefined, ...softFailure(error) };
-        }
-      });
+      await run('install', 'starting', () => this.installStep(id, spec, built, signal));
+      await run('services', 'starting', () => this.servicesStep(row, spec, built, signal));
       await run('ready', 'running', async () => ({
         value: undefined,
         detail: null,
@@ -446,6 +553,110 @@ export class WorkspaceService {
       }).catch((saveError: unknown) =>
         this.options.logger.error({ err: saveError, workspace: id }, 'could not record failure'),
       );
+    }
+  }
+
+  /** Records each step's status, timing and result as it runs, and streams it to subscribers. */
+  private stepRunner(id: string, steps: StepRecord[], signal: AbortSignal) {
+    return async <T>(
+      name: StepName,
+      status: WorkspaceStatus,
+      fn: () => Promise<StepResult<T>>,
+    ): Promise<T> => {
+      signal.throwIfAborted();
+      const step = steps.find((s) => s.name === name)!;
+      const started = performance.now();
+      step.status = 'running';
+      step.startedAt = new Date().toISOString();
+      await this.save(id, { status, steps });
+      const result = await fn();
+      step.status = result.status ?? 'done';
+      step.finishedAt = new Date().toISOString();
+      step.durationMs = Math.round(performance.now() - started);
+      step.detail = result.detail;
+      if (result.log?.length) step.log = result.log;
+      await this.save(id, { steps, ...result.patch });
+      return result.value;
+    };
+  }
+
+  private async buildStep(
+    id: string,
+    spec: EnvSpec,
+    repoDir: string,
+    diagnostics: WorkspaceEnvironmentRecord['diagnostics'],
+    signal: AbortSignal,
+  ): Promise<StepResult<BuiltEnvironment | undefined>> {
+    try {
+      const value = await this.options.environments.build(spec, repoDir, {
+        signal,
+        onLog: (line) => this.log(id, 'build', line),
+      });
+      return {
+        value,
+        detail: `${value.provider}${value.cached ? ', reused' : ''}${describeReport(value)}`,
+        patch: {
+          environmentId: value.row.id,
+          environment: {
+            hash: value.row.hash,
+            provider: value.provider,
+            reproducible: value.reproducible,
+            cached: value.cached,
+            report: value.activation.report,
+            diagnostics,
+            services: [],
+            installs: [],
+          },
+        },
+      };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return { value: undefined, ...softFailure(error) };
+    }
+  }
+
+  private async installStep(
+    id: string,
+    spec: EnvSpec,
+    built: BuiltEnvironment | undefined,
+    signal: AbortSignal,
+  ): Promise<StepResult<undefined>> {
+    const plans = installPlans(spec);
+    if (plans.length === 0) return { value: undefined, status: 'skipped', detail: 'nothing to install' };
+    try {
+      const outcomes = await this.installDependencies(id, plans, built?.row.hash ?? 'none', signal);
+      return {
+        value: undefined,
+        detail: outcomes.map((o) => `${o.label} (${o.result}, ${o.durationMs} ms)`).join('; '),
+        patch: built ? { environment: { ...(await this.environmentRecord(id)), installs: outcomes } } : {},
+      };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return { value: undefined, ...softFailure(error) };
+    }
+  }
+
+  private async servicesStep(
+    row: Pick<WorkspaceRow, 'id' | 'name'>,
+    spec: EnvSpec,
+    built: BuiltEnvironment | undefined,
+    signal: AbortSignal,
+  ): Promise<StepResult<undefined>> {
+    if (spec.services.length === 0) return { value: undefined, status: 'skipped', detail: 'none needed' };
+    try {
+      const statuses = await this.startServices(row, spec, signal);
+      const failed = statuses.filter((st) => st.status !== 'running');
+      return {
+        value: undefined,
+        ...(failed.length ? { status: 'failed' as const } : {}),
+        detail: statuses.map((st) => `${st.name} ${st.status}`).join(', '),
+        patch: built
+          ? { environment: { ...(await this.environmentRecord(row.id)), services: [...statuses] } }
+          : {},
+      };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return { value: undefined, ...softFailure(error) };
     }
   }
 

@@ -5,6 +5,7 @@ export type WorkspaceStatus =
   | 'fetching'
   | 'building'
   | 'starting'
+  | 'switching'
   | 'running'
   | 'stopped'
   | 'failed'

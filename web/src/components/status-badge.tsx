@@ -8,6 +8,7 @@ const shapeOf: Record<WorkspaceStatus, StatusShape> = {
   fetching: 'progress',
   building: 'progress',
   starting: 'progress',
+  switching: 'progress',
   running: 'running',
   stopped: 'stopped',
   failed: 'failed',

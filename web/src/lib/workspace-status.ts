@@ -7,6 +7,7 @@ export const statusLabel: Record<WorkspaceStatus, string> = {
   fetching: 'Fetching',
   building: 'Building',
   starting: 'Starting',
+  switching: 'Switching',
   running: 'Running',
   stopped: 'Stopped',
   failed: 'Failed',

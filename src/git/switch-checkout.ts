@@ -1,0 +1,133 @@
+// Moving an existing working copy to another commit without losing anything in it. Uncommitted
+// work (changes and untracked files) is refused by default, stashed under a named stash, or
+// carried over when git can apply it cleanly; local branches with commits of their own are never
+// moved backwards. Every failure leaves the working copy as it was.
+
+import { NixSpaceError } from '../errors.js';
+import { redactText } from './git-errors.js';
+import { type GitResult, runGit } from './run-git.js';
+import type { ResolvedRef } from './source.js';
+
+/** What to do with uncommitted work: `refuse` (the default) changes nothing when there is some. */
+export type UncommittedPolicy = 'refuse' | 'stash' | 'carry';
+
+export interface SwitchResult {
+  /** The commit now checked out. */
+  commit: string;
+  /** The branch checked out, or null for a detached HEAD. */
+  branch: string | null;
+  /** Set when uncommitted work was stashed: the stash's message, as `git stash list` shows it. */
+  stash: string | null;
+  /** Files with uncommitted work that came along (carry) or were stashed. */
+  uncommitted: string[];
+  /** Why the result differs from a plain checkout, for the progress view. */
+  note: string | null;
+}
+
+export interface SwitchRequest {
+  dir: string;
+  resolved: ResolvedRef;
+  /** Shown in the stash message: what the workspace switched to. */
+  label: string;
+  uncommitted: UncommittedPolicy;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+// Stashing records a commit: give it an author that does not depend on the host's git config.
+const identity = ['-c', 'user.name=NixSpace', '-c', 'user.email=nixspace@localhost'];
+
+export async function switchCheckout(request: SwitchRequest): Promise<SwitchResult> {
+  const { dir, resolved } = request;
+  const git = (args: string[]): Promise<GitResult> =>
+    runGit(['-C', dir, ...identity, ...args], {
+      timeoutMs: request.timeoutMs,
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
+  const must = async (args: string[], what: string): Promise<GitResult> => {
+    const result = await git(args);
+    if (result.code !== 0) {
+      const detail = redactText(result.stderr).trim();
+      throw new NixSpaceError('GIT_FAILED', `Could not switch: ${what} failed`, detail ? { detail } : {});
+    }
+    return result;
+  };
+
+  const status = await must(['status', '--porcelain=v1', '-z', '--untracked-files=all'], 'reading changes');
+  const uncommitted = status.stdout
+    .split('\0')
+    .filter((entry) => entry.length > 3)
+    .map((entry) => entry.slice(3));
+  let stash: string | null = null;
+  if (uncommitted.length > 0 && request.uncommitted === 'refuse') {
+    throw new NixSpaceError(
+      'UNCOMMITTED_CHANGES',
+      `The workspace has uncommitted changes in ${uncommitted.length} file${uncommitted.length === 1 ? '' : 's'}: commit them, or switch with uncommitted "stash" or "carry"`,
+      { detail: uncommitted.slice(0, 20).join('\n') },
+    );
+  }
+  if (uncommitted.length > 0 && request.uncommitted === 'stash') {
+    stash = `nixspace: before switching to ${request.label} (${new Date().toISOString()})`;
+    await must(['stash', 'push', '--include-untracked', '--message', stash], 'stashing the changes');
+  }
+
+  const target = resolved.commit;
+  let branch: string | null = null;
+  let note: string | null = null;
+  let checkout: string[];
+  if (resolved.branch === undefined) {
+    checkout = ['checkout', '--quiet', '--detach', target, '--'];
+  } else {
+    const local = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${resolved.branch}^{commit}`]);
+    const localTip = local.stdout.trim();
+    const behind =
+      local.code !== 0 || (await git(['merge-base', '--is-ancestor', localTip, target])).code === 0;
+    if (behind) {
+      // No local branch yet, or it only lacks commits the target has: point it at the target.
+      checkout = ['checkout', '--quiet', '-B', resolved.branch, target, '--'];
+      branch = resolved.branch;
+    } else {
+      checkout = ['checkout', '--quiet', '--detach', target, '--'];
+      note = `local branch ${resolved.branch} has commits of its own: it is kept as it is, and HEAD is detached at ${target.slice(0, 12)}`;
+    }
+  }
+  const moved = await git(checkout);
+  if (moved.code !== 0) {
+    const detail = redactText(moved.stderr).trim();
+    if (stash !== null) {
+      // Put the stashed work back where it was: the switch did not happen.
+      await git(['stash', 'pop', '--index']);
+    }
+    const overwritten = /would be overwritten|untracked working tree files/.test(detail);
+    throw new NixSpaceError(
+      overwritten ? 'UNCOMMITTED_CHANGES' : 'GIT_FAILED',
+      overwritten
+        ? `The uncommitted changes cannot be carried to ${request.label}: it changes the same files. Stash them, or commit them first`
+        : `Could not check out ${request.label}`,
+      detail ? { detail } : {},
+    );
+  }
+  return {
+    commit: target,
+    branch,
+    stash,
+    uncommitted,
+    note,
+  };
+}
+
+/** The workspace's stashes, newest first, as `git stash list` names them. */
+export async function listStashes(
+  dir: string,
+  timeoutMs: number,
+): Promise<{ ref: string; message: string }[]> {
+  const result = await runGit(['-C', dir, 'stash', 'list', '--format=%gd%x00%gs'], { timeoutMs });
+  if (result.code !== 0) return [];
+  return result.stdout
+    .split('\n')
+    .filter((line) => line.includes('\0'))
+    .map((line) => {
+      const [ref = '', message = ''] = line.split('\0');
+      return { ref, message: message.replace(/^On [^:]+: /, '') };
+    });
+}

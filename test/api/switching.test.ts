@@ -1,0 +1,299 @@
+// Switching a running workspace to another branch or commit in place: the checkout moves, the
+// environment follows (and comes from the cache when it was built before), and uncommitted work
+// is refused, stashed or carried — never silently lost.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
+import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
+import { writeHelloFlake } from '../support/nix-fixtures.js';
+import { openTerminal, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+
+const exec = promisify(execFile);
+
+interface Workspace {
+  id: string;
+  status: string;
+  commit: string | null;
+  branch: string | null;
+  ref: string | null;
+  error: { code: string; message: string } | null;
+  steps: { name: string; status: string; detail: string | null }[];
+  environment: {
+    hash: string;
+    cached: boolean;
+    report: { name: string; wanted: string | null }[];
+  } | null;
+}
+
+async function head(dir: string): Promise<string> {
+  return (await exec('git', ['-C', dir, 'rev-parse', 'HEAD'])).stdout.trim();
+}
+
+/** Adds a branch to a bare repository: one commit on top of `from` with `files`. */
+async function addBranch(gitDir: string, branch: string, from: string, files: Record<string, string>) {
+  const parent = await gitIn(['--git-dir', gitDir, 'rev-parse', `refs/heads/${from}`]);
+  const commit = await commitFiles(gitDir, { parent, files, message: `On ${branch}` });
+  await gitIn(['--git-dir', gitDir, 'update-ref', `refs/heads/${branch}`, commit]);
+  return commit;
+}
+
+describe('switching a workspace to another ref', () => {
+  let git: GitHttpServer;
+  let server: TestServer;
+  let newerCommit: string;
+
+  before(async () => {
+    git = await startGitHttpServer();
+    await makeRepo(git.root, 'app.git', {
+      // A committed lockfile: the dependency install changes nothing in the checkout.
+      files: {
+        '.nvmrc': '20\n',
+        'package.json': JSON.stringify({ name: 'app', version: '1.0.0' }),
+        'package-lock.json': JSON.stringify({
+          name: 'app',
+          version: '1.0.0',
+          lockfileVersion: 3,
+          requires: true,
+          packages: { '': { name: 'app', version: '1.0.0' } },
+        }),
+        'notes.txt': 'main\n',
+        'other.txt': 'other\n',
+      },
+    });
+    // The newer branch moves the toolchain and changes notes.txt.
+    newerCommit = await addBranch(join(git.root, 'app.git'), 'node22', 'main', {
+      '.nvmrc': '22\n',
+      'notes.txt': 'node22\n',
+    });
+    server = await startTestServer();
+  });
+
+  after(async () => {
+    await server?.close();
+    await git?.close();
+  });
+
+  async function create(): Promise<{ id: string; repo: string; workspace: Workspace }> {
+    const created = await server.api<Workspace>('/api/workspaces', {
+      method: 'POST',
+      body: { repoUrl: git.url('app.git') },
+    });
+    const workspace = (await waitForStatus(server, created.body.id, [
+      'running',
+      'failed',
+    ])) as unknown as Workspace;
+    assert.equal(workspace.status, 'running', JSON.stringify(workspace));
+    return { id: workspace.id, repo: join(server.dataDir, 'workspaces', workspace.id, 'repo'), workspace };
+  }
+
+  function switchTo(id: string, ref: string, uncommitted?: string) {
+    return server.api<Workspace & { code?: string; message?: string; detail?: string }>(
+      `/api/workspaces/${id}/switch`,
+      { method: 'POST', body: { ref, ...(uncommitted ? { uncommitted } : {}) } },
+    );
+  }
+
+  async function settled(id: string): Promise<Workspace> {
+    return (await waitForStatus(server, id, ['running', 'failed', 'stopped'])) as unknown as Workspace;
+  }
+
+  const wantedNode = (ws: Workspace) => ws.environment?.report.find((r) => r.name === 'node')?.wanted;
+
+  it('moves the checkout and the toolchain to a branch and back, without recreating the workspace', async () => {
+    const { id, repo, workspace } = await create();
+    assert.equal(wantedNode(workspace), '20', JSON.stringify(workspace.environment));
+    const main = await head(repo);
+
+    // The switcher offers the branches (newest first) and the default branch's recent commits.
+    const refs = await server.api<{
+      branches: { name: string; commit: string }[];
+      commits: { commit: string; subject: string }[];
+    }>(`/api/workspaces/${id}/refs`);
+    assert.equal(refs.status, 200);
+    assert.deepEqual(refs.body.branches.map((b) => b.name).sort(), ['main', 'node22']);
+    assert.equal(refs.body.branches.find((b) => b.name === 'node22')?.commit, newerCommit);
+    assert.equal(refs.body.commits[0]?.commit, main);
+
+    const response = await switchTo(id, 'node22');
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.equal(response.body.commit, newerCommit);
+    const switched = await settled(id);
+    assert.equal(switched.status, 'running', JSON.stringify(switched.steps));
+    assert.equal(switched.branch, 'node22');
+    assert.equal(switched.ref, 'node22');
+    assert.equal(await head(repo), newerCommit);
+    assert.equal(await readFile(join(repo, 'notes.txt'), 'utf8'), 'node22\n');
+    assert.equal(wantedNode(switched), '22');
+    assert.equal(switched.steps.find((s) => s.name === 'sandbox')?.status, 'done', 'the environment changed');
+
+    // A new shell sees the switched files.
+    const terminal = await openTerminal(server, id);
+    terminal.type('cat notes.txt\r');
+    await terminal.waitFor((t) => t.output.includes('node22\r\n'));
+    terminal.close();
+
+    await switchTo(id, 'main');
+    const back = await settled(id);
+    assert.equal(back.status, 'running');
+    assert.equal(await head(repo), main);
+    assert.equal(wantedNode(back), '20');
+  });
+
+  it('refuses to switch over uncommitted work by default, and changes nothing', async () => {
+    const { id, repo } = await create();
+    const before = await head(repo);
+    await writeFile(join(repo, 'notes.txt'), 'my edit\n');
+    await writeFile(join(repo, 'scratch.txt'), 'new file\n');
+
+    const refused = await switchTo(id, 'node22');
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.code, 'UNCOMMITTED_CHANGES');
+    assert.match(refused.body.message ?? '', /uncommitted changes in 2 files/);
+    assert.match(refused.body.detail ?? '', /notes\.txt/);
+    assert.equal(await head(repo), before);
+    assert.equal(await readFile(join(repo, 'notes.txt'), 'utf8'), 'my edit\n');
+    assert.equal(await readFile(join(repo, 'scratch.txt'), 'utf8'), 'new file\n');
+    const ws = (await server.api<Workspace>(`/api/workspaces/${id}`)).body;
+    assert.equal(ws.status, 'running');
+  });
+
+  it('stashes uncommitted work under a named stash that brings it back', async () => {
+    const { id, repo } = await create();
+    await writeFile(join(repo, 'notes.txt'), 'my edit\n');
+    await writeFile(join(repo, 'scratch.txt'), 'new file\n');
+
+    const response = await switchTo(id, 'node22', 'stash');
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    await settled(id);
+    assert.equal(await head(repo), newerCommit);
+    assert.equal(await readFile(join(repo, 'notes.txt'), 'utf8'), 'node22\n');
+
+    const { body } = await server.api<{ stashes: { ref: string; message: string }[] }>(
+      `/api/workspaces/${id}/stashes`,
+    );
+    assert.equal(body.stashes.length, 1);
+    assert.match(body.stashes[0]!.message, /^nixspace: before switching to node22/);
+
+    // The stash holds both files; going back and popping it restores the work exactly.
+    await switchTo(id, 'main');
+    await settled(id);
+    await exec('git', ['-C', repo, 'stash', 'pop']);
+    assert.equal(await readFile(join(repo, 'notes.txt'), 'utf8'), 'my edit\n');
+    assert.equal(await readFile(join(repo, 'scratch.txt'), 'utf8'), 'new file\n');
+  });
+
+  it('carries work over when it applies cleanly, and refuses when the target changes the same file', async () => {
+    const { id, repo } = await create();
+    const before = await head(repo);
+    await writeFile(join(repo, 'notes.txt'), 'my edit\n');
+
+    const clash = await switchTo(id, 'node22', 'carry');
+    assert.equal(clash.status, 409);
+    assert.equal(clash.body.code, 'UNCOMMITTED_CHANGES');
+    assert.match(clash.body.message ?? '', /cannot be carried/);
+    assert.equal(await head(repo), before);
+    assert.equal(await readFile(join(repo, 'notes.txt'), 'utf8'), 'my edit\n');
+
+    await exec('git', ['-C', repo, 'checkout', '--', 'notes.txt']);
+    await writeFile(join(repo, 'other.txt'), 'my other edit\n');
+    await writeFile(join(repo, 'scratch.txt'), 'new file\n');
+    const carried = await switchTo(id, 'node22', 'carry');
+    assert.equal(carried.status, 200, JSON.stringify(carried.body));
+    await settled(id);
+    assert.equal(await head(repo), newerCommit);
+    assert.equal(await readFile(join(repo, 'other.txt'), 'utf8'), 'my other edit\n');
+    assert.equal(await readFile(join(repo, 'scratch.txt'), 'utf8'), 'new file\n');
+  });
+
+  it('answers an unknown ref, an invalid policy and a stopped workspace with clear errors, changing nothing', async () => {
+    const { id, repo } = await create();
+    const before = await head(repo);
+
+    const unknown = await switchTo(id, 'no-such-branch');
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.code, 'REF_NOT_FOUND');
+    assert.match(unknown.body.message ?? '', /no-such-branch/);
+
+    const policy = await switchTo(id, 'node22', 'discard');
+    assert.equal(policy.status, 400);
+    assert.match(policy.body.message ?? '', /uncommitted must be/);
+
+    await server.api(`/api/workspaces/${id}/stop`, { method: 'POST' });
+    const stopped = await switchTo(id, 'node22');
+    assert.equal(stopped.status, 409);
+    assert.match(stopped.body.message ?? '', /only a running workspace can switch/);
+    assert.equal(await head(repo), before);
+
+    const missing = await switchTo('00000000-0000-4000-8000-000000000000', 'main');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.code, 'NOT_FOUND');
+  });
+});
+
+describe('switching between commits whose flakes differ', () => {
+  let git: GitHttpServer;
+  let server: TestServer;
+  let flakeDir: string;
+
+  before(async () => {
+    git = await startGitHttpServer();
+    flakeDir = await mkdtemp(join(tmpdir(), 'nixspace-switch-flake-'));
+    await writeHelloFlake(flakeDir, 'hello-from-main');
+    await makeRepo(git.root, 'flakes.git', {
+      files: { 'flake.nix': await readFile(join(flakeDir, 'flake.nix')) },
+    });
+    await writeHelloFlake(flakeDir, 'hello-from-next');
+    await addBranch(join(git.root, 'flakes.git'), 'next', 'main', {
+      'flake.nix': await readFile(join(flakeDir, 'flake.nix'), 'utf8'),
+    });
+    server = await startTestServer({ config: { environmentProvider: 'nix', nixOffline: true } });
+  });
+
+  after(async () => {
+    await server?.close();
+    await git?.close();
+    await rm(flakeDir, { recursive: true, force: true });
+  });
+
+  it('activates the right environment each time, and switching back reuses the earlier build', async () => {
+    const created = await server.api<Workspace>('/api/workspaces', {
+      method: 'POST',
+      body: { repoUrl: git.url('flakes.git') },
+    });
+    const first = (await waitForStatus(
+      server,
+      created.body.id,
+      ['running', 'failed'],
+      120_000,
+    )) as unknown as Workspace;
+    assert.equal(first.status, 'running', JSON.stringify(first.steps));
+    const id = first.id;
+    const greeting = async (expected: string) => {
+      const terminal = await openTerminal(server, id);
+      terminal.type('hello\r');
+      await terminal.waitFor((t) => t.output.includes(`${expected}\r\n`), 15_000);
+      terminal.close();
+    };
+    await greeting('hello-from-main');
+
+    await server.api(`/api/workspaces/${id}/switch`, { method: 'POST', body: { ref: 'next' } });
+    const next = (await waitForStatus(server, id, ['running', 'stopped'], 120_000)) as unknown as Workspace;
+    assert.equal(next.status, 'running', JSON.stringify(next.steps));
+    assert.notEqual(next.environment?.hash, first.environment?.hash);
+    await greeting('hello-from-next');
+
+    await server.api(`/api/workspaces/${id}/switch`, { method: 'POST', body: { ref: 'main' } });
+    const back = (await waitForStatus(server, id, ['running', 'stopped'], 120_000)) as unknown as Workspace;
+    assert.equal(back.status, 'running');
+    assert.equal(back.environment?.hash, first.environment?.hash);
+    assert.equal(back.environment?.cached, true, 'the earlier build is reused by hash');
+    assert.match(back.steps.find((s) => s.name === 'build')?.detail ?? '', /reused/);
+    await greeting('hello-from-main');
+  });
+});
