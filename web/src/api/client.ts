@@ -1,6 +1,6 @@
 // The one module through which the UI reaches the server: REST calls and the two WebSockets.
 // Every failure surfaces as an ApiError carrying the server's `{ code, message, detail? }` body.
-import type { ErrorBody, User, Workspace } from './types';
+import type { ErrorBody, RefListing, UncommittedPolicy, User, Workspace } from './types';
 
 export class ApiError extends Error implements ErrorBody {
   readonly code: string;
@@ -109,6 +109,17 @@ export function startWorkspace(id: string): Promise<Workspace> {
 
 export function stopWorkspace(id: string): Promise<Workspace> {
   return request<Workspace>('POST', `${workspacePath(id)}/stop`);
+}
+
+export function listRefs(id: string): Promise<RefListing> {
+  return request<RefListing>('GET', `${workspacePath(id)}/refs`);
+}
+
+export function switchWorkspace(
+  id: string,
+  input: { ref: string; uncommitted: UncommittedPolicy },
+): Promise<Workspace> {
+  return request<Workspace>('POST', `${workspacePath(id)}/switch`, input);
 }
 
 export function deleteWorkspace(id: string): Promise<void> {

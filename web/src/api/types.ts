@@ -130,3 +130,13 @@ export type TerminalControl =
   | { type: 'hello'; terminalId: string; replayed: boolean }
   | { type: 'exit'; code: number }
   | { type: 'error'; code: string; message: string };
+
+/** What a workspace can switch to, as `GET /api/workspaces/:id/refs` lists it. */
+export interface RefListing {
+  branches: { name: string; commit: string; date: string; subject: string }[];
+  tags: { name: string; commit: string; date: string; subject: string }[];
+  commits: { commit: string; date: string; subject: string }[];
+}
+
+/** What a switch does with uncommitted work: refuse (the default), stash it, or carry it over. */
+export type UncommittedPolicy = 'refuse' | 'stash' | 'carry';

@@ -6,6 +6,7 @@ import { Callout } from '../components/callout';
 import { EnvironmentPanel } from '../components/environment-panel';
 import { ReproducibleBadge } from '../components/reproducible-badge';
 import { StatusIcon } from '../components/status-icon';
+import { SwitchDialog } from '../components/switch-dialog';
 import { environmentIssueCount } from '../lib/environment';
 import { Link } from '../lib/router';
 import { continuedFailures, describeContinuedFailures } from '../lib/workspace-status';
@@ -33,6 +34,7 @@ export function WorkspaceView(props: {
   const issues = () => failures().length + environmentIssueCount(props.workspace.environment);
 
   const [panelOpen, setPanelOpen] = createSignal(false);
+  const [switching, setSwitching] = createSignal(false);
   let toggle!: HTMLButtonElement;
   const closePanel = () => {
     setPanelOpen(false);
@@ -80,6 +82,17 @@ export function WorkspaceView(props: {
               </span>
             </Show>
           </button>
+          <Show when={running()}>
+            <button
+              type="button"
+              class="button"
+              onClick={() => setSwitching(true)}
+              disabled={props.busy}
+              data-testid="switch-workspace"
+            >
+              Switch…
+            </button>
+          </Show>
           <Show
             when={running()}
             fallback={
@@ -106,6 +119,7 @@ export function WorkspaceView(props: {
           </Show>
         </div>
       </header>
+      <SwitchDialog open={switching()} workspace={props.workspace} onClose={() => setSwitching(false)} />
       <Show when={props.actionError}>
         {(message) => <Callout tone="error" title={message()} onDismiss={props.onDismissError} />}
       </Show>

@@ -1,0 +1,96 @@
+// Switching a workspace from the browser: pick a branch in the switch dialog, watch the switch
+// progress, and find the branch's files in the terminal; uncommitted work stops a default switch
+// with the files named.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
+import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
+import { startTestServer, type TestServer } from '../support/nixspace-server.js';
+
+const webDist = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+
+describe('switching a workspace in the browser', () => {
+  let gitServer: GitHttpServer;
+  let server: TestServer;
+  let browser: TestBrowser;
+  let featureCommit: string;
+
+  before(async () => {
+    if (!existsSync(webDist)) throw new Error('the UI is not built: run `npm run build:web` first');
+    gitServer = await startGitHttpServer();
+    await makeRepo(gitServer.root, 'app.git', { files: { 'notes.txt': 'on main\n' } });
+    const gitDir = join(gitServer.root, 'app.git');
+    const parent = await gitIn(['--git-dir', gitDir, 'rev-parse', 'refs/heads/main']);
+    featureCommit = await commitFiles(gitDir, {
+      parent,
+      files: { 'notes.txt': 'on feature\n' },
+      message: 'Feature work',
+    });
+    await gitIn(['--git-dir', gitDir, 'update-ref', 'refs/heads/feature', featureCommit]);
+    server = await startTestServer();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await gitServer?.close();
+  });
+
+  it('switches to a branch picked in the dialog, and names uncommitted files when it refuses', async () => {
+    const context = await browser.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(await server.nixspace.ownerLoginLink());
+    await page.waitForURL(`${server.url}/`);
+    await page.getByTestId('repo-url').fill(gitServer.url('app.git'));
+    await page.getByTestId('create').click();
+    await page.waitForURL(/\/w\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').at(-1)!;
+    const running = page.getByTestId('workspace-status').and(page.locator('[data-status="running"]'));
+    await running.waitFor({ timeout: 30_000 });
+
+    // Uncommitted work: the default switch refuses and names the file.
+    await writeFile(join(server.dataDir, 'workspaces', id, 'repo', 'notes.txt'), 'my edit\n');
+    await page.getByTestId('switch-workspace').click();
+    await page.getByTestId('ref-branch-feature').click();
+    assert.equal(await page.getByTestId('switch-ref').inputValue(), 'feature');
+    await page.getByTestId('switch-submit').click();
+    const problem = page.getByTestId('switch-error');
+    await problem.waitFor();
+    assert.match((await problem.textContent()) ?? '', /uncommitted changes in 1 file.*notes\.txt/s);
+    await page.screenshot({ path: `${process.env.NIXSPACE_SCREENSHOTS ?? '/tmp'}/nixspace-e2e-switch.png` });
+
+    // Stash it and switch.
+    await page.getByTestId('uncommitted-stash').check();
+    await page.getByTestId('switch-submit').click();
+    await page.getByTestId('switch-dialog').waitFor({ state: 'hidden' });
+    await running.waitFor({ timeout: 30_000 });
+    const view = await server.api<{ commit: string; branch: string }>(`/api/workspaces/${id}`);
+    assert.equal(view.body.commit, featureCommit);
+    assert.equal(view.body.branch, 'feature');
+
+    const terminal = page.getByTestId('terminal');
+    await terminal.locator('.xterm-rows').waitFor();
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent?.includes('#'),
+    );
+    await terminal.click();
+    await page.keyboard.type('cat notes.txt; git stash list');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      () => {
+        const text = document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent ?? '';
+        return text.includes('on feature') && text.includes('nixspace: before switching to feature');
+      },
+      undefined,
+      { timeout: 15_000 },
+    );
+    await context.close();
+  });
+});

@@ -1,0 +1,199 @@
+// Switch a running workspace to another branch, tag or commit: pick one the repository has (or
+// type any commit id), say what happens to uncommitted work, and watch the switch as progress.
+import { createEffect, createResource, createSignal, For, type JSX, Show } from 'solid-js';
+import { ApiError, listRefs, switchWorkspace } from '../api/client';
+import type { UncommittedPolicy, Workspace } from '../api/types';
+import { errorMessage } from '../lib/error-message';
+
+const policies: { value: UncommittedPolicy; label: string; hint: string }[] = [
+  { value: 'refuse', label: 'Keep them here', hint: 'Do not switch if there are uncommitted changes.' },
+  {
+    value: 'stash',
+    label: 'Stash them',
+    hint: 'Save them in a named git stash, restore later with git stash pop.',
+  },
+  { value: 'carry', label: 'Bring them along', hint: 'Only if they apply cleanly to the new commit.' },
+];
+
+function RefGroup(props: { title: string; children: JSX.Element }) {
+  return (
+    <fieldset class="ref-group">
+      <legend>{props.title}</legend>
+      <div class="ref-options">{props.children}</div>
+    </fieldset>
+  );
+}
+
+export function SwitchDialog(props: { open: boolean; workspace: Workspace; onClose: () => void }) {
+  let dialog!: HTMLDialogElement;
+  const [ref, setRef] = createSignal('');
+  const [policy, setPolicy] = createSignal<UncommittedPolicy>('refuse');
+  const [error, setError] = createSignal<{ message: string; detail?: string } | null>(null);
+  const [busy, setBusy] = createSignal(false);
+  const [refs] = createResource(
+    () => (props.open ? props.workspace.id : undefined),
+    (id) => listRefs(id),
+  );
+
+  createEffect(() => {
+    if (props.open && !dialog.open) {
+      setError(null);
+      setRef('');
+      dialog.showModal();
+    }
+    if (!props.open && dialog.open) dialog.close();
+  });
+
+  const submit = async () => {
+    const wanted = ref().trim();
+    if (wanted === '') {
+      setError({ message: 'Choose a branch, tag or commit, or type one.' });
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await switchWorkspace(props.workspace.id, { ref: wanted, uncommitted: policy() });
+      props.onClose();
+    } catch (caught) {
+      setError(
+        caught instanceof ApiError
+          ? { message: caught.message, ...(caught.detail ? { detail: caught.detail } : {}) }
+          : { message: errorMessage(caught) },
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const option = (value: string, label: JSX.Element, testId: string) => (
+    <button
+      type="button"
+      class="ref-option"
+      aria-pressed={ref() === value}
+      onClick={() => setRef(value)}
+      data-testid={testId}
+    >
+      {label}
+    </button>
+  );
+
+  return (
+    <dialog
+      ref={dialog}
+      class="dialog switch-dialog"
+      aria-labelledby="switch-title"
+      data-testid="switch-dialog"
+      onClose={() => props.open && props.onClose()}
+    >
+      <form
+        method="dialog"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void submit();
+        }}
+      >
+        <h2 id="switch-title">Switch {props.workspace.name}</h2>
+        <div class="dialog-body">
+          <p class="muted">
+            Now on{' '}
+            <code>
+              {props.workspace.branch ?? 'detached HEAD'} @ {props.workspace.commit?.slice(0, 7) ?? '?'}
+            </code>
+            . The checkout moves in place; the environment follows.
+          </p>
+          <div class="field">
+            <label for="switch-ref">Branch, tag or commit</label>
+            <input
+              id="switch-ref"
+              type="text"
+              value={ref()}
+              onInput={(event) => setRef(event.currentTarget.value)}
+              placeholder="main, v1.2.0 or a commit id"
+              spellcheck={false}
+              autocomplete="off"
+              data-testid="switch-ref"
+            />
+          </div>
+          <Show when={refs.loading}>
+            <p class="muted loading">Reading the repository…</p>
+          </Show>
+          <Show when={refs.error}>
+            <p class="muted">Could not list the repository's refs: {errorMessage(refs.error)}</p>
+          </Show>
+          <Show when={refs()}>
+            {(listing) => (
+              <div class="ref-groups">
+                <Show when={listing().branches.length > 0}>
+                  <RefGroup title="Branches">
+                    <For each={listing().branches}>
+                      {(b) => option(b.name, <span>{b.name}</span>, `ref-branch-${b.name}`)}
+                    </For>
+                  </RefGroup>
+                </Show>
+                <Show when={listing().tags.length > 0}>
+                  <RefGroup title="Tags">
+                    <For each={listing().tags}>
+                      {(t) => option(t.name, <span>{t.name}</span>, `ref-tag-${t.name}`)}
+                    </For>
+                  </RefGroup>
+                </Show>
+                <Show when={listing().commits.length > 0}>
+                  <RefGroup title="Recent commits">
+                    <For each={listing().commits}>
+                      {(c) =>
+                        option(
+                          c.commit,
+                          <>
+                            <code>{c.commit.slice(0, 7)}</code> <span>{c.subject}</span>
+                          </>,
+                          `ref-commit-${c.commit.slice(0, 7)}`,
+                        )
+                      }
+                    </For>
+                  </RefGroup>
+                </Show>
+              </div>
+            )}
+          </Show>
+          <fieldset class="policy-group">
+            <legend>Uncommitted changes</legend>
+            <For each={policies}>
+              {(p) => (
+                <label class="policy-option">
+                  <input
+                    type="radio"
+                    name="uncommitted"
+                    value={p.value}
+                    checked={policy() === p.value}
+                    onChange={() => setPolicy(p.value)}
+                    data-testid={`uncommitted-${p.value}`}
+                  />
+                  <span>
+                    <strong>{p.label}</strong> <span class="muted">{p.hint}</span>
+                  </span>
+                </label>
+              )}
+            </For>
+          </fieldset>
+          <Show when={error()}>
+            {(problem) => (
+              <div class="switch-error" role="alert" data-testid="switch-error">
+                <p>{problem().message}</p>
+                <Show when={problem().detail}>{(detail) => <pre>{detail()}</pre>}</Show>
+              </div>
+            )}
+          </Show>
+        </div>
+        <div class="dialog-actions">
+          <button type="button" class="button" onClick={() => props.onClose()}>
+            Cancel
+          </button>
+          <button type="submit" class="button button-primary" disabled={busy()} data-testid="switch-submit">
+            {busy() ? 'Switching…' : 'Switch'}
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
