@@ -1,4 +1,5 @@
-// The `nixspace` command line: `serve` runs the platform, `login-link` prints a sign-in link.
+// The `nixspace` command line: `serve` runs the platform, `login-link` prints a sign-in link,
+// `list` and `switch` act on the owner's workspaces, `detect` describes a repository.
 
 import { parseArgs } from 'node:util';
 import { requestLoginLink } from '../admin-socket.js';
@@ -10,6 +11,9 @@ const usage = `Usage: nixspace <command> [options]
 Commands:
   serve          Run NixSpace (API, UI, workspaces) on one HTTP server
   login-link     Print a new one-time sign-in link for the owner
+  list           The owner's workspaces (asks the running server)
+  switch WS REF  Move a running workspace to another branch, tag or commit in place, printing
+                 each step; --stash or --carry for uncommitted changes
   detect DIR     Print what a repository needs (toolchains, services, ...) and where each fact
                  comes from; --json for the EnvSpec and diagnostics
   help           Show this help
@@ -84,6 +88,14 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case 'login-link':
         return await loginLink(rest);
+      case 'list': {
+        const { runList } = await import('./workspace-commands.js');
+        return await runList(rest);
+      }
+      case 'switch': {
+        const { runSwitch } = await import('./workspace-commands.js');
+        return await runSwitch(rest);
+      }
       case 'detect': {
         const { runDetect } = await import('./detect-command.js');
         return await runDetect(rest);
