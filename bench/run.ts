@@ -5,10 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { benchEnvironments } from './environments.js';
 import { type BenchResult, printTable, saveResults } from './results-file.js';
 import { benchSpine } from './spine.js';
+import { benchSwitching } from './switching.js';
 
 const suites: Record<string, () => Promise<BenchResult[]>> = {
   spine: benchSpine,
   environments: benchEnvironments,
+  switching: benchSwitching,
 };
 const only = process.argv.slice(2);
 const results: BenchResult[] = [];

@@ -252,6 +252,26 @@ describe('GitMirrors.fetch', () => {
     assert.equal(await git(['--git-dir', second.mirrorDir, 'rev-parse', 'refs/heads/main']), pushed);
   });
 
+  it('skips the network when the mirror already has an advertised commit, and fetches when not', async () => {
+    const root = await mkdtemp(join(server.root, 'advertised-'));
+    const name = `${root.slice(server.root.length + 1)}/app.git`;
+    const made = await makeRepo(server.root, name, { commits: 1 });
+    const url = parseRepoUrl(server.url(name));
+    const m = mirrors();
+    await m.fetch(url);
+    const head = (await m.resolveRef(url, 'main')).commit;
+
+    const before = server.requestCount;
+    const again = await m.fetch(url, { commit: head, advertised: true });
+    assert.equal(again.commit, head);
+    assert.equal(server.requestCount, before, 'no request: the commit is already in the mirror');
+
+    const pushed = await pushCommit(made.dir, 'main', { 'later.txt': 'later\n' });
+    const fetched = await m.fetch(url, { commit: pushed, advertised: true });
+    assert.equal(fetched.commit, pushed);
+    assert.ok(server.requestCount > before, 'a commit the mirror lacks is fetched');
+  });
+
   it('serialises concurrent fetches of one repository', async () => {
     const m = mirrors();
     const url = parseRepoUrl(server.url('owner/repo.git'));

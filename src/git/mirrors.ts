@@ -42,6 +42,11 @@ export interface GitOperationOptions {
 export interface FetchOptions extends GitOperationOptions {
   /** A commit id (full or abbreviated) that must be present afterwards; verified and expanded. */
   commit?: string;
+  /**
+   * The server advertised `commit` as a ref's tip just now (ls-remote): when the mirror already
+   * has it, nothing needs fetching.
+   */
+  advertised?: boolean;
   /** Each progress line git prints ("Receiving objects:  45% ..."). */
   onProgress?(line: string): void;
 }
@@ -198,7 +203,13 @@ export class GitMirrors {
   async #fetchLocked(repo: RepoUrl, opts: FetchOptions): Promise<FetchResult> {
     const mirrorDir = this.mirrorDir(repo);
     await mkdir(this.#options.mirrorsDir, { recursive: true });
-    if (await isDir(mirrorDir)) await this.#update(repo, mirrorDir, opts);
+    const present = await isDir(mirrorDir);
+    if (present && opts.advertised && opts.commit !== undefined && /^[0-9a-f]{40}$/i.test(opts.commit)) {
+      // The commit a ref resolved to is already here: a network fetch would bring nothing needed.
+      const known = await revParseCommit(mirrorDir, opts.commit.toLowerCase());
+      if (known !== undefined) return { mirrorDir, commit: known, sizeBytes: await dirSize(mirrorDir) };
+    }
+    if (present) await this.#update(repo, mirrorDir, opts);
     else await this.#clone(repo, mirrorDir, opts);
 
     let commit: string | undefined;

@@ -2,7 +2,7 @@
 // wants. The host provider reports with it; the nix provider uses it for a repo's own flake,
 // whose contents only the built environment can tell.
 
-import { accessSync, constants, readdirSync } from 'node:fs';
+import { accessSync, constants, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvSpec, Toolchain } from '../detect/env-spec.js';
 import {
@@ -103,6 +103,22 @@ export function versionIn(output: string): string | null {
   return m?.[1] ?? null;
 }
 
+/**
+ * Versions already asked, by the program's real file and its size and modification time: the
+ * same binary answers the same, and asking `npm --version` costs a few hundred milliseconds.
+ */
+const askedVersions = new Map<string, string | null>();
+
+function binaryIdentity(file: string, args: readonly string[]): string | undefined {
+  try {
+    const real = realpathSync(file);
+    const info = statSync(real);
+    return `${real}\0${info.size}\0${info.mtimeMs}\0${args.join(' ')}`;
+  } catch {
+    return undefined;
+  }
+}
+
 async function probe(
   p: Probe,
   path: string,
@@ -112,13 +128,17 @@ async function probe(
   for (const program of p.programs) {
     const found = findOnPath(program, path);
     if (found === undefined) continue;
+    const identity = binaryIdentity(found, p.args);
+    if (identity !== undefined && askedVersions.has(identity)) return askedVersions.get(identity);
     try {
       const r = await runCommand(found, p.args, {
         env: { ...env, PATH: path },
         timeoutMs: 15_000,
         ...(signal ? { signal } : {}),
       });
-      return versionIn(`${r.stdout}\n${r.stderrTail.join('\n')}`);
+      const version = versionIn(`${r.stdout}\n${r.stderrTail.join('\n')}`);
+      if (identity !== undefined && r.code === 0) askedVersions.set(identity, version);
+      return version;
     } catch {
       return null;
     }

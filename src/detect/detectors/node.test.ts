@@ -119,7 +119,8 @@ describe('node detector', () => {
     assert.equal(pm?.name, 'npm');
     assert.equal(toolchain?.version, '24');
     assert.equal(toolchain?.resolution, 'default');
-    assert.deepEqual(setup, ['npm install']);
+    // No lockfile: the install leaves none behind in the checkout.
+    assert.deepEqual(setup, ['npm install --no-package-lock']);
   });
 
   it('turns a malformed package.json into a diagnostic with file and line', async () => {

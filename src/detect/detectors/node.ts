@@ -151,13 +151,16 @@ async function yarnVariant(ctx: DetectContext, version: string | undefined): Pro
   return 'classic';
 }
 
+// Without a lockfile the install must not write one into the checkout: it would be an
+// uncommitted change that nobody made, and it would stop the workspace from switching refs.
 function installCommand(pm: PackageManager): string {
   const locked = pm.lockfile !== undefined;
   switch (pm.name) {
     case 'npm':
-      return locked && pm.lockfile !== 'npm-shrinkwrap.json' ? 'npm ci' : 'npm install';
+      if (pm.lockfile === 'npm-shrinkwrap.json') return 'npm install';
+      return locked ? 'npm ci' : 'npm install --no-package-lock';
     case 'yarn':
-      if (!locked) return 'yarn install';
+      if (!locked) return pm.variant === 'berry' ? 'yarn install' : 'yarn install --no-lockfile';
       return pm.variant === 'berry' ? 'yarn install --immutable' : 'yarn install --frozen-lockfile';
     case 'pnpm':
       return locked ? 'pnpm install --frozen-lockfile' : 'pnpm install';

@@ -18,8 +18,11 @@ export type ScriptRunner = (
 
 export interface InstallOutcome {
   label: string;
-  /** `cached`: restored from an earlier identical install; `uncacheable`: no lockfile to key on. */
-  result: 'installed' | 'cached' | 'uncacheable';
+  /**
+   * `cached`: restored from an earlier identical install; `unchanged`: the workspace already has
+   * exactly this install (nothing copied); `uncacheable`: no lockfile to key on.
+   */
+  result: 'installed' | 'cached' | 'unchanged' | 'uncacheable';
   key: string | undefined;
   durationMs: number;
 }
@@ -52,7 +55,25 @@ export class DependencyInstaller {
       const started = performance.now();
       const repoDir = join(options.workspaceDir, 'repo');
       const key = await this.cacheKey(plan, repoDir, options.environmentHash);
+      const installed = await readInstalled(options.workspaceDir);
+      if (key && installed[plan.label] === key && (await artifactsPresent(plan, options.workspaceDir))) {
+        // Switching between commits with the same lockfile: what is there is already right.
+        options.onLog(`${plan.label}: unchanged (${key.slice(0, 12)})`);
+        outcomes.push({
+          label: plan.label,
+          result: 'unchanged',
+          key,
+          durationMs: Math.round(performance.now() - started),
+        });
+        continue;
+      }
+      // Whatever was installed is about to change: forget it until the new install is complete.
+      if (installed[plan.label] !== undefined) {
+        delete installed[plan.label];
+        await writeInstalled(options.workspaceDir, installed);
+      }
       if (key && (await this.restore(key, options.workspaceDir))) {
+        await writeInstalled(options.workspaceDir, { ...installed, [plan.label]: key });
         options.onLog(`${plan.label}: restored from cache ${key.slice(0, 12)}`);
         outcomes.push({
           label: plan.label,
@@ -78,7 +99,10 @@ export class DependencyInstaller {
           detail: tail.join('\n'),
         });
       }
-      if (key) await this.save(key, plan, options.workspaceDir);
+      if (key) {
+        await this.save(key, plan, options.workspaceDir);
+        await writeInstalled(options.workspaceDir, { ...installed, [plan.label]: key });
+      }
       outcomes.push({
         label: plan.label,
         result: key ? 'installed' : 'uncacheable',
@@ -143,6 +167,29 @@ export class DependencyInstaller {
       await rm(staging, { recursive: true, force: true });
     }
   }
+}
+
+/** Which install (cache key) each plan last completed in this workspace. */
+function installedFile(workspaceDir: string): string {
+  return join(workspaceDir, '.nixspace', 'installed.json');
+}
+
+async function readInstalled(workspaceDir: string): Promise<Record<string, string>> {
+  return readFile(installedFile(workspaceDir), 'utf8')
+    .then((text) => JSON.parse(text) as Record<string, string>)
+    .catch(() => ({}));
+}
+
+async function writeInstalled(workspaceDir: string, installed: Record<string, string>): Promise<void> {
+  const file = installedFile(workspaceDir);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(`${file}.tmp`, JSON.stringify(installed));
+  await rename(`${file}.tmp`, file);
+}
+
+async function artifactsPresent(plan: InstallPlan, workspaceDir: string): Promise<boolean> {
+  for (const artifact of plan.artifacts) if (!(await exists(join(workspaceDir, artifact)))) return false;
+  return true;
 }
 
 async function copyTree(source: string, target: string): Promise<void> {

@@ -264,6 +264,7 @@ export class WorkspaceService {
       await timed('fetch', async () => {
         const fetched = await this.options.git.fetch(repo, {
           commit: resolved.commit,
+          advertised: resolved.provisional !== true,
           signal,
           onProgress: (line) => this.log(id, 'fetch', line),
         });
@@ -487,6 +488,7 @@ export class WorkspaceService {
       await run('fetch', 'fetching', async () => {
         const fetched = await this.options.git.fetch(repo, {
           commit: resolved.commit,
+          advertised: resolved.provisional !== true,
           signal,
           onProgress: (line) => this.log(id, 'fetch', line),
         });
@@ -736,29 +738,33 @@ export class WorkspaceService {
     if (!live) throw new NixSpaceError('CONFLICT', 'The workspace sandbox is not running');
     const dir = this.workspaceDir(id);
     const network = this.networkFor(this.options.installNetwork);
-    const installSandbox =
-      network === this.networkFor(this.options.network)
-        ? undefined
-        : await RuntimeSandbox.start(this.options.driver, {
-            id: `${id}-install`,
-            workspaceDir: dir,
-            readOnlyPaths: [this.options.mirrorsDir],
-            network,
-            limits: this.options.limits,
-            hostname: `ws-${id.slice(0, 8)}`,
-            env: live.shell.env,
-          });
-    const sandbox = installSandbox ?? live.sandbox;
+    // The install sandbox (its own network policy) starts only if something really installs:
+    // restoring from the cache, or finding the install unchanged, needs none.
+    let installSandbox: Promise<RuntimeSandbox> | undefined;
+    const sandboxFor = (): Promise<RuntimeSandbox> => {
+      if (network === this.networkFor(this.options.network)) return Promise.resolve(live.sandbox);
+      installSandbox ??= RuntimeSandbox.start(this.options.driver, {
+        id: `${id}-install`,
+        workspaceDir: dir,
+        readOnlyPaths: [this.options.mirrorsDir],
+        network,
+        limits: this.options.limits,
+        hostname: `ws-${id.slice(0, 8)}`,
+        env: live.shell.env,
+      });
+      return installSandbox;
+    };
     try {
       return await this.options.installer.install(plans, {
         workspaceDir: dir,
         environmentHash,
         signal,
         onLog: (line) => this.log(id, 'install', line),
-        run: (script, options) => runScript(sandbox, script, { ...options, env: live.shell.env }),
+        run: async (script, options) =>
+          runScript(await sandboxFor(), script, { ...options, env: live.shell.env }),
       });
     } finally {
-      await installSandbox?.stop();
+      await installSandbox?.then((sandbox) => sandbox.stop()).catch(() => {});
     }
   }
 

@@ -98,7 +98,7 @@ export interface EnvironmentService {
 export interface EnvironmentInstall {
   label: string;
   /** `cached`: restored from an earlier identical install; `uncacheable`: no lockfile to key on. */
-  result: 'installed' | 'cached' | 'uncacheable';
+  result: 'installed' | 'cached' | 'unchanged' | 'uncacheable';
   key?: string;
   durationMs: number;
 }

@@ -98,6 +98,8 @@ export function presentInstallResult(result: EnvironmentInstall['result']): Pres
       return { shape: 'done', label: 'Installed' };
     case 'cached':
       return { shape: 'done', label: 'Reused from cache' };
+    case 'unchanged':
+      return { shape: 'done', label: 'Already installed' };
     case 'uncacheable':
       return { shape: 'info', label: 'Installed, not cacheable (no lockfile)' };
   }
