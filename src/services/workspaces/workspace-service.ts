@@ -26,6 +26,8 @@ import type { User } from '../access/access-service.js';
 import type { DependencyInstaller } from '../environments/dependency-installer.js';
 import { dependencyEnv, dependencyPath, installPlans } from '../environments/dependency-plan.js';
 import type { Activation, EnvironmentService } from '../environments/environment-service.js';
+import type { IdeStatus } from '../ide/code-server-runner.js';
+import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
 import { describeDetection, describeReport, softFailure } from './environment-summary.js';
 import { runScript } from './run-script.js';
@@ -51,7 +53,22 @@ export interface WorkspaceServiceOptions {
   environments: EnvironmentService;
   installer: DependencyInstaller;
   backingServices: BackingServicesStarter;
+  /** Starts the IDE (code-server) of each running workspace; without it workspaces have none. */
+  ide?: IdeStarter | undefined;
   logger: Logger;
+}
+
+/** Runs one IDE per running workspace, inside its sandbox. */
+export interface IdeStarter {
+  /** Host directories the sandbox must see (read-only) for the IDE to run in it. */
+  readonly readOnlyPaths: readonly string[];
+  start(context: {
+    sandbox: RuntimeSandbox;
+    workspaceDir: string;
+    folder: string;
+    env: Record<string, string>;
+    onChange(status: IdeStatus): void;
+  }): IdeHandle;
 }
 
 /** Starts a spec's services (postgres, redis, …) inside a running workspace sandbox. */
@@ -81,6 +98,7 @@ interface LiveWorkspace {
   /** Variables of every shell: base, environment activation, installed tools, services. */
   shell: { argv: string[]; cwd: string; env: Record<string, string> };
   services: { stop(): Promise<void> } | undefined;
+  ide: IdeHandle | undefined;
   stopping: boolean;
 }
 
@@ -99,6 +117,7 @@ export class WorkspaceService {
   private readonly listeners = new Map<string, Set<(event: WorkspaceEvent) => void>>();
   private readonly recentLogs = new Map<string, WorkspaceEvent[]>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly pendingViews = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(private readonly options: WorkspaceServiceOptions) {}
 
@@ -127,22 +146,27 @@ export class WorkspaceService {
       this.recentLogs.delete(row.id);
     });
     this.pipelines.set(row.id, { abort, done });
-    return toWorkspaceView(row);
+    return this.view(row);
+  }
+
+  /** The public view of a row, with the live state only this process knows (the IDE). */
+  private view(row: WorkspaceRow): WorkspaceView {
+    return toWorkspaceView(row, this.live.get(row.id)?.ide?.status ?? null);
   }
 
   async get(user: User, id: string): Promise<WorkspaceView> {
-    return toWorkspaceView(await this.owned(user, id));
+    return this.view(await this.owned(user, id));
   }
 
   async list(user: User): Promise<WorkspaceView[]> {
-    return (await listWorkspaces(this.options.store.db, user.id)).map(toWorkspaceView);
+    return (await listWorkspaces(this.options.store.db, user.id)).map((row) => this.view(row));
   }
 
   async start(user: User, id: string): Promise<WorkspaceView> {
     await this.owned(user, id);
     return this.locked(id, async () => {
       const row = await this.owned(user, id);
-      if (row.status === 'running') return toWorkspaceView(row);
+      if (row.status === 'running') return this.view(row);
       if (row.status !== 'stopped') {
         throw new NixSpaceError(
           'CONFLICT',
@@ -152,7 +176,8 @@ export class WorkspaceService {
       await this.save(id, { status: 'starting', error: null });
       try {
         await this.bringUp(row, await this.storedSetup(row));
-        return toWorkspaceView(await this.save(id, { status: 'running' }));
+        this.startIde(id);
+        return this.view(await this.save(id, { status: 'running' }));
       } catch (error) {
         await this.save(id, { status: 'failed', error: { ...toErrorBody(error), step: 'sandbox' } });
         throw error;
@@ -164,7 +189,7 @@ export class WorkspaceService {
     await this.owned(user, id);
     return this.locked(id, async () => {
       const row = await this.owned(user, id);
-      if (row.status === 'stopped') return toWorkspaceView(row);
+      if (row.status === 'stopped') return this.view(row);
       if (row.status !== 'running') {
         throw new NixSpaceError(
           'CONFLICT',
@@ -172,7 +197,7 @@ export class WorkspaceService {
         );
       }
       await this.stopSandbox(id);
-      return toWorkspaceView(await this.save(id, { status: 'stopped' }));
+      return this.view(await this.save(id, { status: 'stopped' }));
     });
   }
 
@@ -194,7 +219,7 @@ export class WorkspaceService {
   /** Follows a workspace: the current state first, then every change and step log line. */
   async subscribe(user: User, id: string, listener: (event: WorkspaceEvent) => void): Promise<() => void> {
     const row = await this.owned(user, id);
-    listener({ type: 'workspace', workspace: toWorkspaceView(row) });
+    listener({ type: 'workspace', workspace: this.view(row) });
     for (const event of this.recentLogs.get(id) ?? []) listener(event);
     let set = this.listeners.get(id);
     if (!set) {
@@ -234,6 +259,7 @@ export class WorkspaceService {
       if (row.status === 'running') {
         try {
           await this.bringUp(row, await this.storedSetup(row));
+          this.startIde(row.id);
           resumed.push(row.id);
           continue;
         } catch (error) {
@@ -415,11 +441,10 @@ export class WorkspaceService {
           return { value: undefined, ...softFailure(error) };
         }
       });
-      await run('ready', 'running', async () => ({
-        value: undefined,
-        detail: null,
-        patch: { status: 'running' },
-      }));
+      await run('ready', 'running', async () => {
+        this.startIde(id);
+        return { value: undefined, detail: null, patch: { status: 'running' } };
+      });
     } catch (caught) {
       const error = signal.aborted ? signal.reason : caught;
       const step = steps.find((s) => s.status === 'running');
@@ -456,7 +481,7 @@ export class WorkspaceService {
     const sandbox = await RuntimeSandbox.start(driver, {
       id: row.id,
       workspaceDir: dir,
-      readOnlyPaths: [this.options.mirrorsDir],
+      readOnlyPaths: [this.options.mirrorsDir, ...(this.options.ide?.readOnlyPaths ?? [])],
       network: this.networkFor(this.options.network),
       limits,
       hostname: `ws-${row.id.slice(0, 8)}`,
@@ -464,13 +489,21 @@ export class WorkspaceService {
     });
     const shell = { argv: ['/bin/bash'], cwd: join(dir, 'repo'), env };
     const terminals = new WorkspaceTerminals(sandbox, shell);
-    const live: LiveWorkspace = { sandbox, terminals, shell, services: undefined, stopping: false };
+    const live: LiveWorkspace = {
+      sandbox,
+      terminals,
+      shell,
+      services: undefined,
+      ide: undefined,
+      stopping: false,
+    };
     this.live.set(row.id, live);
     await this.save(row.id, { sandbox: { driver: driver.name, isolated: driver.capabilities.isolation } });
     void sandbox.exited.then(async (exit) => {
       if (live.stopping || this.live.get(row.id) !== live) return;
       this.live.delete(row.id);
       terminals.closeAll();
+      void live.ide?.stop();
       this.options.logger.warn({ workspace: row.id, exit }, 'sandbox exited unexpectedly');
       await this.save(row.id, {
         status: 'failed',
@@ -571,6 +604,56 @@ export class WorkspaceService {
     return started.statuses;
   }
 
+  /** Starts the workspace's IDE in the background; its status follows in the workspace's view. */
+  private startIde(id: string): void {
+    const live = this.live.get(id);
+    const ide = this.options.ide;
+    if (!live || !ide || live.ide) return;
+    const dir = this.workspaceDir(id);
+    live.ide = ide.start({
+      sandbox: live.sandbox,
+      workspaceDir: dir,
+      folder: join(dir, 'repo'),
+      env: live.shell.env,
+      onChange: () => this.announce(id),
+    });
+  }
+
+  /** The socket of a workspace's running IDE, for the proxy (access is checked by the caller). */
+  ideSocket(id: string): string {
+    const ide = this.live.get(id)?.ide;
+    const status = ide?.status;
+    if (!ide || status?.status !== 'running') {
+      const state = status ? `${status.status}${status.detail ? `: ${status.detail}` : ''}` : 'not running';
+      throw new NixSpaceError('IDE_UNAVAILABLE', `The IDE of this workspace is ${state}`);
+    }
+    return ide.socketPath;
+  }
+
+  /** Resolves when the workspace's IDE is up or has failed (benchmarks and tests wait on it). */
+  async ideReady(user: User, id: string): Promise<IdeStatus | null> {
+    await this.owned(user, id);
+    const ide = this.live.get(id)?.ide;
+    if (!ide) return null;
+    await ide.ready;
+    return ide.status;
+  }
+
+  /** Re-sends the workspace's view to its subscribers, at most every 100 ms (IDE status changes). */
+  private announce(id: string): void {
+    if (this.pendingViews.has(id)) return;
+    const timer = setTimeout(() => {
+      this.pendingViews.delete(id);
+      void findWorkspace(this.options.store.db, id)
+        .then((row) => {
+          if (row) this.emit(id, { type: 'workspace', workspace: this.view(row) });
+        })
+        .catch(() => {});
+    }, 100);
+    timer.unref();
+    this.pendingViews.set(id, timer);
+  }
+
   private async storedSetup(row: WorkspaceRow): Promise<WorkspaceSetup> {
     const hash = row.environment?.hash;
     if (!hash) return { activation: undefined, spec: undefined };
@@ -588,6 +671,11 @@ export class WorkspaceService {
     if (!live) return;
     live.stopping = true;
     live.terminals.closeAll();
+    await live.ide
+      ?.stop()
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error, workspace: id }, 'the IDE did not stop cleanly'),
+      );
     await live.services
       ?.stop()
       .catch((error: unknown) =>
@@ -609,7 +697,7 @@ export class WorkspaceService {
 
   private async save(id: string, patch: WorkspacePatch): Promise<WorkspaceRow> {
     const row = await updateWorkspace(this.options.store.db, id, patch);
-    this.emit(id, { type: 'workspace', workspace: toWorkspaceView(row) });
+    this.emit(id, { type: 'workspace', workspace: this.view(row) });
     return row;
   }
 
