@@ -3,6 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
@@ -174,6 +176,37 @@ describe('the IDE proxy', () => {
       foreign.once('open', () => resolve(101));
     });
     assert.equal(status, 403);
+  });
+
+  it('keeps the workspace usable and says how to install code-server when it is missing', async () => {
+    const emptyDir = await mkdtemp(join(tmpdir(), 'nixspace-no-ide-'));
+    await using bare = await startTestServer({
+      config: { ide: { enabled: true, dir: emptyDir, installOnDemand: false } },
+    });
+    try {
+      const created = await bare.api<WorkspaceView>('/api/workspaces', {
+        method: 'POST',
+        body: { repoUrl: gitServer.url('app.git') },
+      });
+      await waitForStatus(bare, created.body.id, ['running']);
+      let view: WorkspaceView | undefined;
+      const deadline = Date.now() + 30_000;
+      while (view?.ide?.status !== 'failed') {
+        assert.ok(Date.now() < deadline, `IDE stayed ${JSON.stringify(view?.ide)}`);
+        view = (await bare.api<WorkspaceView>(`/api/workspaces/${created.body.id}`)).body;
+      }
+      assert.equal(view.status, 'running', 'the workspace runs without its IDE');
+      assert.match(view.ide.detail ?? '', /not installed in .*nixspace install-ide/);
+      const proxied = await fetch(`${bare.url}/ide/${created.body.id}/`, {
+        headers: { cookie: bare.cookie },
+      });
+      assert.equal(proxied.status, 503);
+      const body = (await proxied.json()) as { code: string; message: string };
+      assert.equal(body.code, 'IDE_UNAVAILABLE');
+      assert.match(body.message, /failed: code-server is not installed/);
+    } finally {
+      await rm(emptyDir, { recursive: true, force: true });
+    }
   });
 
   it('stops code-server with the workspace and starts it again with it', async () => {

@@ -111,24 +111,25 @@ export class CodeServerRunner {
       );
     }
     const dir = ideDir(workspaceDir);
-    // Created from inside the sandbox: the workspace controls its directory, and a host-side
-    // write there could be redirected by a symlink.
-    const made = await execInSandbox(sandbox, ['mkdir', '-p', '-m', '700', dir, join(dir, 'user-data')], {
-      signal: this.#stopping.signal,
-    });
-    if (made.code !== 0) {
-      throw new NixSpaceError('SANDBOX_FAILED', 'cannot create the IDE directory', {
-        detail: made.stderr.trim(),
-      });
-    }
     if (await accepts(this.socketPath)) {
       throw new NixSpaceError(
         'IDE_UNAVAILABLE',
         `the IDE socket ${this.socketPath} is already in use by another process in the workspace`,
       );
     }
-    // A socket left by a code-server that crashed answers nothing and would block the bind.
-    await execInSandbox(sandbox, ['rm', '-f', this.socketPath], { signal: this.#stopping.signal });
+    // Done from inside the sandbox: the workspace controls its directory, and a host-side write
+    // there could be redirected by a symlink. A socket left by a code-server that crashed answers
+    // nothing and would block the bind, so it goes.
+    const made = await execInSandbox(
+      sandbox,
+      ['sh', '-c', 'mkdir -p -m 700 "$0" "$1" && rm -f "$2"', dir, join(dir, 'user-data'), this.socketPath],
+      { signal: this.#stopping.signal },
+    );
+    if (made.code !== 0) {
+      throw new NixSpaceError('SANDBOX_FAILED', 'cannot prepare the IDE directory', {
+        detail: made.stderr.trim(),
+      });
+    }
   }
 
   async #launch(): Promise<void> {

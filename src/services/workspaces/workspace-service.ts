@@ -630,15 +630,6 @@ export class WorkspaceService {
     return ide.socketPath;
   }
 
-  /** Resolves when the workspace's IDE is up or has failed (benchmarks and tests wait on it). */
-  async ideReady(user: User, id: string): Promise<IdeStatus | null> {
-    await this.owned(user, id);
-    const ide = this.live.get(id)?.ide;
-    if (!ide) return null;
-    await ide.ready;
-    return ide.status;
-  }
-
   /** Re-sends the workspace's view to its subscribers, at most every 100 ms (IDE status changes). */
   private announce(id: string): void {
     if (this.pendingViews.has(id)) return;

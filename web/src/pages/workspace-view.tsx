@@ -35,6 +35,8 @@ export function WorkspaceView(props: {
   const issues = () => failures().length + environmentIssueCount(props.workspace.environment);
 
   const [panelOpen, setPanelOpen] = createSignal(false);
+  // A running workspace without an IDE status runs without one (the server has --no-ide).
+  const hasIde = () => props.workspace.ide !== null;
   const [showIde, setShowIde] = createSignal(true);
   const [showTerminal, setShowTerminal] = createSignal(true);
   // Collapsing one pane never leaves none: the other comes back.
@@ -75,7 +77,7 @@ export function WorkspaceView(props: {
           <Show when={props.workspace.environment}>
             {(env) => <ReproducibleBadge environment={env()} testId="reproducible-badge" />}
           </Show>
-          <Show when={running()}>
+          <Show when={running() && hasIde()}>
             <div class="pane-toggles">
               <button
                 type="button"
@@ -187,8 +189,8 @@ export function WorkspaceView(props: {
           <SplitView
             startLabel="VS Code"
             endLabel="terminal"
-            showStart={showIde()}
-            showEnd={showTerminal()}
+            showStart={hasIde() && showIde()}
+            showEnd={!hasIde() || showTerminal()}
             start={<IdePane workspaceId={props.workspace.id} ide={props.workspace.ide} />}
             end={
               <Suspense fallback={<section class="terminal-pane" aria-busy="true" />}>
