@@ -236,7 +236,7 @@ export async function benchIde(): Promise<BenchResult[]> {
           value: round(percentile(fullPage, 50)),
           unit: 'ms',
           baseline: round(percentile(directWorkbench, 50)),
-          note: 'Launch IDE page vs the same page from code-server on a loopback port',
+          note: 'Launch IDE page vs the same page from code-server on a loopback port; the direct runs go first, with a colder browser',
         }),
         withRatio({
           name: 'code-server RSS, idle',

@@ -99,7 +99,11 @@ describe('code-server in a bubblewrap sandbox', () => {
     assert.ok(pids.length > 0, 'code-server runs in the wrapper process group');
     const environ = (await readFile(`/proc/${pids[0]}/environ`, 'utf8')).split('\0');
     assert.ok(environ.includes('NIXSPACE_TOOLCHAIN_MARK=activated'));
-    assert.ok(existsSync(join(dir, '.nixspace', 'ide', 'user-data')), 'settings live under the workspace');
+    const settings = join(dir, '.nixspace', 'ide', 'user-data', 'User', 'settings.json');
+    assert.equal(JSON.parse(await readFile(settings, 'utf8'))['telemetry.telemetryLevel'], 'off');
+    const argv = (await readFile(`/proc/${pids[0]}/cmdline`, 'utf8')).split('\0');
+    assert.equal(argv[argv.indexOf('--extensions-dir') + 1], join(dir, '.nixspace', 'ide', 'extensions'));
+    assert.ok(existsSync(join(dir, '.nixspace', 'ide', 'user-data')), 'user data lives under the workspace');
   });
 
   it('restarts code-server after a crash, and gives up after the limit', async () => {

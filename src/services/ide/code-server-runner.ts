@@ -43,6 +43,14 @@ export interface CodeServerContext {
   onLog?(line: string): void;
 }
 
+/** A quiet first start: no welcome page, no telemetry, no AI chat panel (no model is wired up). */
+const defaultSettings = {
+  'workbench.startupEditor': 'none',
+  'telemetry.telemetryLevel': 'off',
+  'chat.disableAIFeatures': true,
+  'update.mode': 'none',
+};
+
 /** Unix socket paths are limited to 107 bytes by the kernel. */
 const maxSocketPath = 107;
 const keptLines = 20;
@@ -119,10 +127,19 @@ export class CodeServerRunner {
     }
     // Done from inside the sandbox: the workspace controls its directory, and a host-side write
     // there could be redirected by a symlink. A socket left by a code-server that crashed answers
-    // nothing and would block the bind, so it goes.
+    // nothing and would block the bind, so it goes. First-start settings never replace the user's.
+    const userDir = join(dir, 'user-data', 'User');
     const made = await execInSandbox(
       sandbox,
-      ['sh', '-c', 'mkdir -p -m 700 "$0" "$1" && rm -f "$2"', dir, join(dir, 'user-data'), this.socketPath],
+      [
+        'sh',
+        '-c',
+        'mkdir -p -m 700 "$0" "$1" && rm -f "$2" && { [ -e "$1/settings.json" ] || printf "%s\n" "$3" > "$1/settings.json"; }',
+        dir,
+        userDir,
+        this.socketPath,
+        JSON.stringify(defaultSettings, null, 2),
+      ],
       { signal: this.#stopping.signal },
     );
     if (made.code !== 0) {
