@@ -3,6 +3,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { benchEnvironments } from './environments.js';
+import { benchIde } from './ide.js';
 import { type BenchResult, printTable, saveResults } from './results-file.js';
 import { benchSpine } from './spine.js';
 import { benchSwitching } from './switching.js';
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   spine: benchSpine,
   environments: benchEnvironments,
   switching: benchSwitching,
+  ide: benchIde,
 };
 const only = process.argv.slice(2);
 const results: BenchResult[] = [];

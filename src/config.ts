@@ -51,6 +51,20 @@ export const configSchema = z.object({
       maxRepoBytes: byteSize.default(2 * GiB),
     })
     .prefault({}),
+  ide: z
+    .object({
+      /** Run code-server in every running workspace. */
+      enabled: z.boolean().default(true),
+      /** Machine-wide install location of code-server (and the Node 24 it runs on). */
+      dir: z
+        .string()
+        .min(1)
+        .default(() => defaultIdeDir())
+        .transform((dir) => resolve(dir)),
+      /** Install code-server on first use when it is missing (else `nixspace install-ide` does). */
+      installOnDemand: z.boolean().default(true),
+    })
+    .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -60,6 +74,12 @@ export type ConfigInput = z.input<typeof configSchema>;
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share');
   return join(base, 'nixspace');
+}
+
+/** code-server is installed once per machine: under the user's cache, not a data directory. */
+export function defaultIdeDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+  return join(base, 'nixspace', 'ide');
 }
 
 /** Settings read from NIXSPACE_* variables (and DATABASE_URL), for merging under the flags. */
@@ -89,6 +109,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     git: prune({
       timeoutMs: pick('NIXSPACE_GIT_TIMEOUT_MS'),
       maxRepoBytes: pick('NIXSPACE_MAX_REPO_SIZE'),
+    }),
+    ide: prune({
+      enabled: flag('NIXSPACE_IDE'),
+      dir: pick('NIXSPACE_IDE_DIR'),
+      installOnDemand: flag('NIXSPACE_IDE_INSTALL_ON_DEMAND'),
     }),
     logLevel: pick('NIXSPACE_LOG_LEVEL'),
   }) as ConfigInput;

@@ -6,6 +6,8 @@ export const httpStatusByCode = {
   INVALID_URL: 400,
   UNSUPPORTED_SCHEME: 400,
   UNAUTHENTICATED: 401,
+  /** A short-lived workspace token ran out; the client asks for a new one. */
+  TOKEN_EXPIRED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   REPO_NOT_FOUND: 404,
@@ -24,6 +26,8 @@ export const httpStatusByCode = {
   ENVIRONMENT_BUILD_FAILED: 502,
   INSTALL_FAILED: 422,
   INTERRUPTED: 503,
+  /** code-server is not installed, not installable (names the missing package), starting or failed. */
+  IDE_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;
 

@@ -14,8 +14,11 @@ import { selectEnvironmentProvider } from './nix/select-provider.js';
 import type { SandboxDriver } from './runtime/sandbox.js';
 import { selectSandboxDriver } from './runtime/select-driver.js';
 import { AccessService } from './services/access/access-service.js';
+import { WorkspaceTokens } from './services/access/workspace-tokens.js';
 import { DependencyInstaller } from './services/environments/dependency-installer.js';
 import { EnvironmentService } from './services/environments/environment-service.js';
+import { CodeServerInstaller } from './services/ide/code-server-install.js';
+import { IdeSupervisor } from './services/ide/ide-supervisor.js';
 import { ServiceSupervisor } from './services/workspaces/backing-services/supervisor.js';
 import { WorkspaceService } from './services/workspaces/workspace-service.js';
 import { Store } from './store/store.js';
@@ -80,6 +83,13 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       environments,
       installer: new DependencyInstaller(join(config.dataDir, 'cache', 'dependencies')),
       backingServices: new ServiceSupervisor(),
+      ide: config.ide.enabled
+        ? new IdeSupervisor({
+            installer: new CodeServerInstaller({ dir: config.ide.dir }),
+            installOnDemand: config.ide.installOnDemand,
+            onInstallLog: (line) => logger.info({ component: 'code-server install' }, line),
+          })
+        : undefined,
       logger,
     });
     const reconciled = await workspaces.reconcile();
@@ -89,10 +99,12 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     const { user: owner } = await access.ensureOwner(config.ownerEmail);
     // With --port 0 the origin is known only once the server listens.
     let origin = publicOrigin(config);
+    const tokens = await WorkspaceTokens.open(join(config.dataDir, 'secrets', 'workspace-token.key'));
     const app = await buildServer({
       logger,
       access,
       workspaces,
+      tokens,
       origin: () => origin,
       ...(options.webDir ? { webDir: options.webDir } : {}),
     });

@@ -73,7 +73,22 @@ export function buildSchema(workspaces: WorkspaceService) {
   });
 
   const Urls = builder.objectRef<WorkspaceView['urls']>('WorkspaceUrls').implement({
-    fields: (t) => ({ events: t.exposeString('events'), terminal: t.exposeString('terminal') }),
+    fields: (t) => ({
+      events: t.exposeString('events'),
+      terminal: t.exposeString('terminal'),
+      ide: t.exposeString('ide'),
+    }),
+  });
+
+  const Ide = builder.objectRef<NonNullable<WorkspaceView['ide']>>('Ide').implement({
+    description: "The workspace's VS Code (code-server), while the workspace runs.",
+    fields: (t) => ({
+      status: t.exposeString('status'),
+      startedAt: t.exposeString('startedAt', { nullable: true }),
+      restarts: t.exposeInt('restarts'),
+      detail: t.exposeString('detail', { nullable: true }),
+      url: t.exposeString('url'),
+    }),
   });
 
   builder.objectType('Workspace', {
@@ -89,6 +104,7 @@ export function buildSchema(workspaces: WorkspaceService) {
       error: t.field({ type: ErrorInfo, nullable: true, resolve: (w) => w.error }),
       steps: t.field({ type: ['Step'], resolve: (w) => w.steps }),
       urls: t.field({ type: Urls, resolve: (w) => w.urls }),
+      ide: t.field({ type: Ide, nullable: true, resolve: (w) => w.ide }),
       sandboxDriver: t.string({ nullable: true, resolve: (w) => w.sandbox?.driver ?? null }),
       isolated: t.boolean({ nullable: true, resolve: (w) => w.sandbox?.isolated ?? null }),
       createdAt: t.exposeString('createdAt'),

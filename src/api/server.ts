@@ -9,10 +9,12 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { AccessService } from '../services/access/access-service.js';
+import type { WorkspaceTokens } from '../services/access/workspace-tokens.js';
 import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { installErrorHandling, notFoundBody } from './errors.js';
 import { registerGraphQL } from './graphql.js';
+import { registerIdeRoutes } from './ide-routes.js';
 import { installSessions } from './session.js';
 import { registerTerminalRoutes } from './terminal-routes.js';
 import { registerWorkspaceRoutes } from './workspace-routes.js';
@@ -21,6 +23,7 @@ export interface ServerDeps {
   logger: Logger;
   access: AccessService;
   workspaces: WorkspaceService;
+  tokens: WorkspaceTokens;
   /** The UI's origin: the only origin allowed by CORS and on WebSockets (known once listening). */
   origin: () => string;
   /** Directory of the built UI; defaults to web/dist of this package. */
@@ -49,6 +52,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerWorkspaceRoutes(app, deps.workspaces, deps.origin);
   registerTerminalRoutes(app, deps.workspaces, deps.origin);
   registerGraphQL(app, deps.workspaces);
+  await registerIdeRoutes(app, {
+    access: deps.access,
+    workspaces: deps.workspaces,
+    tokens: deps.tokens,
+    origin: deps.origin,
+    secureCookies: deps.origin().startsWith('https:'),
+  });
 
   const webDir = deps.webDir ?? defaultWebDir;
   const hasUi = existsSync(`${webDir}/index.html`);
@@ -57,7 +67,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   }
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    const isApi = path.startsWith('/api/') || path === '/graphql' || path.startsWith('/auth/');
+    const isApi =
+      path.startsWith('/api/') ||
+      path === '/graphql' ||
+      path.startsWith('/auth/') ||
+      path.startsWith('/ide/');
     if (isApi || request.method !== 'GET')
       return reply.status(404).send(notFoundBody(request.method, request.url));
     // The UI routes on the client: every other page is the app shell.

@@ -14,6 +14,7 @@ Commands:
   list           The owner's workspaces (asks the running server)
   switch WS REF  Move a running workspace to another branch, tag or commit in place, printing
                  each step; --stash or --carry for uncommitted changes
+  install-ide    Install code-server (and the Node 24 it runs on) once for this machine
   detect DIR     Print what a repository needs (toolchains, services, ...) and where each fact
                  comes from; --json for the EnvSpec and diagnostics
   help           Show this help
@@ -36,6 +37,9 @@ Options for serve:
   --git-timeout-ms MS      Give up on a git server that does not answer (default 30000)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
   --unsafe-no-sandbox      Run workspaces without bubblewrap isolation (only on a machine you trust)
+  --ide-dir DIR            Where code-server is installed, once per machine
+                           (default ~/.cache/nixspace/ide; env NIXSPACE_IDE_DIR)
+  --no-ide                 Run workspaces without VS Code (env NIXSPACE_IDE=false)
 `;
 
 const options = {
@@ -56,6 +60,8 @@ const options = {
   'git-timeout-ms': { type: 'string' },
   'log-level': { type: 'string' },
   'unsafe-no-sandbox': { type: 'boolean' },
+  'ide-dir': { type: 'string' },
+  'no-ide': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -76,6 +82,7 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.
     logLevel: values['log-level'] as ConfigInput['logLevel'],
     limits: { memory: values['memory-limit'], cpus: values['cpu-limit'], pids: values['pids-limit'] },
     git: { maxRepoBytes: values['max-repo-size'], timeoutMs: values['git-timeout-ms'] },
+    ide: { dir: values['ide-dir'], enabled: values['no-ide'] ? false : undefined },
   } as ConfigInput;
   return { config: parseConfig(mergeConfig(configFromEnv(env), flags)), help: values.help === true };
 }
@@ -96,6 +103,8 @@ export async function main(argv: string[]): Promise<number> {
         const { runSwitch } = await import('./workspace-commands.js');
         return await runSwitch(rest);
       }
+      case 'install-ide':
+        return await installIde(rest);
       case 'detect': {
         const { runDetect } = await import('./detect-command.js');
         return await runDetect(rest);
@@ -146,6 +155,22 @@ async function serve(args: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await nixspace.close();
+  return 0;
+}
+
+async function installIde(args: string[]): Promise<number> {
+  const { config } = configFromArgs(args);
+  const { CodeServerInstaller } = await import('../services/ide/code-server-install.js');
+  const installer = new CodeServerInstaller({ dir: config.ide.dir });
+  const started = performance.now();
+  const existing = await installer.installed();
+  if (existing) {
+    process.stdout.write(`code-server ${existing.version} is installed in ${existing.dir}\n`);
+    return 0;
+  }
+  const installed = await installer.ensure({ onLog: (line) => process.stdout.write(`${line}\n`) });
+  const seconds = Math.round((performance.now() - started) / 1000);
+  process.stdout.write(`code-server ${installed.version} installed in ${installed.dir} (${seconds} s)\n`);
   return 0;
 }
 

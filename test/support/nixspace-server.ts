@@ -45,6 +45,8 @@ export async function startTestServer(
     environmentProvider: 'host',
     limits: { memory: 1024 ** 3, cpus: 2, pids: 1024 },
     git: { timeoutMs: 5000, maxRepoBytes: 64 * 1024 * 1024 },
+    // code-server costs a second of CPU per workspace: only the IDE suites turn it on.
+    ide: { enabled: false },
     ...options.config,
   } as ConfigInput);
   const logger = pino({ level: process.env.NIXSPACE_TEST_LOG ?? 'silent' });

@@ -42,6 +42,8 @@ import type {
   BuiltEnvironment,
   EnvironmentService,
 } from '../environments/environment-service.js';
+import type { IdeStatus } from '../ide/code-server-runner.js';
+import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
 import { describeDetection, describeReport, softFailure } from './environment-summary.js';
 import { runScript } from './run-script.js';
@@ -67,7 +69,22 @@ export interface WorkspaceServiceOptions {
   environments: EnvironmentService;
   installer: DependencyInstaller;
   backingServices: BackingServicesStarter;
+  /** Starts the IDE (code-server) of each running workspace; without it workspaces have none. */
+  ide?: IdeStarter | undefined;
   logger: Logger;
+}
+
+/** Runs one IDE per running workspace, inside its sandbox. */
+export interface IdeStarter {
+  /** Host directories the sandbox must see (read-only) for the IDE to run in it. */
+  readonly readOnlyPaths: readonly string[];
+  start(context: {
+    sandbox: RuntimeSandbox;
+    workspaceDir: string;
+    folder: string;
+    env: Record<string, string>;
+    onChange(status: IdeStatus): void;
+  }): IdeHandle;
 }
 
 /** Starts a spec's services (postgres, redis, …) inside a running workspace sandbox. */
@@ -98,6 +115,7 @@ interface LiveWorkspace {
   /** Variables of every shell: base, environment activation, installed tools, services. */
   shell: { argv: string[]; cwd: string; env: Record<string, string> };
   services: { stop(): Promise<void> } | undefined;
+  ide: IdeHandle | undefined;
   stopping: boolean;
 }
 
@@ -125,6 +143,7 @@ export class WorkspaceService {
   private readonly listeners = new Map<string, Set<(event: WorkspaceEvent) => void>>();
   private readonly recentLogs = new Map<string, WorkspaceEvent[]>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly pendingViews = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(private readonly options: WorkspaceServiceOptions) {}
 
@@ -153,22 +172,27 @@ export class WorkspaceService {
       this.recentLogs.delete(row.id);
     });
     this.pipelines.set(row.id, { abort, done });
-    return toWorkspaceView(row);
+    return this.view(row);
+  }
+
+  /** The public view of a row, with the live state only this process knows (the IDE). */
+  private view(row: WorkspaceRow): WorkspaceView {
+    return toWorkspaceView(row, this.live.get(row.id)?.ide?.status ?? null);
   }
 
   async get(user: User, id: string): Promise<WorkspaceView> {
-    return toWorkspaceView(await this.owned(user, id));
+    return this.view(await this.owned(user, id));
   }
 
   async list(user: User): Promise<WorkspaceView[]> {
-    return (await listWorkspaces(this.options.store.db, user.id)).map(toWorkspaceView);
+    return (await listWorkspaces(this.options.store.db, user.id)).map((row) => this.view(row));
   }
 
   async start(user: User, id: string): Promise<WorkspaceView> {
     await this.owned(user, id);
     return this.locked(id, async () => {
       const row = await this.owned(user, id);
-      if (row.status === 'running') return toWorkspaceView(row);
+      if (row.status === 'running') return this.view(row);
       if (row.status !== 'stopped') {
         throw new NixSpaceError(
           'CONFLICT',
@@ -178,7 +202,8 @@ export class WorkspaceService {
       await this.save(id, { status: 'starting', error: null });
       try {
         await this.bringUp(row, await this.storedSetup(row));
-        return toWorkspaceView(await this.save(id, { status: 'running' }));
+        this.startIde(id);
+        return this.view(await this.save(id, { status: 'running' }));
       } catch (error) {
         await this.save(id, { status: 'failed', error: { ...toErrorBody(error), step: 'sandbox' } });
         throw error;
@@ -190,7 +215,7 @@ export class WorkspaceService {
     await this.owned(user, id);
     return this.locked(id, async () => {
       const row = await this.owned(user, id);
-      if (row.status === 'stopped') return toWorkspaceView(row);
+      if (row.status === 'stopped') return this.view(row);
       if (row.status !== 'running') {
         throw new NixSpaceError(
           'CONFLICT',
@@ -198,7 +223,7 @@ export class WorkspaceService {
         );
       }
       await this.stopSandbox(id);
-      return toWorkspaceView(await this.save(id, { status: 'stopped' }));
+      return this.view(await this.save(id, { status: 'stopped' }));
     });
   }
 
@@ -301,7 +326,7 @@ export class WorkspaceService {
         this.recentLogs.delete(id);
       });
       this.pipelines.set(id, { abort, done });
-      return { workspace: toWorkspaceView(saved), switched };
+      return { workspace: this.view(saved), switched };
     });
   }
 
@@ -336,11 +361,11 @@ export class WorkspaceService {
           }
           return this.servicesStep(row, spec, built, signal);
         });
-        await run('ready', 'running', async () => ({
-          value: undefined,
-          detail: null,
-          patch: { status: 'running' },
-        }));
+        await run('ready', 'running', async () => {
+          // A restarted sandbox starts its IDE again, with the new environment.
+          this.startIde(id);
+          return { value: undefined, detail: null, patch: { status: 'running' } };
+        });
       } catch (caught) {
         const error = signal.aborted ? signal.reason : caught;
         const step = steps.find((st) => st.status === 'running');
@@ -385,7 +410,7 @@ export class WorkspaceService {
   /** Follows a workspace: the current state first, then every change and step log line. */
   async subscribe(user: User, id: string, listener: (event: WorkspaceEvent) => void): Promise<() => void> {
     const row = await this.owned(user, id);
-    listener({ type: 'workspace', workspace: toWorkspaceView(row) });
+    listener({ type: 'workspace', workspace: this.view(row) });
     for (const event of this.recentLogs.get(id) ?? []) listener(event);
     let set = this.listeners.get(id);
     if (!set) {
@@ -427,6 +452,7 @@ export class WorkspaceService {
           // A switch cut off keeps its checkout; the workspace resumes with the last stored environment.
           await this.bringUp(row, await this.storedSetup(row));
           if (row.status === 'switching') await this.save(row.id, { status: 'running' });
+          this.startIde(row.id);
           resumed.push(row.id);
           continue;
         } catch (error) {
@@ -525,11 +551,10 @@ export class WorkspaceService {
       });
       await run('install', 'starting', () => this.installStep(id, spec, built, signal));
       await run('services', 'starting', () => this.servicesStep(row, spec, built, signal));
-      await run('ready', 'running', async () => ({
-        value: undefined,
-        detail: null,
-        patch: { status: 'running' },
-      }));
+      await run('ready', 'running', async () => {
+        this.startIde(id);
+        return { value: undefined, detail: null, patch: { status: 'running' } };
+      });
     } catch (caught) {
       const error = signal.aborted ? signal.reason : caught;
       const step = steps.find((s) => s.status === 'running');
@@ -670,7 +695,7 @@ export class WorkspaceService {
     const sandbox = await RuntimeSandbox.start(driver, {
       id: row.id,
       workspaceDir: dir,
-      readOnlyPaths: [this.options.mirrorsDir],
+      readOnlyPaths: [this.options.mirrorsDir, ...(this.options.ide?.readOnlyPaths ?? [])],
       network: this.networkFor(this.options.network),
       limits,
       hostname: `ws-${row.id.slice(0, 8)}`,
@@ -678,13 +703,21 @@ export class WorkspaceService {
     });
     const shell = { argv: ['/bin/bash'], cwd: join(dir, 'repo'), env };
     const terminals = new WorkspaceTerminals(sandbox, shell);
-    const live: LiveWorkspace = { sandbox, terminals, shell, services: undefined, stopping: false };
+    const live: LiveWorkspace = {
+      sandbox,
+      terminals,
+      shell,
+      services: undefined,
+      ide: undefined,
+      stopping: false,
+    };
     this.live.set(row.id, live);
     await this.save(row.id, { sandbox: { driver: driver.name, isolated: driver.capabilities.isolation } });
     void sandbox.exited.then(async (exit) => {
       if (live.stopping || this.live.get(row.id) !== live) return;
       this.live.delete(row.id);
       terminals.closeAll();
+      void live.ide?.stop();
       this.options.logger.warn({ workspace: row.id, exit }, 'sandbox exited unexpectedly');
       await this.save(row.id, {
         status: 'failed',
@@ -792,6 +825,47 @@ export class WorkspaceService {
     return started.statuses;
   }
 
+  /** Starts the workspace's IDE in the background; its status follows in the workspace's view. */
+  private startIde(id: string): void {
+    const live = this.live.get(id);
+    const ide = this.options.ide;
+    if (!live || !ide || live.ide) return;
+    const dir = this.workspaceDir(id);
+    live.ide = ide.start({
+      sandbox: live.sandbox,
+      workspaceDir: dir,
+      folder: join(dir, 'repo'),
+      env: live.shell.env,
+      onChange: () => this.announce(id),
+    });
+  }
+
+  /** The socket of a workspace's running IDE, for the proxy (access is checked by the caller). */
+  ideSocket(id: string): string {
+    const ide = this.live.get(id)?.ide;
+    const status = ide?.status;
+    if (!ide || status?.status !== 'running') {
+      const state = status ? `${status.status}${status.detail ? `: ${status.detail}` : ''}` : 'not running';
+      throw new NixSpaceError('IDE_UNAVAILABLE', `The IDE of this workspace is ${state}`);
+    }
+    return ide.socketPath;
+  }
+
+  /** Re-sends the workspace's view to its subscribers, at most every 100 ms (IDE status changes). */
+  private announce(id: string): void {
+    if (this.pendingViews.has(id)) return;
+    const timer = setTimeout(() => {
+      this.pendingViews.delete(id);
+      void findWorkspace(this.options.store.db, id)
+        .then((row) => {
+          if (row) this.emit(id, { type: 'workspace', workspace: this.view(row) });
+        })
+        .catch(() => {});
+    }, 100);
+    timer.unref();
+    this.pendingViews.set(id, timer);
+  }
+
   private async storedSetup(row: WorkspaceRow): Promise<WorkspaceSetup> {
     const hash = row.environment?.hash;
     if (!hash) return { activation: undefined, spec: undefined };
@@ -809,6 +883,11 @@ export class WorkspaceService {
     if (!live) return;
     live.stopping = true;
     live.terminals.closeAll();
+    await live.ide
+      ?.stop()
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error, workspace: id }, 'the IDE did not stop cleanly'),
+      );
     await live.services
       ?.stop()
       .catch((error: unknown) =>
@@ -830,7 +909,7 @@ export class WorkspaceService {
 
   private async save(id: string, patch: WorkspacePatch): Promise<WorkspaceRow> {
     const row = await updateWorkspace(this.options.store.db, id, patch);
-    this.emit(id, { type: 'workspace', workspace: toWorkspaceView(row) });
+    this.emit(id, { type: 'workspace', workspace: this.view(row) });
     return row;
   }
 

@@ -9,6 +9,7 @@ import type {
   WorkspaceRow,
   WorkspaceStatus,
 } from '../../store/schema.js';
+import type { IdeStatus } from '../ide/code-server-runner.js';
 
 export const stepLabels: Record<StepName, string> = {
   resolve: 'Resolve ref',
@@ -58,12 +59,15 @@ export interface WorkspaceView {
   sandbox: { driver: string; isolated: boolean } | null;
   /** What the environment provides; `reproducible: false` when host tools stand in for Nix. */
   environment: WorkspaceEnvironmentRecord | null;
-  urls: { events: string; terminal: string };
+  /** The workspace's VS Code (code-server): null while the workspace does not run. */
+  ide: (IdeStatus & { url: string }) | null;
+  urls: { events: string; terminal: string; ide: string };
   createdAt: string;
   updatedAt: string;
 }
 
-export function toWorkspaceView(row: WorkspaceRow): WorkspaceView {
+export function toWorkspaceView(row: WorkspaceRow, ide: IdeStatus | null = null): WorkspaceView {
+  const ideUrl = `/ide/${row.id}/`;
   const steps = row.steps as unknown as StepRecord[];
   return {
     id: row.id,
@@ -77,9 +81,11 @@ export function toWorkspaceView(row: WorkspaceRow): WorkspaceView {
     steps: steps.map((step) => ({ ...step, label: stepLabels[step.name] })),
     sandbox: (row.sandbox as unknown as WorkspaceView['sandbox']) ?? null,
     environment: row.environment ?? null,
+    ide: ide && row.status === 'running' ? { ...ide, url: ideUrl } : null,
     urls: {
       events: `/api/workspaces/${row.id}/events`,
       terminal: `/api/workspaces/${row.id}/terminal`,
+      ide: ideUrl,
     },
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

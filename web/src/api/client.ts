@@ -122,6 +122,14 @@ export function switchWorkspace(
   return request<Workspace>('POST', `${workspacePath(id)}/switch`, input);
 }
 
+/**
+ * A short-lived token for the workspace's IDE. The answer also sets it as a cookie scoped to the
+ * IDE's path, which is what the IDE's frame (and its assets and sockets) carry.
+ */
+export function requestIdeToken(id: string): Promise<{ token: string; expiresAt: string; url: string }> {
+  return request('POST', `${workspacePath(id)}/ide/token`);
+}
+
 export function deleteWorkspace(id: string): Promise<void> {
   return request<void>('DELETE', workspacePath(id));
 }

@@ -56,9 +56,23 @@ export interface Workspace {
   sandbox: { driver: string; isolated: boolean } | null;
   /** What the environment provides; null until it is built. */
   environment: Environment | null;
-  urls: { events: string; terminal: string };
+  /** VS Code (code-server) of the running workspace; null while it does not run. */
+  ide: IdeStatus | null;
+  urls: { events: string; terminal: string; ide: string };
   createdAt: string;
   updatedAt: string;
+}
+
+export type IdeState = 'installing' | 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
+
+export interface IdeStatus {
+  status: IdeState;
+  startedAt: string | null;
+  restarts: number;
+  /** Install progress, why it failed, or the last restart. */
+  detail: string | null;
+  /** Where the IDE is served (the proxy path of this workspace). */
+  url: string;
 }
 
 export type EnvironmentProvider = 'nix' | 'host' | (string & {});

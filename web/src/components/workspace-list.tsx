@@ -56,6 +56,19 @@ export function WorkspaceList(props: {
               >
                 Open
               </Link>
+              <Show when={ws.status === 'running'}>
+                {/* The IDE page checks the session and mints its own workspace token. */}
+                <a
+                  href={ws.urls.ide}
+                  target="_blank"
+                  rel="noopener"
+                  class="button button-small"
+                  aria-label={`Launch VS Code for ${ws.name}`}
+                  data-testid="launch-ide"
+                >
+                  Launch IDE
+                </a>
+              </Show>
               <Show when={canStart(ws)}>
                 <button
                   type="button"

@@ -1,12 +1,14 @@
-// A running (or stopped) workspace: a slim bar on top, the terminal filling the rest, and on demand
-// the Environment panel beside it (the terminal narrows and refits rather than being covered).
+// A running (or stopped) workspace: a slim bar on top, VS Code and the terminal side by side in a
+// resizable split (either can be collapsed), and on demand the Environment panel beside them.
 import { createSignal, lazy, Show, Suspense } from 'solid-js';
 import type { Workspace } from '../api/types';
 import { Callout } from '../components/callout';
 import { EnvironmentPanel } from '../components/environment-panel';
 import { ReproducibleBadge } from '../components/reproducible-badge';
+import { SplitView } from '../components/split-view';
 import { StatusIcon } from '../components/status-icon';
 import { SwitchDialog } from '../components/switch-dialog';
+import { IdePane } from '../ide/ide-pane';
 import { environmentIssueCount } from '../lib/environment';
 import { Link } from '../lib/router';
 import { continuedFailures, describeContinuedFailures } from '../lib/workspace-status';
@@ -35,6 +37,19 @@ export function WorkspaceView(props: {
 
   const [panelOpen, setPanelOpen] = createSignal(false);
   const [switching, setSwitching] = createSignal(false);
+  // A running workspace without an IDE status runs without one (the server has --no-ide).
+  const hasIde = () => props.workspace.ide !== null;
+  const [showIde, setShowIde] = createSignal(true);
+  const [showTerminal, setShowTerminal] = createSignal(true);
+  // Collapsing one pane never leaves none: the other comes back.
+  const toggleIde = () => {
+    if (showIde() && !showTerminal()) setShowTerminal(true);
+    setShowIde(!showIde());
+  };
+  const toggleTerminal = () => {
+    if (showTerminal() && !showIde()) setShowIde(true);
+    setShowTerminal(!showTerminal());
+  };
   let toggle!: HTMLButtonElement;
   const closePanel = () => {
     setPanelOpen(false);
@@ -63,6 +78,28 @@ export function WorkspaceView(props: {
         <div class="workspace-bar-actions">
           <Show when={props.workspace.environment}>
             {(env) => <ReproducibleBadge environment={env()} testId="reproducible-badge" />}
+          </Show>
+          <Show when={running() && hasIde()}>
+            <div class="pane-toggles">
+              <button
+                type="button"
+                class="button button-small"
+                aria-pressed={showIde()}
+                onClick={toggleIde}
+                data-testid="ide-toggle"
+              >
+                VS Code
+              </button>
+              <button
+                type="button"
+                class="button button-small"
+                aria-pressed={showTerminal()}
+                onClick={toggleTerminal}
+                data-testid="terminal-toggle"
+              >
+                Terminal
+              </button>
+            </div>
           </Show>
           <button
             type="button"
@@ -144,14 +181,14 @@ export function WorkspaceView(props: {
           }
         />
       </Show>
-      {/* Panes sit side by side; an IDE pane (code-server) will join the terminal here. */}
+      {/* VS Code | terminal, with the Environment panel beside them when open. */}
       <div class="workspace-panes" data-panel-open={panelOpen()}>
         <Show
           when={running()}
           fallback={
             <section class="pane pane-stopped" aria-label="Workspace stopped">
               <p class="pane-stopped-title">This workspace is stopped.</p>
-              <p>Start it to get a terminal again. Your files are kept.</p>
+              <p>Start it to get VS Code and a terminal again. Your files are kept.</p>
               <button
                 type="button"
                 class="button button-primary"
@@ -163,9 +200,18 @@ export function WorkspaceView(props: {
             </section>
           }
         >
-          <Suspense fallback={<section class="terminal-pane" aria-busy="true" />}>
-            <TerminalPane workspaceId={props.workspace.id} />
-          </Suspense>
+          <SplitView
+            startLabel="VS Code"
+            endLabel="terminal"
+            showStart={hasIde() && showIde()}
+            showEnd={!hasIde() || showTerminal()}
+            start={<IdePane workspaceId={props.workspace.id} ide={props.workspace.ide} />}
+            end={
+              <Suspense fallback={<section class="terminal-pane" aria-busy="true" />}>
+                <TerminalPane workspaceId={props.workspace.id} />
+              </Suspense>
+            }
+          />
         </Show>
         <Show when={panelOpen()}>
           <EnvironmentPanel

@@ -1,0 +1,188 @@
+// The IDE of each workspace, reverse-proxied at /ide/<id>/ (HTTP and WebSocket) to the
+// code-server socket inside its sandbox. code-server serves everything with relative URLs, so
+// stripping the prefix keeps its assets, webviews and service worker working under it.
+//
+// Access: a short-lived signed workspace token (cookie scoped to the IDE path, or `?token=`
+// once), else the session cookie and an ownership check, which mints the token cookie.
+
+import fastifyReplyFrom from '@fastify/reply-from';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
+import { NixSpaceError } from '../errors.js';
+import type { AccessService } from '../services/access/access-service.js';
+import type { WorkspaceTokens } from '../services/access/workspace-tokens.js';
+import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
+import { requireUser, SESSION_COOKIE } from './session.js';
+import { bridgeWebSocket } from './websocket-bridge.js';
+
+export const IDE_COOKIE = 'nixspace_ide';
+
+interface IdeDeps {
+  access: AccessService;
+  workspaces: WorkspaceService;
+  tokens: WorkspaceTokens;
+  origin: () => string;
+  secureCookies: boolean;
+}
+
+type IdeRequest = FastifyRequest<{ Params: { id: string } }>;
+
+export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Promise<void> {
+  const { workspaces, tokens } = deps;
+  const prefix = (id: string) => `/ide/${id}`;
+
+  const setTokenCookie = (reply: FastifyReply, id: string, token: string, expiresAt: Date) =>
+    reply.setCookie(IDE_COOKIE, token, {
+      path: `${prefix(id)}/`,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: deps.secureCookies,
+      expires: expiresAt,
+    });
+
+  // The UI asks for a token (and the cookie that carries it) before showing the IDE, and again
+  // before it expires.
+  app.post<{ Params: { id: string } }>('/api/workspaces/:id/ide/token', async (request, reply) => {
+    const user = requireUser(request);
+    const workspace = await workspaces.get(user, request.params.id);
+    const { token, expiresAt } = await tokens.issue({ userId: user.id, workspaceId: workspace.id });
+    setTokenCookie(reply, workspace.id, token, expiresAt);
+    return { token, expiresAt: expiresAt.toISOString(), url: workspace.urls.ide };
+  });
+
+  /** Who may reach this workspace's IDE; throws 401/403 in the one error body. */
+  async function authorize(request: IdeRequest, reply: FastifyReply): Promise<void> {
+    const id = request.params.id;
+    const query = request.query as { token?: unknown };
+    const queryToken = typeof query.token === 'string' ? query.token : undefined;
+    const token = queryToken ?? request.cookies[IDE_COOKIE];
+    if (token !== undefined) {
+      await tokens.verify(token, id);
+      if (queryToken !== undefined) {
+        setTokenCookie(reply, id, queryToken, new Date((decodeJwt(queryToken).exp ?? 0) * 1000));
+      }
+      return;
+    }
+    const user = await deps.access.authenticate(request.cookies[SESSION_COOKIE]);
+    if (!user) {
+      throw new NixSpaceError('UNAUTHENTICATED', 'Sign in (or bring a workspace token) to open this IDE');
+    }
+    try {
+      await workspaces.get(user, id);
+    } catch (error) {
+      if (error instanceof NixSpaceError && error.code === 'NOT_FOUND') {
+        throw new NixSpaceError('FORBIDDEN', 'You have no access to this workspace');
+      }
+      throw error;
+    }
+    const issued = await tokens.issue({ userId: user.id, workspaceId: id });
+    setTokenCookie(reply, id, issued.token, issued.expiresAt);
+  }
+
+  await app.register(async (scope) => {
+    await scope.register(fastifyReplyFrom, {
+      // Node's http client: undici cannot reach Unix sockets.
+      http: { requestOptions: { timeout: 60_000 } },
+      disableRequestLogging: true,
+    });
+    // Bodies go to code-server untouched, whatever their type.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+    scope.addHook<{ Params: { id: string } }>('onRequest', async (request, reply) => {
+      const origin = request.headers.origin;
+      if (origin && origin !== deps.origin() && origin !== `${request.protocol}://${request.headers.host}`) {
+        throw new NixSpaceError('FORBIDDEN', `Requests from origin ${origin} may not reach the IDE`);
+      }
+      await authorize(request, reply);
+    });
+
+    // Relative URLs resolve against the directory: the IDE's root needs its trailing slash.
+    scope.get<{ Params: { id: string } }>('/ide/:id', async (request, reply) => {
+      const search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+      return reply.redirect(`${prefix(request.params.id)}/${search}`, 308);
+    });
+
+    const proxy = async (request: IdeRequest, reply: FastifyReply) => {
+      const id = request.params.id;
+      const socketPath = workspaces.ideSocket(id);
+      let path = request.url.slice(prefix(id).length);
+      if (request.method === 'GET' && hasTokenParam(path)) {
+        // The token has become a cookie; the address bar should not keep it.
+        return reply.redirect(`${prefix(id)}${withoutToken(path)}`, 303);
+      }
+      path = withoutToken(path);
+      return reply.from(`unix+http://${encodeURIComponent(socketPath)}${path}`, {
+        rewriteRequestHeaders: (original, headers) => {
+          const rewritten = { ...headers, host: original.headers.host ?? 'localhost' };
+          const cookie = withoutOwnCookies(original.headers.cookie);
+          if (cookie) rewritten.cookie = cookie;
+          else delete rewritten.cookie;
+          return rewritten;
+        },
+        onError: (errorReply, { error }) => {
+          errorReply.log.warn({ err: error, workspace: id }, 'IDE proxy error');
+          void errorReply.status(502).send({
+            code: 'IDE_UNAVAILABLE',
+            message: 'The IDE did not answer; it may be restarting',
+          });
+        },
+      });
+    };
+
+    scope.route<{ Params: { id: string } }>({
+      method: 'GET',
+      url: '/ide/:id/*',
+      handler: proxy,
+      wsHandler: (socket, request) => {
+        const id = request.params.id;
+        let socketPath: string;
+        try {
+          socketPath = workspaces.ideSocket(id);
+        } catch {
+          socket.close(1013, 'IDE unavailable');
+          return;
+        }
+        const path = withoutToken(request.url.slice(prefix(id).length));
+        const cookie = withoutOwnCookies(request.headers.cookie);
+        bridgeWebSocket(socket, `ws+unix://${socketPath}:${path}`, {
+          // code-server accepts a WebSocket only when its Origin matches the Host it is sent to;
+          // the browser's origin was checked above.
+          host: 'localhost',
+          origin: 'http://localhost',
+          ...(cookie ? { cookie } : {}),
+        });
+      },
+    });
+    scope.route<{ Params: { id: string } }>({
+      method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      url: '/ide/:id/*',
+      handler: proxy,
+    });
+  });
+}
+
+function hasTokenParam(path: string): boolean {
+  const query = path.indexOf('?');
+  return query >= 0 && new URLSearchParams(path.slice(query + 1)).has('token');
+}
+
+function withoutToken(path: string): string {
+  const query = path.indexOf('?');
+  if (query < 0) return path;
+  const params = new URLSearchParams(path.slice(query + 1));
+  if (!params.has('token')) return path;
+  params.delete('token');
+  const rest = params.toString();
+  return `${path.slice(0, query)}${rest ? `?${rest}` : ''}`;
+}
+
+/** NixSpace's own cookies stay with NixSpace. */
+function withoutOwnCookies(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const kept = header
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part && !part.startsWith(`${SESSION_COOKIE}=`) && !part.startsWith(`${IDE_COOKIE}=`));
+  return kept.length ? kept.join('; ') : undefined;
+}

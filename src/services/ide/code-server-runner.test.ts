@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { defaultIdeDir } from '../../config.js';
+import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
+import type { SandboxDriver } from '../../runtime/sandbox.js';
+import { selectSandboxDriver } from '../../runtime/select-driver.js';
+import { type CodeServerInstallation, CodeServerInstaller } from './code-server-install.js';
+import { answers, CodeServerRunner, ideSocketPath, type RunnerLimits } from './code-server-runner.js';
+
+const limits: RunnerLimits = {
+  maxRestarts: 2,
+  restartDelayMs: 50,
+  readyTimeoutMs: 60_000,
+  stopGraceMs: 3000,
+};
+
+describe('code-server in a bubblewrap sandbox', () => {
+  let driver: SandboxDriver;
+  let installation: CodeServerInstallation;
+  let root = '';
+  const sandboxes: RuntimeSandbox[] = [];
+  const runners: CodeServerRunner[] = [];
+
+  before(async () => {
+    driver = await selectSandboxDriver({ unsafeNoSandbox: false });
+    // The real code-server, installed once per machine the way the product does it.
+    installation = await new CodeServerInstaller({ dir: defaultIdeDir() }).ensure();
+    root = await mkdtemp(join(tmpdir(), 'nixspace-ide-'));
+  });
+
+  after(async () => {
+    await Promise.all(runners.map((runner) => runner.stop()));
+    await Promise.all(sandboxes.map((sandbox) => sandbox.stop()));
+    await rm(root, { recursive: true, force: true });
+  });
+
+  async function workspace(runnerLimits = limits) {
+    const dir = join(root, randomBytes(4).toString('hex'));
+    await mkdir(join(dir, 'repo'), { recursive: true });
+    const sandbox = await RuntimeSandbox.start(driver, {
+      id: `ide-${randomBytes(6).toString('hex')}`,
+      workspaceDir: dir,
+      readOnlyPaths: [installation.dir],
+      network: 'none',
+      limits: {},
+      env: { HOME: join(dir, 'home'), PATH: '/usr/bin:/bin' },
+    });
+    sandboxes.push(sandbox);
+    const changes: string[] = [];
+    const runner = new CodeServerRunner(
+      {
+        sandbox,
+        workspaceDir: dir,
+        folder: join(dir, 'repo'),
+        env: { HOME: join(dir, 'home'), PATH: '/usr/bin:/bin', NIXSPACE_TOOLCHAIN_MARK: 'activated' },
+        onChange: (status) => changes.push(status.status),
+      },
+      runnerLimits,
+    );
+    runners.push(runner);
+    return { dir, sandbox, runner, changes };
+  }
+
+  /** Host pids of the wrapper's descendants whose command line mentions code-server's entry. */
+  async function codeServerPids(wrapper: number): Promise<number[]> {
+    const found: number[] = [];
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgid === wrapper && cmdline.includes(installation.entry)) found.push(Number(entry));
+    }
+    return found;
+  }
+
+  async function waitFor(predicate: () => boolean, what: string, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('serves VS Code on a socket in the workspace, with the workspace environment and its own settings dir', async () => {
+    const { dir, runner } = await workspace();
+    await runner.start(installation);
+    assert.equal(runner.status.status, 'running', runner.status.detail ?? '');
+    assert.ok(runner.status.startedAt);
+    assert.equal(runner.socketPath, ideSocketPath(dir));
+    assert.ok(await answers(runner.socketPath));
+    const pids = await codeServerPids(runner.pid!);
+    assert.ok(pids.length > 0, 'code-server runs in the wrapper process group');
+    const environ = (await readFile(`/proc/${pids[0]}/environ`, 'utf8')).split('\0');
+    assert.ok(environ.includes('NIXSPACE_TOOLCHAIN_MARK=activated'));
+    const settings = join(dir, '.nixspace', 'ide', 'user-data', 'User', 'settings.json');
+    assert.equal(JSON.parse(await readFile(settings, 'utf8'))['telemetry.telemetryLevel'], 'off');
+    const argv = (await readFile(`/proc/${pids[0]}/cmdline`, 'utf8')).split('\0');
+    assert.equal(argv[argv.indexOf('--extensions-dir') + 1], join(dir, '.nixspace', 'ide', 'extensions'));
+    assert.ok(existsSync(join(dir, '.nixspace', 'ide', 'user-data')), 'user data lives under the workspace');
+  });
+
+  it('restarts code-server after a crash, and gives up after the limit', async () => {
+    const { runner, changes } = await workspace({ ...limits, maxRestarts: 1 });
+    await runner.start(installation);
+    assert.equal(runner.status.status, 'running');
+    process.kill(-runner.pid!, 'SIGKILL');
+    await waitFor(() => runner.status.restarts === 1 && runner.status.status === 'running', 'a restart');
+    assert.ok(changes.includes('restarting'));
+    assert.ok(await answers(runner.socketPath));
+
+    process.kill(-runner.pid!, 'SIGKILL');
+    await waitFor(() => runner.status.status === 'failed', 'giving up');
+    assert.match(runner.status.detail ?? '', /gave up after 1 restarts/);
+    assert.equal(await answers(runner.socketPath), false);
+  });
+
+  it('reports a socket already in use instead of taking it over', async () => {
+    const { dir, runner } = await workspace();
+    await mkdir(join(dir, '.nixspace', 'ide'), { recursive: true });
+    const squatter = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => squatter.listen(ideSocketPath(dir), resolve));
+    try {
+      await runner.start(installation);
+      assert.equal(runner.status.status, 'failed');
+      assert.match(runner.status.detail ?? '', /already in use/);
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
+  });
+
+  it('stops code-server and everything it started', async () => {
+    const { runner } = await workspace();
+    await runner.start(installation);
+    const wrapper = runner.pid!;
+    await runner.stop();
+    assert.equal(runner.status.status, 'stopped');
+    assert.equal(await answers(runner.socketPath), false);
+    assert.deepEqual(await codeServerPids(wrapper), []);
+  });
+});

@@ -1,0 +1,226 @@
+// The IDE behind the NixSpace server: real code-server in the workspace sandbox, reached through
+// the proxy at /ide/<id>/, guarded by the session and short-lived workspace tokens.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { defaultIdeDir } from '../../src/config.js';
+import { WorkspaceTokens } from '../../src/services/access/workspace-tokens.js';
+import { CodeServerInstaller } from '../../src/services/ide/code-server-install.js';
+import { ideSocketPath } from '../../src/services/ide/code-server-runner.js';
+import type { WorkspaceView } from '../../src/services/workspaces/workspace-view.js';
+import { makeRepo } from '../support/git-fixtures.js';
+import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
+import { signIn, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+
+describe('the IDE proxy', () => {
+  let gitServer: GitHttpServer;
+  let server: TestServer;
+  let id = '';
+
+  before(async () => {
+    await new CodeServerInstaller({ dir: defaultIdeDir() }).ensure();
+    gitServer = await startGitHttpServer();
+    await makeRepo(gitServer.root, 'app.git', { files: { 'main.py': 'print("hi")\n' } });
+    server = await startTestServer({ config: { ide: { enabled: true } } });
+    const created = await server.api<WorkspaceView>('/api/workspaces', {
+      method: 'POST',
+      body: { repoUrl: gitServer.url('app.git') },
+    });
+    id = created.body.id;
+    await waitForStatus(server, id, ['running']);
+    await waitForIde(id, 'running');
+  });
+
+  after(async () => {
+    await server?.close();
+    await gitServer?.close();
+  });
+
+  async function waitForIde(workspaceId: string, status: string, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { body } = await server.api<WorkspaceView>(`/api/workspaces/${workspaceId}`);
+      if (body.ide?.status === status) return body;
+      if (Date.now() > deadline) throw new Error(`IDE stayed ${JSON.stringify(body.ide)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  const fetchIde = (path: string, cookie: string | null = server.cookie, init: RequestInit = {}) =>
+    fetch(`${server.url}/ide/${id}${path}`, {
+      redirect: 'manual',
+      ...init,
+      headers: { ...(cookie ? { cookie } : {}), ...(init.headers as Record<string, string>) },
+    });
+
+  async function otherUserCookie(): Promise<string> {
+    const other = await server.nixspace.access.createUser(`other-${Date.now()}@example.test`);
+    const link = await server.nixspace.access.createLoginLink(other.id);
+    return signIn(server.url, `${server.url}/auth/link?token=${link.token}`);
+  }
+
+  it('reports the IDE with its start time in getEnvironment', async () => {
+    const result = await server.graphql<{
+      getEnvironment: { ide: { status: string; startedAt: string; url: string; restarts: number } };
+    }>('query($id: ID!) { getEnvironment(id: $id) { ide { status startedAt url restarts } } }', { id });
+    const ide = result.data?.getEnvironment.ide;
+    assert.equal(ide?.status, 'running');
+    assert.ok(ide && !Number.isNaN(Date.parse(ide.startedAt)));
+    assert.equal(ide?.url, `/ide/${id}/`);
+    assert.equal(ide?.restarts, 0);
+  });
+
+  it("serves VS Code's workbench and assets under the workspace's path", async () => {
+    const root = await fetchIde('/');
+    assert.equal(root.status, 302);
+    const location = root.headers.get('location') ?? '';
+    assert.match(location, /^\.\/\?folder=/, 'code-server redirects relative to the prefix');
+    const page = await fetchIde(`/${location.slice(2)}`);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /workbench/);
+    const asset = /src="([^"]*static\/out\/vs\/code\/browser\/workbench\/workbench\.js)"/.exec(html)?.[1];
+    assert.ok(asset, 'the page loads the workbench script');
+    assert.ok(!asset.startsWith('/'), `the script is named relative to the prefix: ${asset}`);
+    const script = await fetchIde(`/${asset}`);
+    assert.equal(script.status, 200);
+    assert.ok((await script.text()).length > 1000);
+    const bare = await fetch(`${server.url}/ide/${id}`, {
+      redirect: 'manual',
+      headers: { cookie: server.cookie },
+    });
+    assert.equal(bare.status, 308);
+    assert.equal(bare.headers.get('location'), `/ide/${id}/`);
+  });
+
+  it('refuses people without access: 401 without a session, 403 with another person’s session', async () => {
+    const anonymous = await fetchIde('/', null);
+    assert.equal(anonymous.status, 401);
+    assert.equal(((await anonymous.json()) as { code: string }).code, 'UNAUTHENTICATED');
+
+    const other = await otherUserCookie();
+    const forbidden = await fetchIde('/', other);
+    assert.equal(forbidden.status, 403);
+    assert.deepEqual(Object.keys((await forbidden.json()) as object).sort(), ['code', 'message']);
+    const token = await server.api(`/api/workspaces/${id}/ide/token`, { method: 'POST', cookie: other });
+    assert.equal(token.status, 404);
+
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ide/${id}/socket`, {
+      headers: { cookie: other },
+    });
+    const refused = await new Promise<number>((resolve) => {
+      socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      socket.once('open', () => resolve(101));
+    });
+    assert.equal(refused, 403);
+  });
+
+  it('accepts a workspace token once in the URL, then as a cookie scoped to the IDE path', async () => {
+    const issued = await server.api<{ token: string; url: string }>(`/api/workspaces/${id}/ide/token`, {
+      method: 'POST',
+    });
+    assert.equal(issued.status, 200);
+    const first = await fetchIde(`/?token=${issued.body.token}`, null);
+    assert.equal(first.status, 303);
+    assert.equal(first.headers.get('location'), `/ide/${id}/`);
+    const setCookie = first.headers.get('set-cookie') ?? '';
+    assert.match(setCookie, new RegExp(`Path=/ide/${id}/`));
+    assert.match(setCookie, /HttpOnly/);
+    const cookie = setCookie.split(';')[0]!;
+    const next = await fetchIde('/', cookie);
+    assert.equal(next.status, 302, 'the cookie alone opens the IDE');
+  });
+
+  it('answers an expired token with 401 TOKEN_EXPIRED, and a token of another workspace with 403', async () => {
+    const keyFile = join(server.dataDir, 'secrets', 'workspace-token.key');
+    const expired = await (await WorkspaceTokens.open(keyFile, { ttlSeconds: -60 })).issue({
+      userId: 'someone',
+      workspaceId: id,
+    });
+    const response = await fetchIde(`/?token=${expired.token}`, null);
+    assert.equal(response.status, 401);
+    assert.equal(((await response.json()) as { code: string }).code, 'TOKEN_EXPIRED');
+
+    const tokens = await WorkspaceTokens.open(keyFile);
+    const elsewhere = await tokens.issue({ userId: 'someone', workspaceId: crypto.randomUUID() });
+    const wrong = await fetchIde('/', `nixspace_ide=${elsewhere.token}`);
+    assert.equal(wrong.status, 403);
+  });
+
+  it('proxies WebSockets to code-server', async () => {
+    // code-server answers an upgrade on its root with its own protocol; what matters here is
+    // that the handshake reaches it and comes back through the proxy.
+    const socket = new WebSocket(
+      `${server.url.replace('http', 'ws')}/ide/${id}/?reconnectionToken=x&skipWebSocketFrames=true`,
+      {
+        headers: { cookie: server.cookie, origin: server.url },
+      },
+    );
+    const opened = await new Promise<boolean>((resolve) => {
+      socket.once('open', () => resolve(true));
+      socket.once('unexpected-response', () => resolve(false));
+      socket.once('error', () => resolve(false));
+    });
+    assert.ok(opened);
+    socket.close();
+    const foreign = new WebSocket(`${server.url.replace('http', 'ws')}/ide/${id}/`, {
+      headers: { cookie: server.cookie, origin: 'https://evil.example' },
+    });
+    const status = await new Promise<number>((resolve) => {
+      foreign.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      foreign.once('open', () => resolve(101));
+    });
+    assert.equal(status, 403);
+  });
+
+  it('keeps the workspace usable and says how to install code-server when it is missing', async () => {
+    const emptyDir = await mkdtemp(join(tmpdir(), 'nixspace-no-ide-'));
+    await using bare = await startTestServer({
+      config: { ide: { enabled: true, dir: emptyDir, installOnDemand: false } },
+    });
+    try {
+      const created = await bare.api<WorkspaceView>('/api/workspaces', {
+        method: 'POST',
+        body: { repoUrl: gitServer.url('app.git') },
+      });
+      await waitForStatus(bare, created.body.id, ['running']);
+      let view: WorkspaceView | undefined;
+      const deadline = Date.now() + 30_000;
+      while (view?.ide?.status !== 'failed') {
+        assert.ok(Date.now() < deadline, `IDE stayed ${JSON.stringify(view?.ide)}`);
+        view = (await bare.api<WorkspaceView>(`/api/workspaces/${created.body.id}`)).body;
+      }
+      assert.equal(view.status, 'running', 'the workspace runs without its IDE');
+      assert.match(view.ide.detail ?? '', /not installed in .*nixspace install-ide/);
+      const proxied = await fetch(`${bare.url}/ide/${created.body.id}/`, {
+        headers: { cookie: bare.cookie },
+      });
+      assert.equal(proxied.status, 503);
+      const body = (await proxied.json()) as { code: string; message: string };
+      assert.equal(body.code, 'IDE_UNAVAILABLE');
+      assert.match(body.message, /failed: code-server is not installed/);
+    } finally {
+      await rm(emptyDir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops code-server with the workspace and starts it again with it', async () => {
+    const dir = server.nixspace.workspaces.workspaceDir(id);
+    const stopped = await server.api<WorkspaceView>(`/api/workspaces/${id}/stop`, { method: 'POST' });
+    assert.equal(stopped.body.ide, null);
+    assert.equal(existsSync(ideSocketPath(dir)) && (await fetchIde('/')).status === 302, false);
+    const unavailable = await fetchIde('/');
+    assert.equal(unavailable.status, 503);
+    assert.equal(((await unavailable.json()) as { code: string }).code, 'IDE_UNAVAILABLE');
+
+    await server.api(`/api/workspaces/${id}/start`, { method: 'POST' });
+    const view = await waitForIde(id, 'running');
+    assert.ok(view.ide?.startedAt);
+    assert.equal((await fetchIde('/')).status, 302);
+  });
+});

@@ -1,0 +1,60 @@
+// VS Code (code-server) of the workspace in a frame on its proxied path, once code-server runs
+// and the frame carries a fresh workspace token; until then, what the IDE is doing.
+import { Match, Switch } from 'solid-js';
+import type { IdeStatus } from '../api/types';
+import { createIdeToken } from '../primitives/create-ide-token';
+
+const waiting: Record<string, string> = {
+  installing: 'Installing VS Code (once for this machine)…',
+  starting: 'Starting VS Code…',
+  restarting: 'VS Code stopped unexpectedly; restarting it…',
+  stopped: 'VS Code is stopped.',
+};
+
+export function IdePane(props: { workspaceId: string; ide: IdeStatus | null }) {
+  const running = () => props.ide?.status === 'running';
+  const token = createIdeToken(
+    () => props.workspaceId,
+    () => props.ide !== null,
+  );
+  const status = () => props.ide?.status ?? 'starting';
+
+  return (
+    <section class="ide-pane" aria-label="VS Code" data-testid="ide-pane" data-status={status()}>
+      <Switch>
+        <Match when={running() && token().kind === 'ready' && props.ide}>
+          {(ide) => (
+            // Keyed on the start time: a restarted code-server gets a fresh page.
+            <iframe
+              class="ide-frame"
+              title="VS Code"
+              src={ide().url}
+              data-started={ide().startedAt ?? ''}
+              data-testid="ide-frame"
+              allow="clipboard-read; clipboard-write"
+            />
+          )}
+        </Match>
+        <Match when={status() === 'failed'}>
+          <div class="ide-message" role="alert" data-testid="ide-status">
+            <p class="ide-message-title">VS Code could not start.</p>
+            <p class="ide-message-detail">{props.ide?.detail}</p>
+            <p>The terminal still works; stop and start the workspace to try again.</p>
+          </div>
+        </Match>
+        <Match when={token().kind === 'error'}>
+          <div class="ide-message" role="alert" data-testid="ide-status">
+            <p class="ide-message-title">Cannot open VS Code.</p>
+            <p class="ide-message-detail">{(token() as { message: string }).message}</p>
+          </div>
+        </Match>
+        <Match when={true}>
+          <div class="ide-message" aria-busy="true" data-testid="ide-status">
+            <p class="ide-message-title">{waiting[status()] ?? 'Starting VS Code…'}</p>
+            <p class="ide-message-detail mono">{status() === 'installing' ? props.ide?.detail : ''}</p>
+          </div>
+        </Match>
+      </Switch>
+    </section>
+  );
+}
