@@ -7,7 +7,8 @@ import { GraphQLError } from 'graphql';
 import { createYoga, Repeater } from 'graphql-yoga';
 import { NixSpaceError } from '../errors.js';
 import type { User } from '../services/access/access-service.js';
-import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
+import type { FactChange } from '../services/environments/spec-diff.js';
+import type { EnvironmentVersionView, WorkspaceService } from '../services/workspaces/workspace-service.js';
 import type { StepView, WorkspaceView } from '../services/workspaces/workspace-view.js';
 
 interface Context {
@@ -112,6 +113,35 @@ export function buildSchema(workspaces: WorkspaceService) {
     }),
   });
 
+  const Change = builder.objectRef<FactChange>('EnvironmentChange').implement({
+    description: 'One fact an environment changed against its parent (toolchain, service, ...).',
+    fields: (t) => ({
+      kind: t.exposeString('kind'),
+      name: t.exposeString('name'),
+      change: t.exposeString('change'),
+      from: t.exposeString('from', { nullable: true }),
+      to: t.exposeString('to', { nullable: true }),
+    }),
+  });
+
+  const Version = builder.objectRef<EnvironmentVersionView>('EnvironmentVersion').implement({
+    description: 'An environment a workspace ran with, at a commit, and its diff against the one before.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      environmentId: t.exposeID('environmentId'),
+      parentEnvironmentId: t.exposeID('parentEnvironmentId', { nullable: true }),
+      hash: t.exposeString('hash'),
+      provider: t.exposeString('provider'),
+      reproducible: t.exposeBoolean('reproducible'),
+      commit: t.exposeString('commit'),
+      ref: t.exposeString('ref', { nullable: true }),
+      message: t.exposeString('message'),
+      summary: t.string({ resolve: (v) => v.changes.summary }),
+      changes: t.field({ type: [Change], resolve: (v) => v.changes.changes }),
+      createdAt: t.exposeString('createdAt'),
+    }),
+  });
+
   builder.queryType({
     fields: (t) => ({
       getEnvironment: t.field({
@@ -122,6 +152,11 @@ export function buildSchema(workspaces: WorkspaceService) {
       environments: t.field({
         type: ['Workspace'],
         resolve: (_root, _args, ctx) => guarded(() => workspaces.list(userOf(ctx))),
+      }),
+      environmentVersions: t.field({
+        type: [Version],
+        args: { id: t.arg.id({ required: true }) },
+        resolve: (_root, args, ctx) => guarded(() => workspaces.versions(userOf(ctx), String(args.id))),
       }),
     }),
   });
@@ -162,6 +197,18 @@ export function buildSchema(workspaces: WorkspaceService) {
             const result = await workspaces.switchRef(userOf(ctx), String(args.id), {
               ref: args.ref,
               uncommitted,
+            });
+            return result.workspace;
+          }),
+      }),
+      rollbackEnvironment: t.field({
+        type: 'Workspace',
+        description: 'Returns a running workspace to an earlier environment version (its commit and build).',
+        args: { id: t.arg.id({ required: true }), versionId: t.arg.id({ required: true }) },
+        resolve: (_root, args, ctx) =>
+          guarded(async () => {
+            const result = await workspaces.rollback(userOf(ctx), String(args.id), {
+              versionId: String(args.versionId),
             });
             return result.workspace;
           }),

@@ -19,6 +19,11 @@ const switchBody = z.object({
     .nullish(),
 });
 
+const rollbackBody = z.object({
+  versionId: z.string({ error: 'versionId is required: the environment version to return to' }),
+  uncommitted: switchBody.shape.uncommitted,
+});
+
 export function registerWorkspaceRoutes(
   app: FastifyInstance,
   workspaces: WorkspaceService,
@@ -57,6 +62,20 @@ export function registerWorkspaceRoutes(
     }
     // The workspace, as the other lifecycle routes answer, and what the checkout did.
     const { workspace, switched } = await workspaces.switchRef(user, request.params.id, parsed.data);
+    return { ...workspace, switched };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/workspaces/:id/versions', async (request) => ({
+    versions: await workspaces.versions(requireUser(request), request.params.id),
+  }));
+
+  app.post<{ Params: { id: string } }>('/api/workspaces/:id/rollback', async (request) => {
+    const user = requireUser(request);
+    const parsed = rollbackBody.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      throw new NixSpaceError('BAD_REQUEST', parsed.error.issues.map((i) => i.message).join('; '));
+    }
+    const { workspace, switched } = await workspaces.rollback(user, request.params.id, parsed.data);
     return { ...workspace, switched };
   });
 

@@ -1,7 +1,7 @@
 // Queries for environments: one row per content hash, reused by every workspace that needs it.
 
 import type { Kysely } from 'kysely';
-import type { Database, EnvironmentRow } from './schema.js';
+import type { Database, EnvironmentRow, EnvironmentVersionRow } from './schema.js';
 
 type Db = Kysely<Database>;
 
@@ -46,4 +46,57 @@ export async function insertEnvironment(
 
 export async function touchEnvironment(db: Db, id: string): Promise<void> {
   await db.updateTable('environments').set({ last_used_at: new Date() }).where('id', '=', id).execute();
+}
+
+export async function insertEnvironmentVersion(
+  db: Db,
+  version: {
+    id: string;
+    workspaceId: string;
+    environmentId: string;
+    parentEnvironmentId: string | null;
+    commitId: string;
+    ref: string | null;
+    message: string;
+    changes: unknown;
+  },
+): Promise<EnvironmentVersionRow> {
+  return db
+    .insertInto('environment_versions')
+    .values({
+      id: version.id,
+      workspace_id: version.workspaceId,
+      environment_id: version.environmentId,
+      parent_environment_id: version.parentEnvironmentId,
+      commit_id: version.commitId,
+      ref: version.ref,
+      message: version.message,
+      changes: JSON.stringify(version.changes),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** A workspace's environment versions, newest first, with each one's environment hash. */
+export async function listEnvironmentVersions(db: Db, workspaceId: string) {
+  return db
+    .selectFrom('environment_versions as v')
+    .innerJoin('environments as e', 'e.id', 'v.environment_id')
+    .select([
+      'v.id',
+      'v.environment_id',
+      'v.parent_environment_id',
+      'v.commit_id',
+      'v.ref',
+      'v.message',
+      'v.changes',
+      'v.created_at',
+      'e.hash',
+      'e.provider',
+      'e.reproducible',
+    ])
+    .where('v.workspace_id', '=', workspaceId)
+    .orderBy('v.created_at', 'desc')
+    .orderBy('v.id')
+    .execute();
 }

@@ -5,6 +5,7 @@ import { type Kysely, sql } from 'kysely';
 import { sql as m0001 } from './migrations/0001-init.js';
 import { sql as m0002 } from './migrations/0002-environments.js';
 import { sql as m0005 } from './migrations/0005-switching.js';
+import { sql as m0006 } from './migrations/0006-environment-versions.js';
 
 export interface Migration {
   version: number;
@@ -16,6 +17,7 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: 'init', sql: m0001 },
   { version: 2, name: 'environments', sql: m0002 },
   { version: 5, name: 'switching', sql: m0005 },
+  { version: 6, name: 'environment-versions', sql: m0006 },
 ];
 
 const LOCK_KEY = 0x6e69_7873; // "nixs"

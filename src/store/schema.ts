@@ -117,16 +117,30 @@ export interface WorkspacesTable {
   updated_at: Timestamp;
 }
 
+export interface EnvironmentVersionsTable {
+  id: string;
+  workspace_id: string;
+  environment_id: string;
+  parent_environment_id: string | null;
+  commit_id: string;
+  ref: string | null;
+  message: string;
+  changes: Json<unknown>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   login_links: LoginLinksTable;
   auth_sessions: AuthSessionsTable;
   workspaces: WorkspacesTable;
   environments: EnvironmentsTable;
+  environment_versions: EnvironmentVersionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
 export type EnvironmentRow = Selectable<EnvironmentsTable>;
+export type EnvironmentVersionRow = Selectable<EnvironmentVersionsTable>;
 export type WorkspaceRow = Selectable<WorkspacesTable>;
 export type NewWorkspace = Insertable<WorkspacesTable>;
 export type { Generated };

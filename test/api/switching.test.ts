@@ -143,6 +143,40 @@ describe('switching a workspace to another ref', () => {
     assert.equal(back.status, 'running');
     assert.equal(await head(repo), main);
     assert.equal(wantedNode(back), '20');
+
+    // Each environment the workspace ran with is a version, with its diff against the one before.
+    const { body } = await server.api<{
+      versions: { id: string; commit: string; message: string; changes: { summary: string } }[];
+    }>(`/api/workspaces/${id}/versions`);
+    assert.deepEqual(
+      body.versions.map((v) => v.changes.summary),
+      ['node 22 → 20', 'node 20 → 22', '+node 20, +npm, 1 other change'],
+    );
+    assert.equal(body.versions[1]?.commit, newerCommit);
+    assert.match(body.versions[1]?.message ?? '', /switched to node22/);
+
+    // Rollback returns to an earlier version in one step, over GraphQL as well.
+    const rolled = await server.graphql<{ rollbackEnvironment: { status: string } }>(
+      'mutation($id: ID!, $v: ID!) { rollbackEnvironment(id: $id, versionId: $v) { status } }',
+      { id, v: body.versions[1]!.id },
+    );
+    assert.equal(rolled.data?.rollbackEnvironment.status, 'switching', JSON.stringify(rolled));
+    const after = await settled(id);
+    assert.equal(after.commit, newerCommit);
+    assert.equal(await head(repo), newerCommit);
+    assert.equal(wantedNode(after), '22');
+    const versions = await server.graphql<{ environmentVersions: { summary: string }[] }>(
+      'query($id: ID!) { environmentVersions(id: $id) { summary } }',
+      { id },
+    );
+    assert.equal(versions.data?.environmentVersions[0]?.summary, 'node 20 → 22');
+
+    const unknown = await server.api<{ code: string }>(`/api/workspaces/${id}/rollback`, {
+      method: 'POST',
+      body: { versionId: '00000000-0000-4000-8000-000000000000' },
+    });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.code, 'NOT_FOUND');
   });
 
   it('refuses to switch over uncommitted work by default, and changes nothing', async () => {

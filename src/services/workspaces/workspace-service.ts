@@ -18,6 +18,11 @@ import {
 } from '../../git/switch-checkout.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
 import type { NetworkPolicy, SandboxDriver, SandboxLimits } from '../../runtime/sandbox.js';
+import {
+  findEnvironment,
+  insertEnvironmentVersion,
+  listEnvironmentVersions,
+} from '../../store/environment-queries.js';
 import type {
   StepName,
   StepRecord,
@@ -42,6 +47,7 @@ import type {
   BuiltEnvironment,
   EnvironmentService,
 } from '../environments/environment-service.js';
+import { diffSpecs, type SpecDiff } from '../environments/spec-diff.js';
 import type { IdeStatus } from '../ide/code-server-runner.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
@@ -126,6 +132,20 @@ interface StepResult<T> {
   status?: 'done' | 'skipped' | 'failed';
   log?: string[];
   patch?: WorkspacePatch;
+}
+
+export interface EnvironmentVersionView {
+  id: string;
+  environmentId: string;
+  parentEnvironmentId: string | null;
+  hash: string;
+  provider: string;
+  reproducible: boolean;
+  commit: string;
+  ref: string | null;
+  message: string;
+  changes: SpecDiff;
+  createdAt: string;
 }
 
 interface Pipeline {
@@ -344,9 +364,16 @@ export class WorkspaceService {
         });
         const spec = detection.spec;
         const built = await run('build', 'switching', () =>
-          this.buildStep(id, spec, repoDir, detection.diagnostics, signal),
+          this.buildStep(id, spec, repoDir, detection.diagnostics, signal, row.environment_id),
         );
         const changed = built === undefined || previous?.hash !== built.row.hash;
+        if (built && changed) {
+          await this.recordVersion(row, built, spec, {
+            commit: row.commit_id ?? '',
+            previousEnvironmentId: row.environment_id,
+            message: `switched to ${row.ref ?? row.commit_id?.slice(0, 12)}`,
+          });
+        }
         await run('sandbox', 'switching', async () => {
           if (!changed) return { value: undefined, status: 'skipped', detail: 'environment unchanged' };
           // Shells and services start from the environment: restart them with the new one.
@@ -399,6 +426,40 @@ export class WorkspaceService {
         this.options.logger.warn({ err: error, workspace: id }, 'could not refresh the mirror'),
       );
     return this.options.git.listRefs(repo);
+  }
+
+  /** The environments a workspace has run with, newest first, each with what it changed. */
+  async versions(user: User, id: string): Promise<EnvironmentVersionView[]> {
+    await this.owned(user, id);
+    const rows = await listEnvironmentVersions(this.options.store.db, id);
+    return rows.map((v) => ({
+      id: v.id,
+      environmentId: v.environment_id,
+      parentEnvironmentId: v.parent_environment_id,
+      hash: v.hash,
+      provider: v.provider,
+      reproducible: v.reproducible,
+      commit: v.commit_id,
+      ref: v.ref,
+      message: v.message,
+      changes: v.changes as SpecDiff,
+      createdAt: new Date(v.created_at).toISOString(),
+    }));
+  }
+
+  /**
+   * Returns a running workspace to an earlier environment version in one step: a switch to the
+   * commit it ran at, whose environment comes from the cache by hash.
+   */
+  async rollback(
+    user: User,
+    id: string,
+    input: { versionId: string; uncommitted?: UncommittedPolicy | null | undefined },
+  ): Promise<{ workspace: WorkspaceView; switched: SwitchResult }> {
+    const version = (await this.versions(user, id)).find((v) => v.id === input.versionId);
+    if (!version)
+      throw new NixSpaceError('NOT_FOUND', `Environment version ${input.versionId} does not exist`);
+    return this.switchRef(user, id, { ref: version.commit, uncommitted: input.uncommitted });
   }
 
   /** Stashes in the workspace's repository, newest first (switching can create them). */
@@ -541,6 +602,13 @@ export class WorkspaceService {
       const built = await run('build', 'building', () =>
         this.buildStep(id, spec, repoDir, detection.diagnostics, signal),
       );
+      if (built) {
+        await this.recordVersion(row, built, spec, {
+          commit: resolved.commit,
+          previousEnvironmentId: null,
+          message: `created at ${ref ?? resolved.branch ?? resolved.commit.slice(0, 12)}`,
+        });
+      }
       await run('sandbox', 'starting', async () => {
         await this.bringUp(row, { activation: built?.activation, spec: undefined });
         const driver = this.options.driver;
@@ -583,6 +651,31 @@ export class WorkspaceService {
     }
   }
 
+  /** Records a new environment version of the workspace, with its diff against the previous one. */
+  private async recordVersion(
+    row: Pick<WorkspaceRow, 'id' | 'ref'>,
+    built: BuiltEnvironment,
+    spec: EnvSpec,
+    at: { commit: string; previousEnvironmentId: string | null; message: string },
+  ): Promise<void> {
+    const db = this.options.store.db;
+    const previous = at.previousEnvironmentId
+      ? await findEnvironment(db, at.previousEnvironmentId)
+      : undefined;
+    await insertEnvironmentVersion(db, {
+      id: crypto.randomUUID(),
+      workspaceId: row.id,
+      environmentId: built.row.id,
+      parentEnvironmentId: previous?.id ?? null,
+      commitId: at.commit,
+      ref: row.ref,
+      message: at.message,
+      changes: diffSpecs(previous?.spec as EnvSpec | undefined, spec),
+    }).catch((error: unknown) =>
+      this.options.logger.warn({ err: error, workspace: row.id }, 'could not record the environment version'),
+    );
+  }
+
   /** Records each step's status, timing and result as it runs, and streams it to subscribers. */
   private stepRunner(id: string, steps: StepRecord[], signal: AbortSignal) {
     return async <T>(
@@ -613,10 +706,12 @@ export class WorkspaceService {
     repoDir: string,
     diagnostics: WorkspaceEnvironmentRecord['diagnostics'],
     signal: AbortSignal,
+    parentId: string | null = null,
   ): Promise<StepResult<BuiltEnvironment | undefined>> {
     try {
       const value = await this.options.environments.build(spec, repoDir, {
         signal,
+        parentId,
         onLog: (line) => this.log(id, 'build', line),
       });
       return {
