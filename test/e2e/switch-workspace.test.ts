@@ -20,6 +20,7 @@ describe('switching a workspace in the browser', () => {
   let server: TestServer;
   let browser: TestBrowser;
   let featureCommit: string;
+  let mainCommit: string;
 
   before(async () => {
     if (!existsSync(webDist)) throw new Error('the UI is not built: run `npm run build:web` first');
@@ -27,9 +28,14 @@ describe('switching a workspace in the browser', () => {
     await makeRepo(gitServer.root, 'app.git', { files: { 'notes.txt': 'on main\n' } });
     const gitDir = join(gitServer.root, 'app.git');
     const parent = await gitIn(['--git-dir', gitDir, 'rev-parse', 'refs/heads/main']);
+    mainCommit = parent;
     featureCommit = await commitFiles(gitDir, {
       parent,
-      files: { 'notes.txt': 'on feature\n' },
+      // The feature branch also needs Redis: its environment differs from main's.
+      files: {
+        'notes.txt': 'on feature\n',
+        'docker-compose.yml': 'services:\n  cache:\n    image: redis:7\n',
+      },
       message: 'Feature work',
     });
     await gitIn(['--git-dir', gitDir, 'update-ref', 'refs/heads/feature', featureCommit]);
@@ -90,6 +96,23 @@ describe('switching a workspace in the browser', () => {
       },
       undefined,
       { timeout: 15_000 },
+    );
+
+    // The Environment panel lists both versions; rolling back returns to main in one step.
+    await page.getByTestId('environment-toggle').click();
+    const rows = page.getByTestId('version-row');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="version-row"]').length === 2);
+    assert.match((await rows.nth(0).textContent()) ?? '', /\+redis 7/);
+    assert.equal(await rows.nth(0).getAttribute('data-current'), 'true');
+    await page.screenshot({ path: `${process.env.NIXSPACE_SCREENSHOTS ?? '/tmp'}/nixspace-e2e-versions.png` });
+    await rows.nth(1).getByTestId('rollback').click();
+    await page.waitForFunction(
+      (main) =>
+        fetch(location.pathname.replace('/w/', '/api/workspaces/'))
+          .then((r) => r.json())
+          .then((w) => w.status === 'running' && w.commit === main),
+      mainCommit,
+      { timeout: 30_000, polling: 250 },
     );
     await context.close();
   });

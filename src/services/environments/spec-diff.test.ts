@@ -43,6 +43,7 @@ describe('diffSpecs', () => {
     const diff = diffSpecs(null, parent);
     assert.equal(diff.changes.length, 3);
     assert.ok(diff.changes.every((c) => c.change === 'added'));
+    assert.equal(diffSpecs(null, spec({})).summary, 'empty environment');
     assert.deepEqual(
       diff.changes.find((c) => c.kind === 'variable'),
       { kind: 'variable', name: 'API_KEY', change: 'added', from: null, to: 'secret' },

@@ -61,7 +61,8 @@ export function diffSpecs(from: EnvSpec | null | undefined, to: EnvSpec | null |
     'setup',
   ];
   changes.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.name.localeCompare(b.name));
-  return { changes, summary: summarise(changes) };
+  const summary = changes.length === 0 && !from ? 'empty environment' : summarise(changes);
+  return { changes, summary };
 }
 
 function summarise(changes: FactChange[]): string {

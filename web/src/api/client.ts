@@ -1,6 +1,6 @@
 // The one module through which the UI reaches the server: REST calls and the two WebSockets.
 // Every failure surfaces as an ApiError carrying the server's `{ code, message, detail? }` body.
-import type { ErrorBody, RefListing, UncommittedPolicy, User, Workspace } from './types';
+import type { EnvironmentVersion, ErrorBody, RefListing, UncommittedPolicy, User, Workspace } from './types';
 
 export class ApiError extends Error implements ErrorBody {
   readonly code: string;
@@ -128,6 +128,18 @@ export function switchWorkspace(
  */
 export function requestIdeToken(id: string): Promise<{ token: string; expiresAt: string; url: string }> {
   return request('POST', `${workspacePath(id)}/ide/token`);
+}
+
+export async function listVersions(id: string): Promise<EnvironmentVersion[]> {
+  const { versions } = await request<{ versions: EnvironmentVersion[] }>(
+    'GET',
+    `${workspacePath(id)}/versions`,
+  );
+  return versions;
+}
+
+export function rollbackWorkspace(id: string, versionId: string): Promise<Workspace> {
+  return request<Workspace>('POST', `${workspacePath(id)}/rollback`, { versionId });
 }
 
 export function deleteWorkspace(id: string): Promise<void> {

@@ -154,3 +154,27 @@ export interface RefListing {
 
 /** What a switch does with uncommitted work: refuse (the default), stash it, or carry it over. */
 export type UncommittedPolicy = 'refuse' | 'stash' | 'carry';
+
+/** An environment a workspace ran with, and what it changed against the one before. */
+export interface EnvironmentVersion {
+  id: string;
+  environmentId: string;
+  parentEnvironmentId: string | null;
+  hash: string;
+  provider: string;
+  reproducible: boolean;
+  commit: string;
+  ref: string | null;
+  message: string;
+  changes: {
+    summary: string;
+    changes: {
+      kind: string;
+      name: string;
+      change: 'added' | 'removed' | 'changed';
+      from: string | null;
+      to: string | null;
+    }[];
+  };
+  createdAt: string;
+}

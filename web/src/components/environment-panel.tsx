@@ -15,6 +15,7 @@ import {
   shortHash,
 } from '../lib/environment';
 import { formatDuration } from '../lib/format';
+import { EnvironmentVersions } from './environment-versions';
 import { ReproducibleBadge } from './reproducible-badge';
 import { StatusIcon } from './status-icon';
 import { StepLog } from './step-log';
@@ -52,6 +53,8 @@ function HashField(props: { hash: string }) {
 
 export function EnvironmentPanel(props: {
   id: string;
+  workspaceId: string;
+  canRollback: boolean;
   environment: Environment | null;
   failedSteps: readonly Step[];
   refreshing: boolean;
@@ -306,6 +309,11 @@ export function EnvironmentPanel(props: {
             </>
           )}
         </Show>
+        <EnvironmentVersions
+          workspaceId={props.workspaceId}
+          currentHash={props.environment?.hash ?? null}
+          canRollback={props.canRollback}
+        />
       </div>
     </aside>
   );

@@ -216,6 +216,8 @@ export function WorkspaceView(props: {
         <Show when={panelOpen()}>
           <EnvironmentPanel
             id={panelId}
+            workspaceId={props.workspace.id}
+            canRollback={running()}
             environment={props.workspace.environment}
             failedSteps={failures()}
             refreshing={props.refreshing}
