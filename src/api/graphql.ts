@@ -99,6 +99,7 @@ export function buildSchema(workspaces: WorkspaceService) {
       name: t.exposeString('name'),
       repoUrl: t.exposeString('repoUrl'),
       ref: t.exposeString('ref', { nullable: true }),
+      parentId: t.exposeID('parentId', { nullable: true }),
       commit: t.exposeString('commit', { nullable: true }),
       branch: t.exposeString('branch', { nullable: true }),
       status: t.exposeString('status'),
@@ -200,6 +201,14 @@ export function buildSchema(workspaces: WorkspaceService) {
             });
             return result.workspace;
           }),
+      }),
+      branchEnvironment: t.field({
+        type: 'Workspace',
+        description:
+          "Branches a workspace: a new one (its id is the new environment's) whose parent is this one, from its files, at ref.",
+        args: { id: t.arg.id({ required: true }), ref: t.arg.string({ required: true }) },
+        resolve: (_root, args, ctx) =>
+          guarded(() => workspaces.branch(userOf(ctx), String(args.id), { ref: args.ref })),
       }),
       rollbackEnvironment: t.field({
         type: 'Workspace',

@@ -19,6 +19,10 @@ const switchBody = z.object({
     .nullish(),
 });
 
+const branchBody = z.object({
+  ref: z.string({ error: 'ref must be a branch, tag or commit name' }).nullish(),
+});
+
 const rollbackBody = z.object({
   versionId: z.string({ error: 'versionId is required: the environment version to return to' }),
   uncommitted: switchBody.shape.uncommitted,
@@ -64,6 +68,19 @@ export function registerWorkspaceRoutes(
     const { workspace, switched } = await workspaces.switchRef(user, request.params.id, parsed.data);
     return { ...workspace, switched };
   });
+
+  app.post<{ Params: { id: string } }>('/api/workspaces/:id/branch', async (request, reply) => {
+    const user = requireUser(request);
+    const parsed = branchBody.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      throw new NixSpaceError('BAD_REQUEST', parsed.error.issues.map((i) => i.message).join('; '));
+    }
+    return reply.status(201).send(await workspaces.branch(user, request.params.id, parsed.data));
+  });
+
+  app.get<{ Params: { id: string } }>('/api/workspaces/:id/lineage', async (request) =>
+    workspaces.lineage(requireUser(request), request.params.id),
+  );
 
   app.get<{ Params: { id: string } }>('/api/workspaces/:id/versions', async (request) => ({
     versions: await workspaces.versions(requireUser(request), request.params.id),

@@ -113,6 +113,7 @@ export interface WorkspacesTable {
   sandbox: Json<SandboxRecord | null> | null;
   environment_id: ColumnType<string | null, string | null | undefined, string | null>;
   environment: ColumnType<WorkspaceEnvironmentRecord | null, string | null | undefined, string | null>;
+  parent_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

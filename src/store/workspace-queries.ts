@@ -27,7 +27,15 @@ export interface WorkspacePatch {
 
 export async function insertWorkspace(
   db: Db,
-  ws: { id: string; ownerId: string; name: string; repoUrl: string; ref: string | null; steps: StepRecord[] },
+  ws: {
+    id: string;
+    ownerId: string;
+    name: string;
+    repoUrl: string;
+    ref: string | null;
+    steps: StepRecord[];
+    parentId?: string | null;
+  },
 ): Promise<WorkspaceRow> {
   return db
     .insertInto('workspaces')
@@ -43,6 +51,7 @@ export async function insertWorkspace(
       error: null,
       steps: JSON.stringify(ws.steps),
       sandbox: null,
+      parent_id: ws.parentId ?? null,
       updated_at: new Date(),
     })
     .returningAll()
@@ -82,4 +91,15 @@ export async function listWorkspaces(db: Db, ownerId: string): Promise<Workspace
 
 export async function listWorkspacesByStatus(db: Db, statuses: WorkspaceStatus[]): Promise<WorkspaceRow[]> {
   return db.selectFrom('workspaces').selectAll().where('status', 'in', statuses).execute();
+}
+
+/** The workspaces branched from one workspace, oldest first (deleted ones left out). */
+export async function listChildWorkspaces(db: Db, parentId: string): Promise<WorkspaceRow[]> {
+  return db
+    .selectFrom('workspaces')
+    .selectAll()
+    .where('parent_id', '=', parentId)
+    .where('status', '!=', 'deleted')
+    .orderBy('created_at')
+    .execute();
 }

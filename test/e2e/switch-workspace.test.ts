@@ -104,7 +104,9 @@ describe('switching a workspace in the browser', () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="version-row"]').length === 2);
     assert.match((await rows.nth(0).textContent()) ?? '', /\+redis 7/);
     assert.equal(await rows.nth(0).getAttribute('data-current'), 'true');
-    await page.screenshot({ path: `${process.env.NIXSPACE_SCREENSHOTS ?? '/tmp'}/nixspace-e2e-versions.png` });
+    await page.screenshot({
+      path: `${process.env.NIXSPACE_SCREENSHOTS ?? '/tmp'}/nixspace-e2e-versions.png`,
+    });
     await rows.nth(1).getByTestId('rollback').click();
     await page.waitForFunction(
       (main) =>

@@ -2,12 +2,11 @@
 // lockfile (in the same environment) is installed once, then restored by copy (a reflink where
 // the filesystem allows), so returning to an earlier commit does not install again.
 
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
+import { copyTree } from '../files/copy-tree.js';
 import type { InstallPlan } from './dependency-plan.js';
 
 /** Runs a script in the workspace (inside its sandbox) and reports each output line. */
@@ -190,18 +189,6 @@ async function writeInstalled(workspaceDir: string, installed: Record<string, st
 async function artifactsPresent(plan: InstallPlan, workspaceDir: string): Promise<boolean> {
   for (const artifact of plan.artifacts) if (!(await exists(join(workspaceDir, artifact)))) return false;
   return true;
-}
-
-async function copyTree(source: string, target: string): Promise<void> {
-  const child = spawn('cp', ['-a', '--reflink=auto', source, target], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new NixSpaceError('INTERNAL', `Could not copy ${source}: ${stderr.trim()}`);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -34,6 +34,7 @@ import type { Store } from '../../store/store.js';
 import {
   findWorkspace,
   insertWorkspace,
+  listChildWorkspaces,
   listWorkspaces,
   listWorkspacesByStatus,
   updateWorkspace,
@@ -48,6 +49,7 @@ import type {
   EnvironmentService,
 } from '../environments/environment-service.js';
 import { diffSpecs, type SpecDiff } from '../environments/spec-diff.js';
+import { copyTree } from '../files/copy-tree.js';
 import type { IdeStatus } from '../ide/code-server-runner.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
@@ -462,6 +464,55 @@ export class WorkspaceService {
     return this.switchRef(user, id, { ref: version.commit, uncommitted: input.uncommitted });
   }
 
+  /**
+   * Branches a workspace: a new workspace whose parent is this one, starting from its files (a
+   * copy-on-write copy where the filesystem allows, uncommitted work included) and, with `ref`,
+   * moved to that branch, tag or commit. Its environment is built (or reused by hash) as a child
+   * of the parent's, and recorded with what changed. Progress streams like creation.
+   */
+  async branch(user: User, id: string, input: { ref?: string | null | undefined }): Promise<WorkspaceView> {
+    const source = await this.owned(user, id);
+    if ((source.status !== 'running' && source.status !== 'stopped') || !source.commit_id) {
+      throw new NixSpaceError(
+        'CONFLICT',
+        `Workspace ${source.name} is ${source.status}; only a running or stopped workspace can be branched`,
+      );
+    }
+    const ref = normaliseRef(input.ref);
+    const repo = parseRepoUrl(source.repo_url);
+    const row = await insertWorkspace(this.options.store.db, {
+      id: crypto.randomUUID(),
+      ownerId: user.id,
+      name: source.name,
+      repoUrl: source.repo_url,
+      ref: ref ?? source.ref,
+      steps: pendingSteps(),
+      parentId: source.id,
+    });
+    const abort = new AbortController();
+    const done = this.runCreation(row, repo, ref, abort.signal, source).finally(() => {
+      this.pipelines.delete(row.id);
+      this.recentLogs.delete(row.id);
+    });
+    this.pipelines.set(row.id, { abort, done });
+    return this.view(row);
+  }
+
+  /** Where a workspace sits in its family: the workspace it was branched from, and its branches. */
+  async lineage(
+    user: User,
+    id: string,
+  ): Promise<{ parent: WorkspaceView | null; children: WorkspaceView[] }> {
+    const row = await this.owned(user, id);
+    const db = this.options.store.db;
+    const parent = row.parent_id ? await findWorkspace(db, row.parent_id) : undefined;
+    const children = await listChildWorkspaces(db, row.id);
+    return {
+      parent: parent && parent.owner_id === user.id && parent.status !== 'deleted' ? this.view(parent) : null,
+      children: children.filter((c) => c.owner_id === user.id).map((c) => this.view(c)),
+    };
+  }
+
   /** Stashes in the workspace's repository, newest first (switching can create them). */
   async stashes(user: User, id: string): Promise<{ ref: string; message: string }[]> {
     await this.owned(user, id);
@@ -561,6 +612,8 @@ export class WorkspaceService {
     repo: RepoUrl,
     ref: string | null,
     signal: AbortSignal,
+    /** A branch starts from this workspace's files and environment instead of a fresh clone. */
+    source?: WorkspaceRow,
   ): Promise<void> {
     const id = row.id;
     const steps = pendingSteps();
@@ -569,6 +622,15 @@ export class WorkspaceService {
 
     try {
       const resolved: ResolvedRef = await run('resolve', 'fetching', async () => {
+        if (source && ref === null) {
+          // A branch without a ref starts where its source is.
+          const value: ResolvedRef = {
+            commit: source.commit_id ?? '',
+            refName: source.ref ?? undefined,
+            branch: source.branch ?? undefined,
+          };
+          return { value, detail: `${source.name} at ${value.commit.slice(0, 12)}` };
+        }
         const value = await this.options.git.resolveRef(repo, ref ?? undefined, { signal });
         return { value, detail: `${value.refName ?? 'commit'} → ${value.commit.slice(0, 12)}` };
       });
@@ -588,6 +650,8 @@ export class WorkspaceService {
         };
       });
       await run('checkout', 'fetching', async () => {
+        if (source)
+          return { value: undefined, detail: await this.branchFiles(source, row, resolved, ref, signal) };
         await mkdir(join(dir, 'home'), { recursive: true });
         await this.options.git.checkout(repo, resolved, join(dir, 'repo'), { signal });
         return { value: undefined, detail: resolved.branch ? `branch ${resolved.branch}` : 'detached HEAD' };
@@ -599,14 +663,16 @@ export class WorkspaceService {
         return { value, detail: describeDetection(value) };
       });
       const spec = detection.spec;
+      const parentEnvironmentId = source?.environment_id ?? null;
       const built = await run('build', 'building', () =>
-        this.buildStep(id, spec, repoDir, detection.diagnostics, signal),
+        this.buildStep(id, spec, repoDir, detection.diagnostics, signal, parentEnvironmentId),
       );
       if (built) {
+        const at = ref ?? resolved.branch ?? resolved.commit.slice(0, 12);
         await this.recordVersion(row, built, spec, {
           commit: resolved.commit,
-          previousEnvironmentId: null,
-          message: `created at ${ref ?? resolved.branch ?? resolved.commit.slice(0, 12)}`,
+          previousEnvironmentId: parentEnvironmentId,
+          message: source ? `branched from ${source.name} at ${at}` : `created at ${at}`,
         });
       }
       await run('sandbox', 'starting', async () => {
@@ -649,6 +715,47 @@ export class WorkspaceService {
         this.options.logger.error({ err: saveError, workspace: id }, 'could not record failure'),
       );
     }
+  }
+
+  /** The files of a branch: the source's checkout and home, then the ref the branch asked for. */
+  private async branchFiles(
+    source: WorkspaceRow,
+    row: WorkspaceRow,
+    resolved: ResolvedRef,
+    ref: string | null,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const from = this.workspaceDir(source.id);
+    const to = this.workspaceDir(row.id);
+    await mkdir(to, { recursive: true });
+    let copyOnWrite = true;
+    for (const part of ['repo', 'home']) {
+      signal.throwIfAborted();
+      const copied = await copyTree(join(from, part), join(to, part));
+      copyOnWrite &&= copied.copyOnWrite;
+    }
+    const parts = [`files of ${source.name} ${copyOnWrite ? 'cloned copy-on-write' : 'copied'}`];
+    if (ref !== null && resolved.commit !== source.commit_id) {
+      const request = {
+        dir: join(to, 'repo'),
+        resolved,
+        label: ref,
+        timeoutMs: this.options.git.timeoutMs,
+        signal,
+      };
+      // The branch owns the copied work: bring it along, or keep it in a stash if it clashes.
+      const switched = await switchCheckout({ ...request, uncommitted: 'carry' }).catch((error: unknown) => {
+        if (error instanceof NixSpaceError && error.code === 'UNCOMMITTED_CHANGES') {
+          return switchCheckout({ ...request, uncommitted: 'stash' });
+        }
+        throw error;
+      });
+      parts.push(switched.branch ? `branch ${switched.branch}` : 'detached HEAD');
+      if (switched.stash) parts.push(`uncommitted work stashed as "${switched.stash}"`);
+      else if (switched.uncommitted.length)
+        parts.push(`${switched.uncommitted.length} changed files carried over`);
+    }
+    return parts.join('; ');
   }
 
   /** Records a new environment version of the workspace, with its diff against the previous one. */

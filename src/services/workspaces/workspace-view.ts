@@ -62,6 +62,8 @@ export interface WorkspaceView {
   /** The workspace's VS Code (code-server): null while the workspace does not run. */
   ide: (IdeStatus & { url: string }) | null;
   urls: { events: string; terminal: string; ide: string };
+  /** The workspace this one was branched from, if any. */
+  parentId: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -87,6 +89,7 @@ export function toWorkspaceView(row: WorkspaceRow, ide: IdeStatus | null = null)
       terminal: `/api/workspaces/${row.id}/terminal`,
       ide: ideUrl,
     },
+    parentId: row.parent_id ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

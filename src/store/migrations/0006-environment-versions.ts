@@ -1,4 +1,4 @@
-// Environment versions: each environment a workspace has run with, like commits of its
+// Environment versions and workspace lineage. Each environment a workspace has run with, like commits of its
 // environment — which build, at which commit, and what changed against the one before (a
 // structured EnvSpec diff). Rollback returns a workspace to one of them. Never edit after it lands.
 export const sql = `
@@ -14,4 +14,8 @@ CREATE TABLE environment_versions (
   created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX environment_versions_workspace_idx ON environment_versions (workspace_id, created_at DESC);
+
+-- A branched workspace knows the workspace it was branched from.
+ALTER TABLE workspaces ADD COLUMN parent_id uuid REFERENCES workspaces (id) ON DELETE SET NULL;
+CREATE INDEX workspaces_parent_idx ON workspaces (parent_id);
 `;

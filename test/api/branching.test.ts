@@ -1,0 +1,163 @@
+// Branching a workspace like code: a new workspace whose parent is the old one, starting from its
+// files (uncommitted work included), at another ref, with its environment built as a child of the
+// parent's and the difference recorded. The parent is never touched.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
+import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
+import { openTerminal, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+
+const exec = promisify(execFile);
+
+interface Workspace {
+  id: string;
+  status: string;
+  parentId: string | null;
+  commit: string | null;
+  branch: string | null;
+  steps: { name: string; status: string; detail: string | null }[];
+  environment: { hash: string; services: { name: string; status: string }[] } | null;
+}
+
+describe('branching a workspace', () => {
+  let git: GitHttpServer;
+  let server: TestServer;
+  let redisCommit: string;
+
+  before(async () => {
+    git = await startGitHttpServer();
+    await makeRepo(git.root, 'app.git', { files: { 'notes.txt': 'main\n', 'other.txt': 'other\n' } });
+    const gitDir = join(git.root, 'app.git');
+    const parent = await gitIn(['--git-dir', gitDir, 'rev-parse', 'refs/heads/main']);
+    redisCommit = await commitFiles(gitDir, {
+      parent,
+      files: { 'docker-compose.yml': 'services:\n  cache:\n    image: redis:7\n' },
+      message: 'Add a cache',
+    });
+    await gitIn(['--git-dir', gitDir, 'update-ref', 'refs/heads/with-redis', redisCommit]);
+    server = await startTestServer();
+  });
+
+  after(async () => {
+    await server?.close();
+    await git?.close();
+  });
+
+  const repoOf = (id: string) => join(server.dataDir, 'workspaces', id, 'repo');
+
+  it('starts from the parent’s files at another ref, owns them, and records lineage and the environment diff', async () => {
+    const created = await server.api<Workspace>('/api/workspaces', {
+      method: 'POST',
+      body: { repoUrl: git.url('app.git') },
+    });
+    const parent = (await waitForStatus(server, created.body.id, [
+      'running',
+      'failed',
+    ])) as unknown as Workspace;
+    assert.equal(parent.status, 'running');
+    // Uncommitted work in the parent comes along to the branch.
+    await writeFile(join(repoOf(parent.id), 'other.txt'), 'work in progress\n');
+
+    const branched = await server.api<Workspace>(`/api/workspaces/${parent.id}/branch`, {
+      method: 'POST',
+      body: { ref: 'with-redis' },
+    });
+    assert.equal(branched.status, 201, JSON.stringify(branched.body));
+    assert.equal(branched.body.parentId, parent.id);
+    const child = (await waitForStatus(server, branched.body.id, [
+      'running',
+      'failed',
+    ])) as unknown as Workspace;
+    assert.equal(child.status, 'running', JSON.stringify(child.steps));
+    assert.equal(child.commit, redisCommit);
+    assert.equal(child.branch, 'with-redis');
+    assert.match(
+      child.steps.find((s) => s.name === 'checkout')?.detail ?? '',
+      /files of .* (cloned copy-on-write|copied); branch with-redis; 1 changed files carried over/,
+    );
+    assert.equal(await readFile(join(repoOf(child.id), 'other.txt'), 'utf8'), 'work in progress\n');
+    assert.equal(child.environment?.services[0]?.name, 'redis');
+    assert.equal(child.environment?.services[0]?.status, 'running');
+
+    // The branch owns its files: changing them leaves the parent as it was.
+    await writeFile(join(repoOf(child.id), 'notes.txt'), 'only in the branch\n');
+    assert.equal(await readFile(join(repoOf(parent.id), 'notes.txt'), 'utf8'), 'main\n');
+    const parentHead = (await exec('git', ['-C', repoOf(parent.id), 'rev-parse', 'HEAD'])).stdout.trim();
+    assert.equal(parentHead, parent.commit);
+    // Its shell runs in the branch's own checkout.
+    const terminal = await openTerminal(server, child.id);
+    terminal.type('cat notes.txt\r');
+    await terminal.waitFor((t) => t.output.includes('only in the branch\r\n'));
+    terminal.close();
+
+    const lineage = await server.api<{ parent: Workspace | null; children: Workspace[] }>(
+      `/api/workspaces/${parent.id}/lineage`,
+    );
+    assert.deepEqual(
+      lineage.body.children.map((c) => c.id),
+      [child.id],
+    );
+    const up = await server.api<{ parent: Workspace | null }>(`/api/workspaces/${child.id}/lineage`);
+    assert.equal(up.body.parent?.id, parent.id);
+
+    const versions = await server.api<{
+      versions: { parentEnvironmentId: string | null; message: string; changes: { summary: string } }[];
+    }>(`/api/workspaces/${child.id}/versions`);
+    assert.equal(versions.body.versions.length, 1);
+    assert.equal(versions.body.versions[0]?.changes.summary, '+redis 7');
+    assert.match(versions.body.versions[0]?.message ?? '', /^branched from .* at with-redis$/);
+    assert.notEqual(versions.body.versions[0]?.parentEnvironmentId, null);
+  });
+
+  it('branches over GraphQL at the same commit, and refuses unknown refs and workspaces', async () => {
+    const created = await server.api<Workspace>('/api/workspaces', {
+      method: 'POST',
+      body: { repoUrl: git.url('app.git') },
+    });
+    const parent = (await waitForStatus(server, created.body.id, [
+      'running',
+      'failed',
+    ])) as unknown as Workspace;
+    const result = await server.graphql<{ branchEnvironment: { id: string; parentId: string } }>(
+      'mutation($id: ID!, $ref: String!) { branchEnvironment(id: $id, ref: $ref) { id parentId } }',
+      { id: parent.id, ref: 'main' },
+    );
+    const branchId = result.data?.branchEnvironment.id;
+    assert.ok(branchId, JSON.stringify(result));
+    assert.equal(result.data?.branchEnvironment.parentId, parent.id);
+    const child = (await waitForStatus(server, branchId, ['running', 'failed'])) as unknown as Workspace;
+    assert.equal(child.status, 'running');
+    assert.equal(child.commit, parent.commit);
+
+    const unknownRef = await server.api<Workspace>(`/api/workspaces/${parent.id}/branch`, {
+      method: 'POST',
+      body: { ref: 'no-such-branch' },
+    });
+    // The branch is created, then fails at resolve naming the ref, leaving no files behind.
+    const failed = (await waitForStatus(server, unknownRef.body.id, [
+      'running',
+      'failed',
+    ])) as unknown as Workspace & {
+      error: { code: string; message: string };
+    };
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.error.code, 'REF_NOT_FOUND');
+    assert.match(failed.error.message, /no-such-branch/);
+    await assert.rejects(readFile(join(repoOf(failed.id), 'notes.txt')));
+
+    const missing = await server.api<{ code: string }>(
+      '/api/workspaces/00000000-0000-4000-8000-000000000000/branch',
+      {
+        method: 'POST',
+        body: {},
+      },
+    );
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.code, 'NOT_FOUND');
+  });
+});
