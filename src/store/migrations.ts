@@ -4,6 +4,7 @@
 import { type Kysely, sql } from 'kysely';
 import { sql as m0001 } from './migrations/0001-init.js';
 import { sql as m0002 } from './migrations/0002-environments.js';
+import { sql as m0003 } from './migrations/0003-jobs.js';
 
 export interface Migration {
   version: number;
@@ -14,6 +15,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'init', sql: m0001 },
   { version: 2, name: 'environments', sql: m0002 },
+  { version: 3, name: 'jobs', sql: m0003 },
 ];
 
 const LOCK_KEY = 0x6e69_7873; // "nixs"
