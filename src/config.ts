@@ -51,6 +51,18 @@ export const configSchema = z.object({
       maxRepoBytes: byteSize.default(2 * GiB),
     })
     .prefault({}),
+  jobs: z
+    .object({
+      /** Job output older than this many days is pruned. */
+      retentionDays: z.coerce.number().positive().default(30),
+      /** Output kept per job: the first and the last half of this; the middle is cut. */
+      maxOutputBytes: byteSize.default(64 * 1024 * 1024),
+      /** How long a cancelled job has between SIGTERM and SIGKILL. */
+      cancelGraceMs: z.coerce.number().int().min(0).max(600_000).default(5000),
+      /** Connect and handshake timeout of SSH jobs. */
+      sshTimeoutMs: z.coerce.number().int().positive().default(10_000),
+    })
+    .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -89,6 +101,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     git: prune({
       timeoutMs: pick('NIXSPACE_GIT_TIMEOUT_MS'),
       maxRepoBytes: pick('NIXSPACE_MAX_REPO_SIZE'),
+    }),
+    jobs: prune({
+      retentionDays: pick('NIXSPACE_JOB_RETENTION_DAYS'),
+      maxOutputBytes: pick('NIXSPACE_JOB_MAX_OUTPUT'),
+      cancelGraceMs: pick('NIXSPACE_JOB_CANCEL_GRACE_MS'),
+      sshTimeoutMs: pick('NIXSPACE_SSH_TIMEOUT_MS'),
     }),
     logLevel: pick('NIXSPACE_LOG_LEVEL'),
   }) as ConfigInput;

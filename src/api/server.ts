@@ -9,10 +9,13 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { AccessService } from '../services/access/access-service.js';
+import type { JobService } from '../services/jobs/job-service.js';
+import type { SshHostService } from '../services/jobs/ssh-host-service.js';
 import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { installErrorHandling, notFoundBody } from './errors.js';
 import { registerGraphQL } from './graphql.js';
+import { registerJobRoutes } from './job-routes.js';
 import { installSessions } from './session.js';
 import { registerTerminalRoutes } from './terminal-routes.js';
 import { registerWorkspaceRoutes } from './workspace-routes.js';
@@ -21,6 +24,8 @@ export interface ServerDeps {
   logger: Logger;
   access: AccessService;
   workspaces: WorkspaceService;
+  jobs: JobService;
+  sshHosts: SshHostService;
   /** The UI's origin: the only origin allowed by CORS and on WebSockets (known once listening). */
   origin: () => string;
   /** Directory of the built UI; defaults to web/dist of this package. */
@@ -48,6 +53,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerAuthRoutes(app, deps.access, { secureCookies: deps.origin().startsWith('https:') });
   registerWorkspaceRoutes(app, deps.workspaces, deps.origin);
   registerTerminalRoutes(app, deps.workspaces, deps.origin);
+  registerJobRoutes(app, deps);
   registerGraphQL(app, deps.workspaces);
 
   const webDir = deps.webDir ?? defaultWebDir;

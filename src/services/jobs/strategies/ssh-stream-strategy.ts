@@ -2,7 +2,11 @@
 // the host's known_hosts entries, never trusted blindly. The remote shell is a session leader, so
 // its pid names the job's process group: it is reported first on stderr and used by cancel.
 
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type ClientChannel, type ConnectConfig } from 'ssh2';
+
+const { Client } = ssh2;
+type Client = InstanceType<typeof Client>;
+
 import { NixSpaceError } from '../../../errors.js';
 import { shellQuote } from '../../../runtime/host/shell-quote.js';
 import type {
