@@ -139,13 +139,17 @@ export async function readJobEvents(
   }));
 }
 
-/** Drops stored output between two offsets (the middle of a job that exceeded its size limit). */
+/**
+ * Drops stored output lying wholly between two offsets (the middle of a job that exceeded its size
+ * limit); a chunk reaching past `to` stays.
+ */
 export async function deleteJobEventsBetween(db: Db, jobId: string, from: number, to: number): Promise<void> {
   await db
     .deleteFrom('job_events')
     .where('job_id', '=', jobId)
     .where('byte_offset', '>=', from)
-    .where('byte_offset', '<', to)
+    .where(sql<boolean>`byte_offset + octet_length(chunk) <= ${to}`)
+    .where('error', '=', false)
     .execute();
 }
 

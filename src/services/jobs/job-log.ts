@@ -177,10 +177,12 @@ export class JobLog {
 
   private remember(event: JobLogEvent): void {
     const last = this.unflushed.at(-1);
+    // Coalesced chunks stay well under the tail, so that cutting the middle keeps a whole tail.
+    const maxChunk = Math.min(FLUSH_BYTES, Math.floor(this.options.limits.tailBytes / 4));
     if (
       last?.open &&
       last.stream === event.stream &&
-      last.bytes + event.bytes <= FLUSH_BYTES &&
+      last.bytes + event.bytes <= maxChunk &&
       event.stream !== 'system'
     ) {
       last.chunk += event.chunk;

@@ -110,7 +110,7 @@ function fingerprint(privateKey: string): string {
     throw new NixSpaceError('BAD_REQUEST', `privateKey is not a usable private key: ${parsed.message}`);
   }
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (!key || !key.isPrivateKey()) {
+  if (!key?.isPrivateKey()) {
     throw new NixSpaceError('BAD_REQUEST', 'privateKey holds a public key; give the private key');
   }
   const digest = createHash('sha256').update(key.getPublicSSH()).digest('base64').replace(/=+$/, '');
