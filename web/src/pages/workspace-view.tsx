@@ -4,6 +4,7 @@ import { createSignal, lazy, Show, Suspense } from 'solid-js';
 import type { Workspace } from '../api/types';
 import { Callout } from '../components/callout';
 import { EnvironmentPanel } from '../components/environment-panel';
+import { JobsPanel } from '../components/jobs/jobs-panel';
 import { ReproducibleBadge } from '../components/reproducible-badge';
 import { StatusIcon } from '../components/status-icon';
 import { environmentIssueCount } from '../lib/environment';
@@ -33,6 +34,7 @@ export function WorkspaceView(props: {
   const issues = () => failures().length + environmentIssueCount(props.workspace.environment);
 
   const [panelOpen, setPanelOpen] = createSignal(false);
+  const [jobsOpen, setJobsOpen] = createSignal(false);
   let toggle!: HTMLButtonElement;
   const closePanel = () => {
     setPanelOpen(false);
@@ -62,6 +64,17 @@ export function WorkspaceView(props: {
           <Show when={props.workspace.environment}>
             {(env) => <ReproducibleBadge environment={env()} testId="reproducible-badge" />}
           </Show>
+          <button
+            type="button"
+            class="button"
+            aria-expanded={jobsOpen()}
+            aria-controls={jobsOpen() ? 'jobs-pane' : undefined}
+            onClick={() => setJobsOpen(!jobsOpen())}
+            disabled={!running()}
+            data-testid="jobs-toggle"
+          >
+            Jobs
+          </button>
           <button
             type="button"
             class="button env-toggle"
@@ -152,6 +165,13 @@ export function WorkspaceView(props: {
           <Suspense fallback={<section class="terminal-pane" aria-busy="true" />}>
             <TerminalPane workspaceId={props.workspace.id} />
           </Suspense>
+        </Show>
+        <Show when={jobsOpen() && running()}>
+          <JobsPanel
+            id="jobs-pane"
+            workspaceId={props.workspace.id}
+            targets={[{ id: props.workspace.id, label: props.workspace.name, kind: 'workspace' }]}
+          />
         </Show>
         <Show when={panelOpen()}>
           <EnvironmentPanel
