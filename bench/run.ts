@@ -3,12 +3,14 @@
 
 import { fileURLToPath } from 'node:url';
 import { benchEnvironments } from './environments.js';
+import { benchJobs } from './jobs.js';
 import { type BenchResult, printTable, saveResults } from './results-file.js';
 import { benchSpine } from './spine.js';
 
 const suites: Record<string, () => Promise<BenchResult[]>> = {
   spine: benchSpine,
   environments: benchEnvironments,
+  jobs: benchJobs,
 };
 const only = process.argv.slice(2);
 const results: BenchResult[] = [];

@@ -74,6 +74,7 @@ function handleConnection(socket: Socket, jobs: JobService): void {
     send: (event: Parameters<typeof toWire>[0]) => socket.emit('job:log', toWire(event)),
     done: (done: { jobId: string; status: string; exitCode: number | null }) => {
       socket.emit('job:done', done);
+      followers.get(jobId)?.close();
       followers.delete(jobId);
     },
     buffered: () => bufferedBytes(socket),
@@ -84,14 +85,19 @@ function handleConnection(socket: Socket, jobs: JobService): void {
     if (socket.disconnected) follower.close();
     else followers.set(jobId, follower);
   };
-  const answer = (ack: unknown, work: () => Promise<unknown>) => {
+  /** Runs a request and answers it; resolves with the result, or undefined when it failed. */
+  const answer = <T>(ack: unknown, work: () => Promise<T>): Promise<T | undefined> => {
     const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => {};
-    work().then(
-      (result) => reply(result),
+    return work().then(
+      (result) => {
+        reply(result);
+        return result;
+      },
       (error: unknown) => {
         const body = toErrorBody(error);
         if (typeof ack !== 'function') socket.emit('job:error', body);
         reply({ error: body });
+        return undefined;
       },
     );
   };
@@ -102,9 +108,12 @@ function handleConnection(socket: Socket, jobs: JobService): void {
         string,
         unknown
       >;
-      const job = await jobs.run(user, input);
-      await follow(job.id, 0);
-      return { job };
+      return { job: await jobs.run(user, input) };
+    }).then((result) => {
+      // Output follows the answer, so a client knows the job id before its first `job:log`.
+      if (result) {
+        follow(result.job.id, 0).catch((error: unknown) => socket.emit('job:error', toErrorBody(error)));
+      }
     }),
   );
   socket.on('subscribe', (payload: unknown, ack?: unknown) =>
