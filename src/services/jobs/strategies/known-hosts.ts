@@ -41,13 +41,23 @@ export function validateKnownHosts(knownHosts: string): number {
     const offset = fields[0]?.startsWith('@') ? 1 : 0;
     const type = fields[offset + 1];
     const base64 = fields[offset + 2];
-    if (!type || !base64 || !/^[A-Za-z0-9+/]+=*$/.test(base64)) {
+    if (!type || !base64 || !/^[A-Za-z0-9+/]+=*$/.test(base64) || keyType(base64) !== type) {
       throw new Error(`line ${index + 1} is not "<hosts> <key type> <base64 key>"`);
     }
     entries++;
   });
   if (entries === 0) throw new Error('it holds no host key');
   return entries;
+}
+
+/** The type named inside an SSH public key blob (its first length-prefixed string). */
+function keyType(base64: string): string | undefined {
+  const blob = Buffer.from(base64, 'base64');
+  if (blob.length < 4) return undefined;
+  const length = blob.readUInt32BE(0);
+  return length > 0 && length < 64 && blob.length >= 4 + length
+    ? blob.toString('latin1', 4, 4 + length)
+    : undefined;
 }
 
 function matchesPatterns(patterns: string, name: string): boolean {
