@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { benchEnvironments } from './environments.js';
 import { benchIde } from './ide.js';
+import { benchJobs } from './jobs.js';
 import { type BenchResult, printTable, saveResults } from './results-file.js';
 import { benchSpine } from './spine.js';
 import { benchSwitching } from './switching.js';
@@ -13,6 +14,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   environments: benchEnvironments,
   switching: benchSwitching,
   ide: benchIde,
+  jobs: benchJobs,
 };
 const only = process.argv.slice(2);
 const results: BenchResult[] = [];

@@ -15,14 +15,14 @@ import { type BenchResult, percentile, round, withRatio } from './results-file.j
 const RUNS = 7;
 const ECHOES = 300;
 
-interface Server {
+export interface Server {
   child: ChildProcess;
   url: string;
   cookie: string;
   dataDir: string;
 }
 
-async function startServer(dataDir: string): Promise<Server> {
+export async function startServer(dataDir: string): Promise<Server> {
   const child = spawn(
     process.execPath,
     ['bin/nixspace.js', 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'],
@@ -45,13 +45,13 @@ async function startServer(dataDir: string): Promise<Server> {
   return { child, url, cookie, dataDir };
 }
 
-async function stopServer(server: Server): Promise<void> {
+export async function stopServer(server: Server): Promise<void> {
   const exited = once(server.child, 'exit');
   server.child.kill('SIGTERM');
   await exited;
 }
 
-async function api<T>(server: Server, path: string, body?: unknown): Promise<T> {
+export async function api<T>(server: Server, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${server.url}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { cookie: server.cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -61,7 +61,7 @@ async function api<T>(server: Server, path: string, body?: unknown): Promise<T> 
 }
 
 /** Creates a workspace and resolves with the milliseconds until it runs (seen on the events stream). */
-async function createToReady(server: Server, repoUrl: string): Promise<{ ms: number; id: string }> {
+export async function createToReady(server: Server, repoUrl: string): Promise<{ ms: number; id: string }> {
   const started = performance.now();
   const ws = await api<{ id: string }>(server, '/api/workspaces', { repoUrl });
   await new Promise<void>((resolve, reject) => {
@@ -122,7 +122,7 @@ async function waitOutput(term: Awaited<ReturnType<typeof openTerminal>>, text: 
   await new Promise<void>((resolve) => term.onData(() => term.output().includes(text) && resolve()));
 }
 
-function rssKiB(pid: number): Promise<number> {
+export function rssKiB(pid: number): Promise<number> {
   return readFile(`/proc/${pid}/status`, 'utf8').then((status) =>
     Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN),
   );

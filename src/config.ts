@@ -65,6 +65,18 @@ export const configSchema = z.object({
       installOnDemand: z.boolean().default(true),
     })
     .prefault({}),
+  jobs: z
+    .object({
+      /** Job output older than this many days is pruned. */
+      retentionDays: z.coerce.number().positive().default(30),
+      /** Output kept per job: the first and the last half of this; the middle is cut. */
+      maxOutputBytes: byteSize.default(64 * 1024 * 1024),
+      /** How long a cancelled job has between SIGTERM and SIGKILL. */
+      cancelGraceMs: z.coerce.number().int().min(0).max(600_000).default(5000),
+      /** Connect and handshake timeout of SSH jobs. */
+      sshTimeoutMs: z.coerce.number().int().positive().default(10_000),
+    })
+    .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -114,6 +126,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       enabled: flag('NIXSPACE_IDE'),
       dir: pick('NIXSPACE_IDE_DIR'),
       installOnDemand: flag('NIXSPACE_IDE_INSTALL_ON_DEMAND'),
+    }),
+    jobs: prune({
+      retentionDays: pick('NIXSPACE_JOB_RETENTION_DAYS'),
+      maxOutputBytes: pick('NIXSPACE_JOB_MAX_OUTPUT'),
+      cancelGraceMs: pick('NIXSPACE_JOB_CANCEL_GRACE_MS'),
+      sshTimeoutMs: pick('NIXSPACE_SSH_TIMEOUT_MS'),
     }),
     logLevel: pick('NIXSPACE_LOG_LEVEL'),
   }) as ConfigInput;

@@ -28,6 +28,17 @@ export const httpStatusByCode = {
   INTERRUPTED: 503,
   /** code-server is not installed, not installable (names the missing package), starting or failed. */
   IDE_UNAVAILABLE: 503,
+  /** A job id, workspace or SSH host that does not exist (or belongs to someone else). */
+  JOB_NOT_FOUND: 404,
+  UNKNOWN_TARGET: 404,
+  /** Cancelling a job that has already finished. */
+  JOB_FINISHED: 409,
+  /** The SSH server refused the key. */
+  SSH_AUTH_FAILED: 502,
+  /** The SSH server's key does not match the host's known_hosts entry. */
+  HOST_KEY_MISMATCH: 502,
+  /** The command could not be started (the failure is also recorded on the job). */
+  JOB_START_FAILED: 502,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { listenAdminSocket } from './admin-socket.js';
+import { attachJobsSocket } from './api/jobs-socket.js';
 import { buildServer } from './api/server.js';
 import { type Config, publicOrigin } from './config.js';
 import { GitMirrors } from './git/mirrors.js';
@@ -19,6 +20,8 @@ import { DependencyInstaller } from './services/environments/dependency-installe
 import { EnvironmentService } from './services/environments/environment-service.js';
 import { CodeServerInstaller } from './services/ide/code-server-install.js';
 import { IdeSupervisor } from './services/ide/ide-supervisor.js';
+import { JobService } from './services/jobs/job-service.js';
+import { SshHostService } from './services/jobs/ssh-host-service.js';
 import { ServiceSupervisor } from './services/workspaces/backing-services/supervisor.js';
 import { WorkspaceService } from './services/workspaces/workspace-service.js';
 import { Store } from './store/store.js';
@@ -30,6 +33,8 @@ export interface NixSpace {
   store: Store;
   access: AccessService;
   workspaces: WorkspaceService;
+  jobs: JobService;
+  sshHosts: SshHostService;
   logger: Logger;
   /** A fresh one-time sign-in link for the owner. */
   ownerLoginLink(): Promise<string>;
@@ -96,6 +101,29 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     if (reconciled.failed.length || reconciled.resumed.length)
       logger.info(reconciled, 'reconciled workspaces');
 
+    const sshHosts = new SshHostService(store);
+    const jobs = new JobService({
+      store,
+      workspaces,
+      sshHosts,
+      logger,
+      limits: {
+        headBytes: Math.floor(config.jobs.maxOutputBytes / 2),
+        tailBytes: Math.ceil(config.jobs.maxOutputBytes / 2),
+      },
+      cancelGraceMs: config.jobs.cancelGraceMs,
+      sshTimeoutMs: config.jobs.sshTimeoutMs,
+      retentionDays: config.jobs.retentionDays,
+    });
+    const lostJobs = await jobs.reconcile();
+    if (lostJobs.length) logger.info({ lost: lostJobs }, 'jobs left running by an earlier process are lost');
+    const pruneJobs = () =>
+      void jobs
+        .prune()
+        .then((n) => n && logger.info({ events: n }, 'pruned old job output'))
+        .catch((error: unknown) => logger.warn({ err: error }, 'could not prune job output'));
+    pruneJobs();
+
     const { user: owner } = await access.ensureOwner(config.ownerEmail);
     // With --port 0 the origin is known only once the server listens.
     let origin = publicOrigin(config);
@@ -105,9 +133,13 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       access,
       workspaces,
       tokens,
+      jobs,
+      sshHosts,
       origin: () => origin,
       ...(options.webDir ? { webDir: options.webDir } : {}),
     });
+    await app.ready();
+    const io = attachJobsSocket(app, { jobs, access, origin: () => origin });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -120,6 +152,8 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     const admin = await listenAdminSocket(config.dataDir, { loginLink: ownerLoginLink });
     const prune = setInterval(() => void access.pruneExpired().catch(() => {}), 60 * 60 * 1000);
     prune.unref();
+    const jobPrune = setInterval(pruneJobs, 6 * 60 * 60 * 1000);
+    jobPrune.unref();
 
     let closing: Promise<void> | undefined;
     return {
@@ -129,12 +163,19 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       store,
       access,
       workspaces,
+      jobs,
+      sshHosts,
       logger,
       ownerLoginLink,
       close() {
         closing ??= (async () => {
           clearInterval(prune);
+          clearInterval(jobPrune);
           admin.close();
+          await jobs.shutdown();
+          // Not io.close(): that would close the HTTP server under Fastify.
+          io.disconnectSockets(true);
+          io.engine.close();
           await app.close();
           await workspaces.shutdown();
           await store.close();

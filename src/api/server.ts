@@ -10,11 +10,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import type { AccessService } from '../services/access/access-service.js';
 import type { WorkspaceTokens } from '../services/access/workspace-tokens.js';
+import type { JobService } from '../services/jobs/job-service.js';
+import type { SshHostService } from '../services/jobs/ssh-host-service.js';
 import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { installErrorHandling, notFoundBody } from './errors.js';
 import { registerGraphQL } from './graphql.js';
 import { registerIdeRoutes } from './ide-routes.js';
+import { registerJobRoutes } from './job-routes.js';
 import { installSessions } from './session.js';
 import { registerTerminalRoutes } from './terminal-routes.js';
 import { registerWorkspaceRoutes } from './workspace-routes.js';
@@ -24,6 +27,8 @@ export interface ServerDeps {
   access: AccessService;
   workspaces: WorkspaceService;
   tokens: WorkspaceTokens;
+  jobs: JobService;
+  sshHosts: SshHostService;
   /** The UI's origin: the only origin allowed by CORS and on WebSockets (known once listening). */
   origin: () => string;
   /** Directory of the built UI; defaults to web/dist of this package. */
@@ -51,6 +56,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerAuthRoutes(app, deps.access, { secureCookies: deps.origin().startsWith('https:') });
   registerWorkspaceRoutes(app, deps.workspaces, deps.origin);
   registerTerminalRoutes(app, deps.workspaces, deps.origin);
+  registerJobRoutes(app, deps);
   registerGraphQL(app, deps.workspaces);
   await registerIdeRoutes(app, {
     access: deps.access,

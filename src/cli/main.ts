@@ -35,6 +35,8 @@ Options for serve:
   --pids-limit N           Processes per workspace (env NIXSPACE_PIDS_LIMIT)
   --max-repo-size SIZE     Largest repository to fetch, e.g. 2G (env NIXSPACE_MAX_REPO_SIZE)
   --git-timeout-ms MS      Give up on a git server that does not answer (default 30000)
+  --job-retention-days N   Prune job output older than N days (default 30; env NIXSPACE_JOB_RETENTION_DAYS)
+  --job-max-output SIZE    Output kept per job, head and tail halves (default 64M; env NIXSPACE_JOB_MAX_OUTPUT)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
   --unsafe-no-sandbox      Run workspaces without bubblewrap isolation (only on a machine you trust)
   --ide-dir DIR            Where code-server is installed, once per machine
@@ -58,6 +60,8 @@ const options = {
   'pids-limit': { type: 'string' },
   'max-repo-size': { type: 'string' },
   'git-timeout-ms': { type: 'string' },
+  'job-retention-days': { type: 'string' },
+  'job-max-output': { type: 'string' },
   'log-level': { type: 'string' },
   'unsafe-no-sandbox': { type: 'boolean' },
   'ide-dir': { type: 'string' },
@@ -83,6 +87,7 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.
     limits: { memory: values['memory-limit'], cpus: values['cpu-limit'], pids: values['pids-limit'] },
     git: { maxRepoBytes: values['max-repo-size'], timeoutMs: values['git-timeout-ms'] },
     ide: { dir: values['ide-dir'], enabled: values['no-ide'] ? false : undefined },
+    jobs: { retentionDays: values['job-retention-days'], maxOutputBytes: values['job-max-output'] },
   } as ConfigInput;
   return { config: parseConfig(mergeConfig(configFromEnv(env), flags)), help: values.help === true };
 }

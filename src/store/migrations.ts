@@ -4,8 +4,9 @@
 import { type Kysely, sql } from 'kysely';
 import { sql as m0001 } from './migrations/0001-init.js';
 import { sql as m0002 } from './migrations/0002-environments.js';
-import { sql as m0005 } from './migrations/0005-switching.js';
-import { sql as m0006 } from './migrations/0006-environment-versions.js';
+import { sql as m0003 } from './migrations/0003-jobs.js';
+import { sql as m0004 } from './migrations/0004-switching.js';
+import { sql as m0005 } from './migrations/0005-environment-versions.js';
 
 export interface Migration {
   version: number;
@@ -16,8 +17,9 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'init', sql: m0001 },
   { version: 2, name: 'environments', sql: m0002 },
-  { version: 5, name: 'switching', sql: m0005 },
-  { version: 6, name: 'environment-versions', sql: m0006 },
+  { version: 3, name: 'jobs', sql: m0003 },
+  { version: 4, name: 'switching', sql: m0004 },
+  { version: 5, name: 'environment-versions', sql: m0005 },
 ];
 
 const LOCK_KEY = 0x6e69_7873; // "nixs"

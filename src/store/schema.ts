@@ -130,6 +130,51 @@ export interface EnvironmentVersionsTable {
   created_at: CreatedAt;
 }
 
+export type JobType = 'stream' | 'terminal' | 'ssh';
+export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'lost';
+export type JobStream = 'stdout' | 'stderr' | 'system';
+
+export interface SshHostsTable {
+  id: string;
+  owner_id: string;
+  name: string;
+  host: string;
+  port: number;
+  username: string;
+  private_key: string;
+  known_hosts: string;
+  created_at: CreatedAt;
+}
+
+export interface JobsTable {
+  id: string;
+  command: string;
+  type: JobType;
+  status: JobStatus;
+  started_at: CreatedAt;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  exit_code: number | null;
+  owner_id: string;
+  workspace_id: string | null;
+  ssh_host_id: string | null;
+  target_label: string;
+  cwd: string | null;
+  reason: string | null;
+  /** bigint columns come back as strings from pg; the queries convert them. */
+  output_bytes: ColumnType<string | number, number | undefined, number>;
+  cut_bytes: ColumnType<string | number, number | undefined, number>;
+}
+
+export interface JobEventsTable {
+  id: Generated<string>;
+  job_id: string;
+  ts: ColumnType<Date, Date | string | undefined, never>;
+  stream: JobStream;
+  chunk: string;
+  byte_offset: ColumnType<string | number, number, never>;
+  error: ColumnType<boolean, boolean | undefined, never>;
+}
+
 export interface Database {
   users: UsersTable;
   login_links: LoginLinksTable;
@@ -137,11 +182,16 @@ export interface Database {
   workspaces: WorkspacesTable;
   environments: EnvironmentsTable;
   environment_versions: EnvironmentVersionsTable;
+  ssh_hosts: SshHostsTable;
+  jobs: JobsTable;
+  job_events: JobEventsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
 export type EnvironmentRow = Selectable<EnvironmentsTable>;
 export type EnvironmentVersionRow = Selectable<EnvironmentVersionsTable>;
 export type WorkspaceRow = Selectable<WorkspacesTable>;
+export type SshHostRow = Selectable<SshHostsTable>;
+export type JobRow = Selectable<JobsTable>;
 export type NewWorkspace = Insertable<WorkspacesTable>;
 export type { Generated };

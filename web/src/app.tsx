@@ -2,8 +2,10 @@
 import { Match, Show, Switch } from 'solid-js';
 import { AppHeader } from './components/app-header';
 import { Callout } from './components/callout';
+import { SettingsModal } from './components/settings-modal';
 import { createRouter, RouterProvider } from './lib/router';
 import { HomePage } from './pages/home-page';
+import { JobsPage } from './pages/jobs-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { SignedOutPage } from './pages/signed-out-page';
 import { WorkspacePage } from './pages/workspace-page';
@@ -69,6 +71,9 @@ export function App() {
                 <Match when={router.route().name === 'home'}>
                   <HomePage />
                 </Match>
+                <Match when={router.route().name === 'jobs'}>
+                  <JobsPage />
+                </Match>
                 <Match when={workspaceId()} keyed>
                   {(id) => <WorkspacePage id={id} />}
                 </Match>
@@ -76,6 +81,7 @@ export function App() {
             </Match>
           </Switch>
         </main>
+        <SettingsModal />
       </div>
     </RouterProvider>
   );

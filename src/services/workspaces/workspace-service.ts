@@ -550,6 +550,48 @@ export class WorkspaceService {
   }
 
   /**
+   * Where a job of a running workspace runs: its sandbox, the repository as working directory and
+   * the environment every shell of the workspace gets. Read on each call, so jobs started after
+   * the services came up see their connection settings.
+   */
+  async jobShell(
+    user: User,
+    id: string,
+  ): Promise<{
+    name: string;
+    shell: () => { sandbox: RuntimeSandbox; cwd: string; env: Record<string, string> };
+  }> {
+    const row = await this.owned(user, id);
+    const live = this.live.get(id);
+    if (row.status !== 'running' || !live) {
+      throw new NixSpaceError('CONFLICT', `Workspace ${row.name} is ${row.status}; start it to run a job`);
+    }
+    return {
+      name: row.name,
+      shell: () => ({ sandbox: live.sandbox, cwd: live.shell.cwd, env: live.shell.env }),
+    };
+  }
+
+  /** The repository's Makefile targets, package.json scripts and Procfile entries, as jobs to offer. */
+  async suggestedJobs(user: User, id: string): Promise<EnvSpec['jobs']> {
+    const row = await this.owned(user, id);
+    if (row.status !== 'running' && row.status !== 'stopped') return [];
+    try {
+      const detection = await this.options.environments.detect(join(this.workspaceDir(id), 'repo'));
+      return detection.spec.jobs;
+    } catch {
+      return [];
+    }
+  }
+
+  /** Whether a workspace of this user exists (for telling unknown targets apart). */
+  async owns(user: User, id: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    const row = await findWorkspace(this.options.store.db, id);
+    return Boolean(row && row.owner_id === user.id && row.status !== 'deleted');
+  }
+
+  /**
    * Brings the store in line with reality after a (re)start: creations that were cut off fail
    * with a reason, and workspaces that were running get their sandbox back.
    */

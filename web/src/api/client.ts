@@ -1,5 +1,6 @@
 // The one module through which the UI reaches the server: REST calls and the two WebSockets.
 // Every failure surfaces as an ApiError carrying the server's `{ code, message, detail? }` body.
+import { apiUrl, credentialsMode } from '../lib/backend-url';
 import type { EnvironmentVersion, ErrorBody, RefListing, UncommittedPolicy, User, Workspace } from './types';
 
 export class ApiError extends Error implements ErrorBody {
@@ -45,16 +46,16 @@ function isErrorBody(value: unknown): value is ErrorBody {
   );
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  const init: RequestInit = { method, headers, credentials: 'same-origin' };
+  const init: RequestInit = { method, headers, credentials: credentialsMode() };
   if (body !== undefined) {
     headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
   let response: Response;
   try {
-    response = await fetch(path, init);
+    response = await fetch(apiUrl(path), init);
   } catch {
     throw new ApiError(0, { code: 'NETWORK', message: 'Cannot reach the NixSpace server. Is it running?' });
   }
@@ -147,7 +148,7 @@ export function deleteWorkspace(id: string): Promise<void> {
 }
 
 function socketUrl(path: string, params: Record<string, string | number | undefined> = {}): string {
-  const url = new URL(path, window.location.href);
+  const url = new URL(apiUrl(path));
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   for (const [key, value] of Object.entries(params)) {
     if (value !== undefined) url.searchParams.set(key, String(value));

@@ -37,6 +37,9 @@ export function AppHeader(props: { email?: string; onSignOut?: () => Promise<voi
       <Show when={props.email}>
         {(email) => (
           <div class="account">
+            <Link href="/jobs" class="button button-quiet" data-testid="jobs-link">
+              SSH jobs
+            </Link>
             <span class="account-email" title="Signed in">
               {email()}
             </span>

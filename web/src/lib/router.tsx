@@ -10,10 +10,15 @@ import {
   useContext,
 } from 'solid-js';
 
-export type Route = { name: 'home' } | { name: 'workspace'; id: string } | { name: 'not-found' };
+export type Route =
+  | { name: 'home' }
+  | { name: 'jobs' }
+  | { name: 'workspace'; id: string }
+  | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
   if (pathname === '/' || pathname === '') return { name: 'home' };
+  if (pathname === '/jobs' || pathname === '/jobs/') return { name: 'jobs' };
   const workspace = /^\/w\/([^/]+)\/?$/.exec(pathname);
   if (workspace?.[1]) return { name: 'workspace', id: decodeURIComponent(workspace[1]) };
   return { name: 'not-found' };

@@ -4,6 +4,7 @@ import { createSignal, lazy, Show, Suspense } from 'solid-js';
 import type { Workspace } from '../api/types';
 import { Callout } from '../components/callout';
 import { EnvironmentPanel } from '../components/environment-panel';
+import { JobsPanel } from '../components/jobs/jobs-panel';
 import { ReproducibleBadge } from '../components/reproducible-badge';
 import { SplitView } from '../components/split-view';
 import { StatusIcon } from '../components/status-icon';
@@ -50,6 +51,7 @@ export function WorkspaceView(props: {
     if (showTerminal() && !showIde()) setShowIde(true);
     setShowTerminal(!showTerminal());
   };
+  const [jobsOpen, setJobsOpen] = createSignal(false);
   let toggle!: HTMLButtonElement;
   const closePanel = () => {
     setPanelOpen(false);
@@ -101,6 +103,17 @@ export function WorkspaceView(props: {
               </button>
             </div>
           </Show>
+          <button
+            type="button"
+            class="button"
+            aria-expanded={jobsOpen()}
+            aria-controls={jobsOpen() ? 'jobs-pane' : undefined}
+            onClick={() => setJobsOpen(!jobsOpen())}
+            disabled={!running()}
+            data-testid="jobs-toggle"
+          >
+            Jobs
+          </button>
           <button
             type="button"
             class="button env-toggle"
@@ -211,6 +224,13 @@ export function WorkspaceView(props: {
                 <TerminalPane workspaceId={props.workspace.id} />
               </Suspense>
             }
+          />
+        </Show>
+        <Show when={jobsOpen() && running()}>
+          <JobsPanel
+            id="jobs-pane"
+            workspaceId={props.workspace.id}
+            targets={[{ id: props.workspace.id, label: props.workspace.name, kind: 'workspace' }]}
           />
         </Show>
         <Show when={panelOpen()}>

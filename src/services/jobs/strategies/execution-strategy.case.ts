@@ -1,0 +1,152 @@
+// The one suite every execution strategy passes (pipe, PTY, SSH). Each strategy's test file calls
+// it; a case a strategy cannot pass by design is skipped with the reason. Every case asserts what
+// really happened: the bytes that arrived, the exit code, the processes left on the host.
+
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import type { CommandExit, ExecutionStrategy, OutputStream, RunningCommand } from './execution-strategy.js';
+
+export type StrategyCase =
+  | 'exitCode'
+  | 'separateStreams'
+  | 'longLines'
+  | 'cwd'
+  | 'terminal'
+  | 'cancelTree'
+  | 'gracefulCancel';
+
+export interface StrategySuiteOptions {
+  name: string;
+  setup(): Promise<{ strategy: ExecutionStrategy; close(): Promise<void> }>;
+  /** Cases this strategy cannot pass, each with the reason. */
+  skip?: Partial<Record<StrategyCase, string>>;
+}
+
+interface Captured {
+  run: RunningCommand;
+  chunks: { stream: OutputStream; data: Buffer }[];
+  text(stream?: OutputStream): string;
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+}
+
+async function start(strategy: ExecutionStrategy, command: string, cwd?: string): Promise<Captured> {
+  const chunks: { stream: OutputStream; data: Buffer }[] = [];
+  let wake = () => {};
+  const run = await strategy.start({ command, cwd }, (stream, data) => {
+    chunks.push({ stream, data });
+    wake();
+  });
+  const text = (stream?: OutputStream) =>
+    Buffer.concat(chunks.filter((c) => !stream || c.stream === stream).map((c) => c.data)).toString('utf8');
+  return {
+    run,
+    chunks,
+    text,
+    async waitFor(needle, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!text().includes(needle)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${needle}; got ${text()}`);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 100);
+        });
+      }
+    },
+  };
+}
+
+/** Host processes whose command line holds every given word. */
+async function hostProcessesWith(...words: string[]): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (words.every((w) => cmdline.includes(w))) found.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+export function runStrategySuite(options: StrategySuiteOptions): void {
+  const skip = options.skip ?? {};
+  describe(`${options.name} strategy`, () => {
+    let strategy: ExecutionStrategy;
+    let close: () => Promise<void>;
+    before(async () => {
+      ({ strategy, close } = await options.setup());
+    });
+    after(async () => {
+      await close?.();
+    });
+
+    it('reports the output and the exit code of the command', { skip: skip.exitCode ?? false }, async () => {
+      const c = await start(strategy, 'echo hello from the job; exit 7');
+      const exit: CommandExit = await c.run.done;
+      assert.equal(exit.exitCode, 7);
+      assert.match(c.text(), /hello from the job/);
+    });
+
+    it('keeps stderr apart from stdout', { skip: skip.separateStreams ?? false }, async () => {
+      const c = await start(strategy, 'echo to-out; echo to-err >&2; echo more-out');
+      await c.run.done;
+      assert.equal(c.text('stdout'), 'to-out\nmore-out\n');
+      assert.equal(c.text('stderr'), 'to-err\n');
+    });
+
+    it('hands over a 300 kB line without a newline intact', { skip: skip.longLines ?? false }, async () => {
+      const c = await start(strategy, "head -c 300000 /dev/zero | tr '\\0' x; echo; echo end");
+      await c.run.done;
+      const text = c.text().replace(/\r\n/g, '\n');
+      assert.equal(text, `${'x'.repeat(300_000)}\nend\n`);
+    });
+
+    it('runs in the working directory it is given', { skip: skip.cwd ?? false }, async () => {
+      const c = await start(strategy, 'pwd', '/usr');
+      await c.run.done;
+      assert.equal(c.text().trim(), '/usr');
+    });
+
+    it('gives the command a terminal exactly when it says so', { skip: skip.terminal ?? false }, async () => {
+      const c = await start(strategy, 'if [ -t 1 ]; then echo on-a-tty; else echo not-a-tty; fi');
+      await c.run.done;
+      assert.equal(c.text().trim(), strategy.capabilities.terminal ? 'on-a-tty' : 'not-a-tty');
+    });
+
+    it('cancels the whole process tree, SIGKILLing what ignores SIGTERM', {
+      skip: skip.cancelTree ?? false,
+    }, async () => {
+      const seconds = String(3000 + Math.floor(Math.random() * 5000));
+      const c = await start(
+        strategy,
+        `trap '' TERM; sleep ${seconds} & sleep ${seconds} & echo started; wait`,
+      );
+      await c.waitFor('started');
+      assert.ok((await hostProcessesWith('sleep', seconds)).length >= 2, 'the children run');
+      const notes = await c.run.cancel(300);
+      const exit = await c.run.done;
+      assert.notEqual(exit.exitCode, 0);
+      assert.match(notes.join('\n'), /SIGTERM/);
+      assert.match(notes.join('\n'), /SIGKILL/);
+      assert.deepEqual(await hostProcessesWith('sleep', seconds), [], 'no child survives');
+    });
+
+    it('lets a command that handles SIGTERM finish within the grace period', {
+      skip: skip.gracefulCancel ?? false,
+    }, async () => {
+      const c = await start(
+        strategy,
+        "trap 'echo cleaning up; exit 0' TERM; echo ready; while true; do sleep 0.05; done",
+      );
+      await c.waitFor('ready');
+      const notes = await c.run.cancel(5000);
+      await c.run.done;
+      assert.match(c.text(), /cleaning up/);
+      assert.match(notes.join('\n'), /SIGTERM/);
+      assert.doesNotMatch(notes.join('\n'), /SIGKILL/);
+    });
+  });
+}

@@ -1,0 +1,34 @@
+// A real sandbox from the host's isolating driver (bubblewrap), over a temporary directory.
+
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RuntimeSandbox } from '../../src/runtime/runtime-sandbox.js';
+import { selectSandboxDriver } from '../../src/runtime/select-driver.js';
+
+export interface TestSandbox {
+  sandbox: RuntimeSandbox;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function startTestSandbox(): Promise<TestSandbox> {
+  const driver = await selectSandboxDriver({ unsafeNoSandbox: false });
+  const dir = await mkdtemp(join(tmpdir(), 'nixspace-job-sandbox-'));
+  await mkdir(join(dir, 'repo'));
+  const sandbox = await RuntimeSandbox.start(driver, {
+    id: randomUUID(),
+    workspaceDir: dir,
+    network: 'none',
+    limits: { pids: 512 },
+  });
+  return {
+    sandbox,
+    dir,
+    async close() {
+      await sandbox.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
