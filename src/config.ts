@@ -77,6 +77,8 @@ export const configSchema = z.object({
       sshTimeoutMs: z.coerce.number().int().positive().default(10_000),
     })
     .prefault({}),
+  /** People at once in one workspace (its owner and share-link holders); the brief says 3. */
+  maxWorkspaceUsers: z.coerce.number().int().min(1).max(1000).default(3),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -133,6 +135,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       cancelGraceMs: pick('NIXSPACE_JOB_CANCEL_GRACE_MS'),
       sshTimeoutMs: pick('NIXSPACE_SSH_TIMEOUT_MS'),
     }),
+    maxWorkspaceUsers: pick('NIXSPACE_MAX_WORKSPACE_USERS'),
     logLevel: pick('NIXSPACE_LOG_LEVEL'),
   }) as ConfigInput;
 }

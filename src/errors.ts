@@ -39,6 +39,15 @@ export const httpStatusByCode = {
   HOST_KEY_MISMATCH: 502,
   /** The command could not be started (the failure is also recorded on the job). */
   JOB_START_FAILED: 502,
+  /** A share token that no link has (mistyped, or never issued). */
+  SHARE_LINK_INVALID: 404,
+  /** The owner revoked the share link; what it opened is closed. */
+  SHARE_LINK_REVOKED: 410,
+  SHARE_LINK_EXPIRED: 410,
+  /** The workspace already has as many people in it as it allows (3 by default). */
+  WORKSPACE_FULL: 409,
+  /** A viewer (read-only share) tried to change something. */
+  READ_ONLY: 403,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;
 

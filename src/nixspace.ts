@@ -15,6 +15,8 @@ import { selectEnvironmentProvider } from './nix/select-provider.js';
 import type { SandboxDriver } from './runtime/sandbox.js';
 import { selectSandboxDriver } from './runtime/select-driver.js';
 import { AccessService } from './services/access/access-service.js';
+import { ShareService } from './services/access/share-service.js';
+import { WorkspacePresence } from './services/access/workspace-presence.js';
 import { WorkspaceTokens } from './services/access/workspace-tokens.js';
 import { DependencyInstaller } from './services/environments/dependency-installer.js';
 import { EnvironmentService } from './services/environments/environment-service.js';
@@ -33,6 +35,7 @@ export interface NixSpace {
   store: Store;
   access: AccessService;
   workspaces: WorkspaceService;
+  shares: ShareService;
   jobs: JobService;
   sshHosts: SshHostService;
   logger: Logger;
@@ -128,11 +131,15 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     // With --port 0 the origin is known only once the server listens.
     let origin = publicOrigin(config);
     const tokens = await WorkspaceTokens.open(join(config.dataDir, 'secrets', 'workspace-token.key'));
+    const presence = new WorkspacePresence(config.maxWorkspaceUsers);
+    const shares = new ShareService({ store, tokens, presence, workspaces, origin: () => origin });
     const app = await buildServer({
       logger,
       access,
       workspaces,
       tokens,
+      shares,
+      presence,
       jobs,
       sshHosts,
       origin: () => origin,
@@ -163,6 +170,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       store,
       access,
       workspaces,
+      shares,
       jobs,
       sshHosts,
       logger,

@@ -7,6 +7,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga, Repeater } from 'graphql-yoga';
 import { NixSpaceError } from '../errors.js';
 import type { User } from '../services/access/access-service.js';
+import type { CreatedShareLink, ShareLinkView, ShareService } from '../services/access/share-service.js';
 import type { FactChange } from '../services/environments/spec-diff.js';
 import type { EnvironmentVersionView, WorkspaceService } from '../services/workspaces/workspace-service.js';
 import type { StepView, WorkspaceView } from '../services/workspaces/workspace-view.js';
@@ -45,7 +46,7 @@ function userOf(ctx: Context): User {
   return ctx.user;
 }
 
-export function buildSchema(workspaces: WorkspaceService) {
+export function buildSchema(workspaces: WorkspaceService, shares: ShareService) {
   const builder = new SchemaBuilder<{
     Context: Context;
     Objects: { Workspace: WorkspaceView; Step: StepView };
@@ -143,6 +144,33 @@ export function buildSchema(workspaces: WorkspaceService) {
     }),
   });
 
+  const ShareLink = builder.objectRef<ShareLinkView>('ShareLink').implement({
+    description: 'A link that opens one workspace in a role, until it expires or is revoked.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      workspaceId: t.exposeID('workspaceId'),
+      role: t.exposeString('role'),
+      anonymous: t.exposeBoolean('anonymous'),
+      expiresAt: t.exposeString('expiresAt', { nullable: true }),
+      createdAt: t.exposeString('createdAt'),
+      lastUsedAt: t.exposeString('lastUsedAt', { nullable: true }),
+      activeUsers: t.exposeInt('activeUsers'),
+    }),
+  });
+  const CreatedShare = builder.objectRef<CreatedShareLink>('Share').implement({
+    description: 'A new share link: its token is shown this once (only its hash is kept).',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      workspaceId: t.exposeID('workspaceId'),
+      role: t.exposeString('role'),
+      anonymous: t.exposeBoolean('anonymous'),
+      expiresAt: t.exposeString('expiresAt', { nullable: true }),
+      token: t.exposeString('token'),
+      url: t.exposeString('url'),
+      path: t.exposeString('path'),
+    }),
+  });
+
   builder.queryType({
     fields: (t) => ({
       getEnvironment: t.field({
@@ -153,6 +181,12 @@ export function buildSchema(workspaces: WorkspaceService) {
       environments: t.field({
         type: ['Workspace'],
         resolve: (_root, _args, ctx) => guarded(() => workspaces.list(userOf(ctx))),
+      }),
+      shareLinks: t.field({
+        type: [ShareLink],
+        description: 'The share links of a workspace that still open it.',
+        args: { id: t.arg.id({ required: true }) },
+        resolve: (_root, args, ctx) => guarded(() => shares.list(userOf(ctx), String(args.id))),
       }),
       environmentVersions: t.field({
         type: [Version],
@@ -222,6 +256,37 @@ export function buildSchema(workspaces: WorkspaceService) {
             return result.workspace;
           }),
       }),
+      shareEnvironment: t.field({
+        type: CreatedShare,
+        description:
+          'Shares a workspace by link. role: viewer (default; read-only IDE and terminal output) or editor; expiresInHours: null for none; anonymous: opens without an account (default true).',
+        args: {
+          id: t.arg.id({ required: true }),
+          role: t.arg.string(),
+          expiresInHours: t.arg.float(),
+          anonymous: t.arg.boolean(),
+        },
+        resolve: (_root, args, ctx) =>
+          guarded(async () => {
+            const role = args.role ?? 'viewer';
+            if (role !== 'viewer' && role !== 'editor') {
+              throw new NixSpaceError('BAD_REQUEST', 'role must be "viewer" or "editor"');
+            }
+            return shares.create(userOf(ctx), String(args.id), {
+              role,
+              expiresInHours: args.expiresInHours,
+              ...(args.anonymous === null || args.anonymous === undefined
+                ? {}
+                : { anonymous: args.anonymous }),
+            });
+          }),
+      }),
+      revokeShare: t.field({
+        type: ShareLink,
+        description: 'Revokes a share link; connections it opened close within seconds.',
+        args: { id: t.arg.id({ required: true }) },
+        resolve: (_root, args, ctx) => guarded(() => shares.revoke(userOf(ctx), String(args.id))),
+      }),
       deleteEnvironment: t.boolean({
         args: { id: t.arg.id({ required: true }) },
         resolve: (_root, args, ctx) =>
@@ -263,9 +328,9 @@ export function buildSchema(workspaces: WorkspaceService) {
   return builder.toSchema();
 }
 
-export function registerGraphQL(app: FastifyInstance, workspaces: WorkspaceService) {
+export function registerGraphQL(app: FastifyInstance, workspaces: WorkspaceService, shares: ShareService) {
   const yoga = createYoga<Context>({
-    schema: buildSchema(workspaces),
+    schema: buildSchema(workspaces, shares),
     graphqlEndpoint: '/graphql',
     logging: false,
     graphiql: true,

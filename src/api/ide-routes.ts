@@ -3,80 +3,112 @@
 // stripping the prefix keeps its assets, webviews and service worker working under it.
 //
 // Access: a short-lived signed workspace token (cookie scoped to the IDE path, or `?token=`
-// once), else the session cookie and an ownership check, which mints the token cookie.
+// once), else the session cookie and an ownership check, which mints the token cookie. A token
+// from a share link works while its link stands; a viewer's token opens nothing here but the
+// read-only IDE.
 
 import fastifyReplyFrom from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
-import { NixSpaceError } from '../errors.js';
+import { NixSpaceError, toErrorBody } from '../errors.js';
 import type { AccessService } from '../services/access/access-service.js';
+import type { ShareService } from '../services/access/share-service.js';
+import type { WorkspacePresence } from '../services/access/workspace-presence.js';
 import type { WorkspaceTokens } from '../services/access/workspace-tokens.js';
 import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
-import { requireUser, SESSION_COOKIE } from './session.js';
+import { IDE_COOKIE, setIdeCookie } from './ide-cookie.js';
+import { SESSION_COOKIE } from './session.js';
 import { bridgeWebSocket } from './websocket-bridge.js';
-
-export const IDE_COOKIE = 'nixspace_ide';
+import {
+  resolveWorkspaceAccess,
+  setWorkspaceCookie,
+  WORKSPACE_COOKIE,
+  type WorkspaceAccess,
+} from './workspace-access.js';
+import { closeWithError } from './ws-guard.js';
 
 interface IdeDeps {
   access: AccessService;
   workspaces: WorkspaceService;
   tokens: WorkspaceTokens;
+  shares: ShareService;
+  presence: WorkspacePresence;
   origin: () => string;
   secureCookies: boolean;
 }
 
 type IdeRequest = FastifyRequest<{ Params: { id: string } }>;
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    workspaceAccess: WorkspaceAccess | undefined;
+  }
+}
+
 export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Promise<void> {
   const { workspaces, tokens } = deps;
   const prefix = (id: string) => `/ide/${id}`;
-
   const setTokenCookie = (reply: FastifyReply, id: string, token: string, expiresAt: Date) =>
-    reply.setCookie(IDE_COOKIE, token, {
-      path: `${prefix(id)}/`,
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: deps.secureCookies,
-      expires: expiresAt,
-    });
+    setIdeCookie(reply, id, token, expiresAt, deps.secureCookies);
+  app.decorateRequest('workspaceAccess', undefined);
 
-  // The UI asks for a token (and the cookie that carries it) before showing the IDE, and again
-  // before it expires.
+  // The UI asks for a token (and the cookies that carry it) before showing the IDE, and again
+  // before it expires. The owner gets one by session; a share link's holder renews theirs while
+  // the link stands, in the same role.
   app.post<{ Params: { id: string } }>('/api/workspaces/:id/ide/token', async (request, reply) => {
-    const user = requireUser(request);
-    const workspace = await workspaces.get(user, request.params.id);
-    const { token, expiresAt } = await tokens.issue({ userId: user.id, workspaceId: workspace.id });
+    const id = request.params.id;
+    const access = await resolveWorkspaceAccess(request, id, deps);
+    const workspace = await workspaces.get(access.actor, id);
+    const { token, expiresAt } = await tokens.issue({
+      holder: access.holder,
+      workspaceId: workspace.id,
+      role: access.role,
+      ...(access.linkId ? { linkId: access.linkId } : {}),
+    });
     setTokenCookie(reply, workspace.id, token, expiresAt);
-    return { token, expiresAt: expiresAt.toISOString(), url: workspace.urls.ide };
+    if (access.role !== 'owner')
+      setWorkspaceCookie(reply, workspace.id, token, expiresAt, deps.secureCookies);
+    return { token, expiresAt: expiresAt.toISOString(), url: workspace.urls.ide, role: access.role };
   });
 
-  /** Who may reach this workspace's IDE; throws 401/403 in the one error body. */
-  async function authorize(request: IdeRequest, reply: FastifyReply): Promise<void> {
+  /** Who may reach this workspace's IDE, and in which role; throws 401/403 in the one error body. */
+  async function authorize(request: IdeRequest, reply: FastifyReply): Promise<WorkspaceAccess> {
     const id = request.params.id;
     const query = request.query as { token?: unknown };
     const queryToken = typeof query.token === 'string' ? query.token : undefined;
     const token = queryToken ?? request.cookies[IDE_COOKIE];
     if (token !== undefined) {
-      await tokens.verify(token, id);
+      const verified = await tokens.verify(token, id);
+      const { linkExpiresAt } = await deps.shares.check(verified);
       if (queryToken !== undefined) {
         setTokenCookie(reply, id, queryToken, new Date((decodeJwt(queryToken).exp ?? 0) * 1000));
       }
-      return;
+      return {
+        workspaceId: id,
+        role: verified.role,
+        holder: verified.holder,
+        actor: verified,
+        linkId: verified.linkId,
+        linkExpiresAt,
+      };
     }
     const user = await deps.access.authenticate(request.cookies[SESSION_COOKIE]);
     if (!user) {
       throw new NixSpaceError('UNAUTHENTICATED', 'Sign in (or bring a workspace token) to open this IDE');
     }
-    try {
-      await workspaces.get(user, id);
-    } catch (error) {
-      if (error instanceof NixSpaceError && error.code === 'NOT_FOUND') {
-        throw new NixSpaceError('FORBIDDEN', 'You have no access to this workspace');
-      }
-      throw error;
+    if (!(await workspaces.owns(user, id))) {
+      throw new NixSpaceError('FORBIDDEN', 'You have no access to this workspace');
     }
-    const issued = await tokens.issue({ userId: user.id, workspaceId: id });
+    const issued = await tokens.issue({ holder: user.id, workspaceId: id });
     setTokenCookie(reply, id, issued.token, issued.expiresAt);
+    return {
+      workspaceId: id,
+      role: 'owner',
+      holder: user.id,
+      actor: user,
+      linkId: undefined,
+      linkExpiresAt: null,
+    };
   }
 
   await app.register(async (scope) => {
@@ -94,7 +126,7 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
       if (origin && origin !== deps.origin() && origin !== `${request.protocol}://${request.headers.host}`) {
         throw new NixSpaceError('FORBIDDEN', `Requests from origin ${origin} may not reach the IDE`);
       }
-      await authorize(request, reply);
+      request.workspaceAccess = await authorize(request, reply);
     });
 
     // Relative URLs resolve against the directory: the IDE's root needs its trailing slash.
@@ -103,9 +135,15 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
       return reply.redirect(`${prefix(request.params.id)}/${search}`, 308);
     });
 
+    // Owners and editors reach the workspace's IDE; viewers, its read-only twin (started on a
+    // viewer's first request, so its sockets find it running).
+    const isViewer = (request: IdeRequest) => request.workspaceAccess?.role === 'viewer';
+    const socketFor = async (request: IdeRequest) =>
+      isViewer(request) ? workspaces.viewerIde(request.params.id) : workspaces.ideSocket(request.params.id);
+
     const proxy = async (request: IdeRequest, reply: FastifyReply) => {
       const id = request.params.id;
-      const socketPath = workspaces.ideSocket(id);
+      const socketPath = await socketFor(request);
       let path = request.url.slice(prefix(id).length);
       if (request.method === 'GET' && hasTokenParam(path)) {
         // The token has become a cookie; the address bar should not keep it.
@@ -136,13 +174,29 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
       handler: proxy,
       wsHandler: (socket, request) => {
         const id = request.params.id;
+        const access = request.workspaceAccess!;
         let socketPath: string;
         try {
-          socketPath = workspaces.ideSocket(id);
+          socketPath = isViewer(request) ? workspaces.viewerIdeSocket(id) : workspaces.ideSocket(id);
         } catch {
           socket.close(1013, 'IDE unavailable');
           return;
         }
+        let leave: () => void;
+        try {
+          // An open IDE is someone in the workspace: it counts, and a revoked link closes it.
+          leave = deps.presence.join(id, {
+            holder: access.holder,
+            role: access.role,
+            linkId: access.linkId,
+            linkExpiresAt: access.linkExpiresAt,
+            close: (reason) => closeWithError(socket, reason),
+          });
+        } catch (error) {
+          closeWithError(socket, toErrorBody(error));
+          return;
+        }
+        socket.on('close', () => leave());
         const path = withoutToken(request.url.slice(prefix(id).length));
         const cookie = withoutOwnCookies(request.headers.cookie);
         bridgeWebSocket(socket, `ws+unix://${socketPath}:${path}`, {
@@ -183,6 +237,12 @@ function withoutOwnCookies(header: string | undefined): string | undefined {
   const kept = header
     .split(';')
     .map((part) => part.trim())
-    .filter((part) => part && !part.startsWith(`${SESSION_COOKIE}=`) && !part.startsWith(`${IDE_COOKIE}=`));
+    .filter(
+      (part) =>
+        part &&
+        !part.startsWith(`${SESSION_COOKIE}=`) &&
+        !part.startsWith(`${IDE_COOKIE}=`) &&
+        !part.startsWith(`${WORKSPACE_COOKIE}=`),
+    );
   return kept.length ? kept.join('; ') : undefined;
 }

@@ -9,6 +9,8 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { AccessService } from '../services/access/access-service.js';
+import type { ShareService } from '../services/access/share-service.js';
+import type { WorkspacePresence } from '../services/access/workspace-presence.js';
 import type { WorkspaceTokens } from '../services/access/workspace-tokens.js';
 import type { JobService } from '../services/jobs/job-service.js';
 import type { SshHostService } from '../services/jobs/ssh-host-service.js';
@@ -19,6 +21,7 @@ import { registerGraphQL } from './graphql.js';
 import { registerIdeRoutes } from './ide-routes.js';
 import { registerJobRoutes } from './job-routes.js';
 import { installSessions } from './session.js';
+import { registerShareRoutes } from './share-routes.js';
 import { registerTerminalRoutes } from './terminal-routes.js';
 import { registerWorkspaceRoutes } from './workspace-routes.js';
 
@@ -27,6 +30,8 @@ export interface ServerDeps {
   access: AccessService;
   workspaces: WorkspaceService;
   tokens: WorkspaceTokens;
+  shares: ShareService;
+  presence: WorkspacePresence;
   jobs: JobService;
   sshHosts: SshHostService;
   /** The UI's origin: the only origin allowed by CORS and on WebSockets (known once listening). */
@@ -53,18 +58,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
   installSessions(app, deps.access);
 
-  registerAuthRoutes(app, deps.access, { secureCookies: deps.origin().startsWith('https:') });
-  registerWorkspaceRoutes(app, deps.workspaces, deps.origin);
-  registerTerminalRoutes(app, deps.workspaces, deps.origin);
+  const secureCookies = deps.origin().startsWith('https:');
+  registerAuthRoutes(app, deps.access, { secureCookies });
+  registerWorkspaceRoutes(app, deps);
+  registerTerminalRoutes(app, deps);
+  registerShareRoutes(app, deps.shares, { secureCookies });
   registerJobRoutes(app, deps);
-  registerGraphQL(app, deps.workspaces);
-  await registerIdeRoutes(app, {
-    access: deps.access,
-    workspaces: deps.workspaces,
-    tokens: deps.tokens,
-    origin: deps.origin,
-    secureCookies: deps.origin().startsWith('https:'),
-  });
+  registerGraphQL(app, deps.workspaces, deps.shares);
+  await registerIdeRoutes(app, { ...deps, secureCookies });
 
   const webDir = deps.webDir ?? defaultWebDir;
   const hasUi = existsSync(`${webDir}/index.html`);

@@ -1,9 +1,14 @@
 // The terminal WebSocket: binary frames carry keystrokes in and output out; text frames carry JSON
-// control messages (hello, resize, exit, error). `?terminal=<id>` reattaches to a live shell.
+// control messages (hello, resize, exit, error, waiting, read-only). `?terminal=<id>` reattaches to
+// a live shell. The owner and editors open shells and type; a viewer watches the shell opened
+// last (or waits for one), and what they type never reaches it.
 
+import type { WebSocket } from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { toErrorBody } from '../errors.js';
-import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
+import type { WorkspacePresence } from '../services/access/workspace-presence.js';
+import type { TerminalSession, WorkspaceTerminals } from '../services/workspaces/terminals.js';
+import { type AccessDeps, resolveWorkspaceAccess } from './workspace-access.js';
 import { closeWithError, rejectForeignOrigin } from './ws-guard.js';
 
 interface TerminalQuery {
@@ -14,73 +19,135 @@ interface TerminalQuery {
 
 export function registerTerminalRoutes(
   app: FastifyInstance,
-  workspaces: WorkspaceService,
-  origin: () => string,
+  deps: AccessDeps & { presence: WorkspacePresence; origin: () => string },
 ) {
   app.get<{ Params: { id: string }; Querystring: TerminalQuery }>(
     '/api/workspaces/:id/terminal',
     { websocket: true },
     async (socket, request) => {
-      if (rejectForeignOrigin(socket, request, origin())) return;
-      const user = request.user;
-      if (!user) {
-        return closeWithError(socket, {
-          code: 'UNAUTHENTICATED',
-          message: 'Sign in first: the terminal needs a valid session',
-        });
-      }
+      if (rejectForeignOrigin(socket, request, deps.origin())) return;
       // Input that arrives while the shell is being set up is kept, not dropped.
       const early: [Buffer, boolean][] = [];
       const buffer = (data: Buffer, isBinary: boolean) => early.push([data, isBinary]);
       socket.on('message', buffer);
+      const cleanups: (() => void)[] = [];
+      socket.on('close', () => {
+        for (const cleanup of cleanups.splice(0)) cleanup();
+      });
       try {
-        const terminals = await workspaces.terminals(user, request.params.id);
+        const id = request.params.id;
+        const access = await resolveWorkspaceAccess(request, id, deps);
+        const terminals = await deps.workspaces.terminals(access.actor, id);
+        if (socket.readyState !== socket.OPEN) return;
+        cleanups.push(
+          deps.presence.join(id, {
+            holder: access.holder,
+            role: access.role,
+            linkId: access.linkId,
+            linkExpiresAt: access.linkExpiresAt,
+            close: (reason) => closeWithError(socket, reason),
+          }),
+        );
+        socket.off('message', buffer);
+        if (access.role === 'viewer') {
+          watch(socket, terminals, request.query.terminal, cleanups);
+          return;
+        }
         const cols = clampInt(request.query.cols, 80);
         const rows = clampInt(request.query.rows, 24);
         const existing = request.query.terminal ? terminals.get(request.query.terminal) : undefined;
         const session = existing ?? terminals.open({ cols, rows });
         if (existing) existing.resize(cols, rows);
-        if (socket.readyState !== socket.OPEN) return;
-        const attachment = session.attach({
-          onData: (data) => {
-            if (socket.readyState === socket.OPEN) socket.send(Buffer.from(data, 'utf8'), { binary: true });
-          },
-          onExit: (code) => {
-            if (socket.readyState !== socket.OPEN) return;
-            socket.send(JSON.stringify({ type: 'exit', code }));
-            socket.close(1000, 'shell exited');
-          },
-        });
-        socket.send(JSON.stringify({ type: 'hello', terminalId: session.id, replayed: Boolean(existing) }));
-        if (attachment.replay) socket.send(Buffer.from(attachment.replay, 'utf8'), { binary: true });
+        const detach = attach(socket, session, Boolean(existing));
+        cleanups.push(detach);
         const handle = (data: Buffer, isBinary: boolean) => {
           if (isBinary) return session.write(data.toString('utf8'));
-          try {
-            const message = JSON.parse(data.toString('utf8')) as {
-              type?: string;
-              cols?: number;
-              rows?: number;
-            };
-            if (message.type === 'resize' && Number.isFinite(message.cols) && Number.isFinite(message.rows)) {
-              session.resize(message.cols!, message.rows!);
-            }
-          } catch {
-            closeWithError(socket, {
-              code: 'BAD_REQUEST',
-              message: 'Text frames must be JSON control messages',
-            });
+          const message = parseControl(socket, data);
+          if (message?.type === 'resize' && Number.isFinite(message.cols) && Number.isFinite(message.rows)) {
+            session.resize(message.cols!, message.rows!);
           }
         };
-        socket.off('message', buffer);
         socket.on('message', (data: Buffer, isBinary: boolean) => handle(data, isBinary));
         for (const [data, isBinary] of early) handle(data, isBinary);
-        socket.on('close', () => attachment.detach());
       } catch (error) {
         socket.off('message', buffer);
         closeWithError(socket, toErrorBody(error));
       }
     },
   );
+}
+
+/** Streams a shell's output to the socket: its kept output first, then what follows. */
+function attach(
+  socket: WebSocket,
+  session: TerminalSession,
+  replayed: boolean,
+  readOnly = false,
+): () => void {
+  const attachment = session.attach({
+    onData: (data) => {
+      if (socket.readyState === socket.OPEN) socket.send(Buffer.from(data, 'utf8'), { binary: true });
+    },
+    onExit: (code) => {
+      if (socket.readyState !== socket.OPEN) return;
+      socket.send(JSON.stringify({ type: 'exit', code }));
+      socket.close(1000, 'shell exited');
+    },
+  });
+  socket.send(JSON.stringify({ type: 'hello', terminalId: session.id, replayed, readOnly }));
+  if (attachment.replay) socket.send(Buffer.from(attachment.replay, 'utf8'), { binary: true });
+  return () => attachment.detach();
+}
+
+/** A viewer's socket: the named shell, else the latest one, else the next one to open. */
+function watch(
+  socket: WebSocket,
+  terminals: WorkspaceTerminals,
+  wanted: string | undefined,
+  cleanups: (() => void)[],
+): void {
+  let told = false;
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) return void parseControl(socket, data);
+    // Keystrokes of a viewer are dropped; say why once.
+    if (told || socket.readyState !== socket.OPEN) return;
+    told = true;
+    socket.send(
+      JSON.stringify({
+        type: 'read-only',
+        code: 'READ_ONLY',
+        message: 'You are viewing this workspace read-only: what you type is not sent to the shell',
+      }),
+    );
+  });
+  const session = (wanted ? terminals.get(wanted) : undefined) ?? terminals.latest();
+  if (session) {
+    cleanups.push(attach(socket, session, Boolean(wanted), true));
+    return;
+  }
+  socket.send(JSON.stringify({ type: 'waiting', message: 'No terminal is open in this workspace yet' }));
+  const stop = terminals.watch({
+    opened: (opened) => {
+      stop();
+      if (socket.readyState === socket.OPEN) cleanups.push(attach(socket, opened, false, true));
+    },
+    closed: () => {
+      if (socket.readyState === socket.OPEN) socket.close(1000, 'workspace stopped');
+    },
+  });
+  cleanups.push(stop);
+}
+
+function parseControl(
+  socket: WebSocket,
+  data: Buffer,
+): { type?: string; cols?: number; rows?: number } | undefined {
+  try {
+    return JSON.parse(data.toString('utf8')) as { type?: string; cols?: number; rows?: number };
+  } catch {
+    closeWithError(socket, { code: 'BAD_REQUEST', message: 'Text frames must be JSON control messages' });
+    return undefined;
+  }
 }
 
 function clampInt(value: string | undefined, fallback: number): number {

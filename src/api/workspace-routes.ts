@@ -3,8 +3,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { NixSpaceError, toErrorBody } from '../errors.js';
-import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
+import type { WorkspacePresence } from '../services/access/workspace-presence.js';
 import { requireUser } from './session.js';
+import { type AccessDeps, resolveWorkspaceAccess } from './workspace-access.js';
 import { closeWithError, rejectForeignOrigin } from './ws-guard.js';
 
 const createBody = z.object({
@@ -30,9 +31,9 @@ const rollbackBody = z.object({
 
 export function registerWorkspaceRoutes(
   app: FastifyInstance,
-  workspaces: WorkspaceService,
-  origin: () => string,
+  deps: AccessDeps & { presence: WorkspacePresence; origin: () => string },
 ) {
+  const { workspaces, origin } = deps;
   app.get('/api/workspaces', async (request) => ({
     workspaces: await workspaces.list(requireUser(request)),
   }));
@@ -46,9 +47,11 @@ export function registerWorkspaceRoutes(
     return reply.status(201).send(await workspaces.create(user, parsed.data));
   });
 
-  app.get<{ Params: { id: string } }>('/api/workspaces/:id', async (request) =>
-    workspaces.get(requireUser(request), request.params.id),
-  );
+  // The owner, and whoever holds a share link's token for this workspace.
+  app.get<{ Params: { id: string } }>('/api/workspaces/:id', async (request) => {
+    const access = await resolveWorkspaceAccess(request, request.params.id, deps);
+    return workspaces.get(access.actor, request.params.id);
+  });
 
   app.post<{ Params: { id: string } }>('/api/workspaces/:id/start', async (request) =>
     workspaces.start(requireUser(request), request.params.id),
@@ -114,19 +117,28 @@ export function registerWorkspaceRoutes(
     { websocket: true },
     async (socket, request) => {
       if (rejectForeignOrigin(socket, request, origin())) return;
-      if (!request.user) {
-        return closeWithError(socket, {
-          code: 'UNAUTHENTICATED',
-          message: 'Sign in first to follow a workspace',
-        });
-      }
-      let unsubscribe: (() => void) | undefined;
-      socket.on('close', () => unsubscribe?.());
+      const cleanups: (() => void)[] = [];
+      socket.on('close', () => {
+        for (const cleanup of cleanups.splice(0)) cleanup();
+      });
       try {
-        unsubscribe = await workspaces.subscribe(request.user, request.params.id, (event) => {
+        const id = request.params.id;
+        const access = await resolveWorkspaceAccess(request, id, deps);
+        // Following a workspace is being in it: it counts towards its limit of people.
+        cleanups.push(
+          deps.presence.join(id, {
+            holder: access.holder,
+            role: access.role,
+            linkId: access.linkId,
+            linkExpiresAt: access.linkExpiresAt,
+            close: (reason) => closeWithError(socket, reason),
+          }),
+        );
+        const unsubscribe = await workspaces.subscribe(access.actor, id, (event) => {
           if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
         });
-        if (socket.readyState !== socket.OPEN) unsubscribe();
+        cleanups.push(unsubscribe);
+        if (socket.readyState !== socket.OPEN) for (const cleanup of cleanups.splice(0)) cleanup();
       } catch (error) {
         closeWithError(socket, toErrorBody(error));
       }

@@ -10,6 +10,12 @@ const closeCodes: Partial<Record<ErrorCode, number>> = {
   FORBIDDEN: 4403,
   NOT_FOUND: 4404,
   CONFLICT: 4409,
+  READ_ONLY: 4403,
+  SHARE_LINK_INVALID: 4404,
+  SHARE_LINK_REVOKED: 4410,
+  SHARE_LINK_EXPIRED: 4410,
+  TOKEN_EXPIRED: 4401,
+  WORKSPACE_FULL: 4429,
 };
 
 export function closeWithError(socket: WebSocket, body: ErrorBody): void {

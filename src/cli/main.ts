@@ -37,6 +37,8 @@ Options for serve:
   --git-timeout-ms MS      Give up on a git server that does not answer (default 30000)
   --job-retention-days N   Prune job output older than N days (default 30; env NIXSPACE_JOB_RETENTION_DAYS)
   --job-max-output SIZE    Output kept per job, head and tail halves (default 64M; env NIXSPACE_JOB_MAX_OUTPUT)
+  --max-workspace-users N  People at once in one workspace, owner and share links (default 3;
+                           env NIXSPACE_MAX_WORKSPACE_USERS)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
   --unsafe-no-sandbox      Run workspaces without bubblewrap isolation (only on a machine you trust)
   --ide-dir DIR            Where code-server is installed, once per machine
@@ -62,6 +64,7 @@ const options = {
   'git-timeout-ms': { type: 'string' },
   'job-retention-days': { type: 'string' },
   'job-max-output': { type: 'string' },
+  'max-workspace-users': { type: 'string' },
   'log-level': { type: 'string' },
   'unsafe-no-sandbox': { type: 'boolean' },
   'ide-dir': { type: 'string' },
@@ -84,6 +87,7 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.
     nixOffline: values['nix-offline'],
     unsafeNoSandbox: values['unsafe-no-sandbox'],
     logLevel: values['log-level'] as ConfigInput['logLevel'],
+    maxWorkspaceUsers: values['max-workspace-users'],
     limits: { memory: values['memory-limit'], cpus: values['cpu-limit'], pids: values['pids-limit'] },
     git: { maxRepoBytes: values['max-repo-size'], timeoutMs: values['git-timeout-ms'] },
     ide: { dir: values['ide-dir'], enabled: values['no-ide'] ? false : undefined },

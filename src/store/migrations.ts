@@ -7,6 +7,7 @@ import { sql as m0002 } from './migrations/0002-environments.js';
 import { sql as m0003 } from './migrations/0003-jobs.js';
 import { sql as m0004 } from './migrations/0004-switching.js';
 import { sql as m0005 } from './migrations/0005-environment-versions.js';
+import { sql as m0006 } from './migrations/0006-share-links.js';
 
 export interface Migration {
   version: number;
@@ -20,6 +21,7 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: 'jobs', sql: m0003 },
   { version: 4, name: 'switching', sql: m0004 },
   { version: 5, name: 'environment-versions', sql: m0005 },
+  { version: 6, name: 'share-links', sql: m0006 },
 ];
 
 const LOCK_KEY = 0x6e69_7873; // "nixs"

@@ -130,6 +130,21 @@ export interface EnvironmentVersionsTable {
   created_at: CreatedAt;
 }
 
+export type ShareRole = 'viewer' | 'editor';
+
+export interface ShareLinksTable {
+  id: string;
+  workspace_id: string;
+  created_by: string;
+  token_hash: string;
+  role: ShareRole;
+  anonymous: boolean;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: CreatedAt;
+}
+
 export type JobType = 'stream' | 'terminal' | 'ssh';
 export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'lost';
 export type JobStream = 'stdout' | 'stderr' | 'system';
@@ -185,6 +200,7 @@ export interface Database {
   ssh_hosts: SshHostsTable;
   jobs: JobsTable;
   job_events: JobEventsTable;
+  share_links: ShareLinksTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -193,5 +209,6 @@ export type EnvironmentVersionRow = Selectable<EnvironmentVersionsTable>;
 export type WorkspaceRow = Selectable<WorkspacesTable>;
 export type SshHostRow = Selectable<SshHostsTable>;
 export type JobRow = Selectable<JobsTable>;
+export type ShareLinkRow = Selectable<ShareLinksTable>;
 export type NewWorkspace = Insertable<WorkspacesTable>;
 export type { Generated };

@@ -139,7 +139,7 @@ describe('the IDE proxy', () => {
   it('answers an expired token with 401 TOKEN_EXPIRED, and a token of another workspace with 403', async () => {
     const keyFile = join(server.dataDir, 'secrets', 'workspace-token.key');
     const expired = await (await WorkspaceTokens.open(keyFile, { ttlSeconds: -60 })).issue({
-      userId: 'someone',
+      holder: 'someone',
       workspaceId: id,
     });
     const response = await fetchIde(`/?token=${expired.token}`, null);
@@ -147,7 +147,7 @@ describe('the IDE proxy', () => {
     assert.equal(((await response.json()) as { code: string }).code, 'TOKEN_EXPIRED');
 
     const tokens = await WorkspaceTokens.open(keyFile);
-    const elsewhere = await tokens.issue({ userId: 'someone', workspaceId: crypto.randomUUID() });
+    const elsewhere = await tokens.issue({ holder: 'someone', workspaceId: crypto.randomUUID() });
     const wrong = await fetchIde('/', `nixspace_ide=${elsewhere.token}`);
     assert.equal(wrong.status, 403);
   });

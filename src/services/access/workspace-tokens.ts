@@ -1,6 +1,7 @@
 // Short-lived signed workspace tokens: proof, checked without a database round trip on every
-// proxied request, that a user may reach one workspace's IDE. The key is kept in the data
-// directory so tokens outlive a server restart.
+// proxied request, that someone may reach one workspace (its IDE, terminals and progress) in a
+// role. The owner gets them for the IDE; a share link's holder gets one for each visit. The key is
+// kept in the data directory so tokens outlive a server restart.
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -8,13 +9,29 @@ import { dirname } from 'node:path';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { NixSpaceError } from '../../errors.js';
 
+/** What a holder may do in a workspace: owners and editors change it, viewers watch. */
+export type WorkspaceRole = 'owner' | 'editor' | 'viewer';
+
 export interface WorkspaceTokenClaims {
-  userId: string;
+  /** Who holds it: a user id, or `guest:<uuid>` for someone who opened a share link without an account. */
+  holder: string;
   workspaceId: string;
+  /** Owner when absent. */
+  role?: WorkspaceRole;
+  /** The share link the access comes from: revoking the link ends the token's use. */
+  linkId?: string;
+}
+
+export interface VerifiedWorkspaceToken {
+  holder: string;
+  workspaceId: string;
+  role: WorkspaceRole;
+  linkId: string | undefined;
 }
 
 const issuer = 'nixspace';
 const scope = 'ide';
+const roles: readonly WorkspaceRole[] = ['owner', 'editor', 'viewer'];
 
 export class WorkspaceTokens {
   readonly ttlSeconds: number;
@@ -47,10 +64,14 @@ export class WorkspaceTokens {
   async issue(claims: WorkspaceTokenClaims): Promise<{ token: string; expiresAt: Date }> {
     const now = Math.floor(Date.now() / 1000);
     const exp = now + this.ttlSeconds;
-    const token = await new SignJWT({ scope })
+    const token = await new SignJWT({
+      scope,
+      role: claims.role ?? 'owner',
+      ...(claims.linkId ? { lnk: claims.linkId } : {}),
+    })
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer(issuer)
-      .setSubject(claims.userId)
+      .setSubject(claims.holder)
       .setAudience(audience(claims.workspaceId))
       .setIssuedAt(now)
       .setExpirationTime(exp)
@@ -62,24 +83,40 @@ export class WorkspaceTokens {
    * The claims of a token for this workspace. Expired or malformed: UNAUTHENTICATED (ask for a
    * new one); valid but for another workspace: FORBIDDEN.
    */
-  async verify(token: string, workspaceId: string): Promise<WorkspaceTokenClaims> {
+  async verify(
+    token: string,
+    workspaceId: string,
+    options: { ignoreExpiry?: boolean } = {},
+  ): Promise<VerifiedWorkspaceToken> {
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
     try {
-      ({ payload } = await jwtVerify(token, this.#key, { issuer, algorithms: ['HS256'] }));
+      ({ payload } = await jwtVerify(token, this.#key, {
+        issuer,
+        algorithms: ['HS256'],
+        // Only to recognise who held an expired token (a share visit keeps its guest id), never to grant.
+        ...(options.ignoreExpiry ? { clockTolerance: '30 days' } : {}),
+      }));
     } catch (error) {
       if (error instanceof errors.JWTExpired) {
         throw new NixSpaceError('TOKEN_EXPIRED', 'The workspace token has expired; request a new one');
       }
       throw new NixSpaceError('UNAUTHENTICATED', 'The workspace token is not valid');
     }
-    if (payload.scope !== scope || typeof payload.sub !== 'string') {
+    const role = payload.role ?? 'owner';
+    const linkId = payload.lnk;
+    if (
+      payload.scope !== scope ||
+      typeof payload.sub !== 'string' ||
+      !roles.includes(role as WorkspaceRole) ||
+      (linkId !== undefined && typeof linkId !== 'string')
+    ) {
       throw new NixSpaceError('UNAUTHENTICATED', 'The workspace token is not valid');
     }
     const audiences = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []);
     if (!audiences.includes(audience(workspaceId))) {
       throw new NixSpaceError('FORBIDDEN', 'This workspace token is for another workspace');
     }
-    return { userId: payload.sub, workspaceId };
+    return { holder: payload.sub, workspaceId, role: role as WorkspaceRole, linkId };
   }
 }
 

@@ -39,6 +39,10 @@ export interface CodeServerContext {
   folder: string;
   /** The workspace's activated environment: what VS Code's terminals and tasks see. */
   env: Record<string, string>;
+  /** Where its socket, settings and extensions live; `<workspaceDir>/.nixspace/ide` by default. */
+  stateDir?: string;
+  /** A view for someone who may only look: every file opens read-only (the sandbox enforces it). */
+  readOnly?: boolean;
   onChange?(status: IdeStatus): void;
   onLog?(line: string): void;
 }
@@ -49,6 +53,14 @@ const defaultSettings = {
   'telemetry.telemetryLevel': 'off',
   'chat.disableAIFeatures': true,
   'update.mode': 'none',
+};
+
+/** A viewer's IDE: editors open read-only, and nothing offers to change the workspace. */
+const readOnlySettings = {
+  'files.readonlyInclude': { '**': true },
+  'files.autoSave': 'off',
+  'git.enabled': false,
+  'terminal.integrated.enablePersistentSessions': false,
 };
 
 /** Unix socket paths are limited to 107 bytes by the kernel. */
@@ -68,6 +80,7 @@ export class CodeServerRunner {
   readonly socketPath: string;
   readonly #context: CodeServerContext;
   readonly #limits: RunnerLimits;
+  readonly #dir: string;
   readonly #stopping = new AbortController();
   #installation: CodeServerInstallation | undefined;
   #child: ChildProcess | undefined;
@@ -77,7 +90,8 @@ export class CodeServerRunner {
   constructor(context: CodeServerContext, limits: RunnerLimits) {
     this.#context = context;
     this.#limits = limits;
-    this.socketPath = ideSocketPath(context.workspaceDir);
+    this.#dir = context.stateDir ?? ideDir(context.workspaceDir);
+    this.socketPath = join(this.#dir, 'code-server.sock');
   }
 
   /** Host pid of the process wrapping code-server (its process group), while one runs. */
@@ -111,14 +125,14 @@ export class CodeServerRunner {
   }
 
   async #prepare(): Promise<void> {
-    const { sandbox, workspaceDir } = this.#context;
+    const { sandbox, readOnly } = this.#context;
     if (this.socketPath.length > maxSocketPath) {
       throw new NixSpaceError(
         'IDE_UNAVAILABLE',
         `the IDE socket path ${this.socketPath} is longer than ${maxSocketPath} bytes; use a shorter --data-dir`,
       );
     }
-    const dir = ideDir(workspaceDir);
+    const dir = this.#dir;
     if (await accepts(this.socketPath)) {
       throw new NixSpaceError(
         'IDE_UNAVAILABLE',
@@ -127,18 +141,21 @@ export class CodeServerRunner {
     }
     // Done from inside the sandbox: the workspace controls its directory, and a host-side write
     // there could be redirected by a symlink. A socket left by a code-server that crashed answers
-    // nothing and would block the bind, so it goes. First-start settings never replace the user's.
+    // nothing and would block the bind, so it goes. First-start settings never replace the user's;
+    // a read-only view's are written every time (its holder may not keep other settings).
     const userDir = join(dir, 'user-data', 'User');
+    const settings = readOnly ? { ...defaultSettings, ...readOnlySettings } : defaultSettings;
     const made = await execInSandbox(
       sandbox,
       [
         'sh',
         '-c',
-        'mkdir -p -m 700 "$0" "$1" && rm -f "$2" && { [ -e "$1/settings.json" ] || printf "%s\n" "$3" > "$1/settings.json"; }',
+        'mkdir -p -m 700 "$0" "$1" && rm -f "$2" && { [ "$4" = keep ] && [ -e "$1/settings.json" ] || printf "%s\n" "$3" > "$1/settings.json"; }',
         dir,
         userDir,
         this.socketPath,
-        JSON.stringify(defaultSettings, null, 2),
+        JSON.stringify(settings, null, 2),
+        readOnly ? 'replace' : 'keep',
       ],
       { signal: this.#stopping.signal },
     );
@@ -151,8 +168,8 @@ export class CodeServerRunner {
 
   async #launch(): Promise<void> {
     const installation = this.#installation!;
-    const { sandbox, workspaceDir, folder, env } = this.#context;
-    const dir = ideDir(workspaceDir);
+    const { sandbox, folder, env } = this.#context;
+    const dir = this.#dir;
     const argv = [
       installation.node,
       installation.entry,

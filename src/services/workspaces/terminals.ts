@@ -14,6 +14,12 @@ export interface TerminalClient {
   onExit(code: number): void;
 }
 
+export interface TerminalWatcher {
+  opened(session: TerminalSession): void;
+  /** The workspace stopped: every shell is gone. */
+  closed(): void;
+}
+
 export interface TerminalShell {
   argv: string[];
   cwd: string;
@@ -84,6 +90,7 @@ export class TerminalSession {
 
 export class WorkspaceTerminals {
   private readonly sessions = new Map<string, TerminalSession>();
+  private readonly watchers = new Set<TerminalWatcher>();
 
   constructor(
     private readonly sandbox: Sandbox,
@@ -100,6 +107,17 @@ export class WorkspaceTerminals {
 
   list(): TerminalSession[] {
     return [...this.sessions.values()];
+  }
+
+  /** The shell opened last that still runs: what someone watching the workspace sees. */
+  latest(): TerminalSession | undefined {
+    return this.list().at(-1);
+  }
+
+  /** Tells `watcher` of each shell opened from now on, and when all close; returns what stops it. */
+  watch(watcher: TerminalWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
   }
 
   open(size: { cols: number; rows: number }): TerminalSession {
@@ -119,11 +137,14 @@ export class WorkspaceTerminals {
     });
     const session = new TerminalSession(child, (closed) => this.sessions.delete(closed.id));
     this.sessions.set(session.id, session);
+    for (const watcher of [...this.watchers]) watcher.opened(session);
     return session;
   }
 
   closeAll(): void {
     for (const session of this.sessions.values()) session.kill();
     this.sessions.clear();
+    for (const watcher of [...this.watchers]) watcher.closed();
+    this.watchers.clear();
   }
 }

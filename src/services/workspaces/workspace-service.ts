@@ -41,6 +41,7 @@ import {
   type WorkspacePatch,
 } from '../../store/workspace-queries.js';
 import type { User } from '../access/access-service.js';
+import type { VerifiedWorkspaceToken } from '../access/workspace-tokens.js';
 import type { DependencyInstaller } from '../environments/dependency-installer.js';
 import { dependencyEnv, dependencyPath, installPlans } from '../environments/dependency-plan.js';
 import type {
@@ -91,8 +92,16 @@ export interface IdeStarter {
     workspaceDir: string;
     folder: string;
     env: Record<string, string>;
+    stateDir?: string;
+    readOnly?: boolean;
     onChange(status: IdeStatus): void;
   }): IdeHandle;
+}
+
+/** The read-only IDE shown to viewers: its own sandbox, which can write only its own state. */
+interface ViewerIde {
+  sandbox: RuntimeSandbox;
+  ide: IdeHandle;
 }
 
 /** Starts a spec's services (postgres, redis, …) inside a running workspace sandbox. */
@@ -124,6 +133,8 @@ interface LiveWorkspace {
   shell: { argv: string[]; cwd: string; env: Record<string, string> };
   services: { stop(): Promise<void> } | undefined;
   ide: IdeHandle | undefined;
+  viewerIde: Promise<ViewerIde> | undefined;
+  viewerIdeReady: ViewerIde | undefined;
   stopping: boolean;
 }
 
@@ -202,7 +213,8 @@ export class WorkspaceService {
     return toWorkspaceView(row, this.live.get(row.id)?.ide?.status ?? null);
   }
 
-  async get(user: User, id: string): Promise<WorkspaceView> {
+  /** The workspace as its owner, or the holder of a workspace token for it (a share link), sees it. */
+  async get(user: User | VerifiedWorkspaceToken, id: string): Promise<WorkspaceView> {
     return this.view(await this.owned(user, id));
   }
 
@@ -520,7 +532,11 @@ export class WorkspaceService {
   }
 
   /** Follows a workspace: the current state first, then every change and step log line. */
-  async subscribe(user: User, id: string, listener: (event: WorkspaceEvent) => void): Promise<() => void> {
+  async subscribe(
+    user: User | VerifiedWorkspaceToken,
+    id: string,
+    listener: (event: WorkspaceEvent) => void,
+  ): Promise<() => void> {
     const row = await this.owned(user, id);
     listener({ type: 'workspace', workspace: this.view(row) });
     for (const event of this.recentLogs.get(id) ?? []) listener(event);
@@ -537,7 +553,7 @@ export class WorkspaceService {
   }
 
   /** The terminals of a running workspace. */
-  async terminals(user: User, id: string): Promise<WorkspaceTerminals> {
+  async terminals(user: User | VerifiedWorkspaceToken, id: string): Promise<WorkspaceTerminals> {
     const row = await this.owned(user, id);
     const live = this.live.get(id);
     if (row.status !== 'running' || !live) {
@@ -953,6 +969,8 @@ export class WorkspaceService {
       shell,
       services: undefined,
       ide: undefined,
+      viewerIde: undefined,
+      viewerIdeReady: undefined,
       stopping: false,
     };
     this.live.set(row.id, live);
@@ -962,6 +980,9 @@ export class WorkspaceService {
       this.live.delete(row.id);
       terminals.closeAll();
       void live.ide?.stop();
+      void live.viewerIde
+        ?.then((viewer) => viewer.ide.stop().then(() => viewer.sandbox.stop()))
+        .catch(() => {});
       this.options.logger.warn({ workspace: row.id, exit }, 'sandbox exited unexpectedly');
       await this.save(row.id, {
         status: 'failed',
@@ -1095,6 +1116,62 @@ export class WorkspaceService {
     return ide.socketPath;
   }
 
+  /**
+   * The socket of the workspace's read-only IDE, started on first use. It runs in a sandbox of its
+   * own that sees the workspace's files read-only and has no network and no view of the
+   * workspace's processes, so nothing done in it (its terminal included) changes the workspace.
+   */
+  async viewerIde(id: string): Promise<string> {
+    const live = this.live.get(id);
+    const ide = this.options.ide;
+    if (!live || !ide) throw new NixSpaceError('IDE_UNAVAILABLE', 'The IDE of this workspace is not running');
+    live.viewerIde ??= this.startViewerIde(id, live, ide);
+    live.viewerIde.catch(() => {
+      if (this.live.get(id) === live) live.viewerIde = undefined;
+    });
+    const viewer = await live.viewerIde;
+    await viewer.ide.ready;
+    return this.viewerIdeSocket(id);
+  }
+
+  /** The read-only IDE's socket when it runs (for its WebSockets, which follow a page load). */
+  viewerIdeSocket(id: string): string {
+    const viewer = this.live.get(id)?.viewerIdeReady;
+    const status = viewer?.ide.status;
+    if (!viewer || status?.status !== 'running') {
+      const state = status ? `${status.status}${status.detail ? `: ${status.detail}` : ''}` : 'not running';
+      throw new NixSpaceError('IDE_UNAVAILABLE', `The read-only IDE of this workspace is ${state}`);
+    }
+    return viewer.ide.socketPath;
+  }
+
+  private async startViewerIde(id: string, live: LiveWorkspace, ide: IdeStarter): Promise<ViewerIde> {
+    const dir = this.workspaceDir(id);
+    const stateDir = join(dir, '.nixspace', 'ro');
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    const sandbox = await RuntimeSandbox.start(this.options.driver, {
+      id: `${id}-viewer`,
+      workspaceDir: stateDir,
+      readOnlyPaths: [dir, this.options.mirrorsDir, ...ide.readOnlyPaths],
+      network: this.networkFor('none'),
+      limits: this.options.limits,
+      hostname: `ws-${id.slice(0, 8)}`,
+      env: live.shell.env,
+    });
+    const handle = ide.start({
+      sandbox,
+      workspaceDir: dir,
+      stateDir,
+      readOnly: true,
+      folder: join(dir, 'repo'),
+      env: { ...live.shell.env, HOME: stateDir },
+      onChange: () => {},
+    });
+    const viewer = { sandbox, ide: handle };
+    live.viewerIdeReady = viewer;
+    return viewer;
+  }
+
   /** Re-sends the workspace's view to its subscribers, at most every 100 ms (IDE status changes). */
   private announce(id: string): void {
     if (this.pendingViews.has(id)) return;
@@ -1132,6 +1209,14 @@ export class WorkspaceService {
       .catch((error: unknown) =>
         this.options.logger.warn({ err: error, workspace: id }, 'the IDE did not stop cleanly'),
       );
+    await live.viewerIde
+      ?.then(async (viewer) => {
+        await viewer.ide.stop();
+        await viewer.sandbox.stop();
+      })
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error, workspace: id }, 'the read-only IDE did not stop cleanly'),
+      );
     await live.services
       ?.stop()
       .catch((error: unknown) =>
@@ -1142,10 +1227,21 @@ export class WorkspaceService {
     await this.save(id, { sandbox: null }).catch(() => {});
   }
 
-  private async owned(user: User, id: string): Promise<WorkspaceRow> {
+  /** A workspace for a share link's visit: whoever holds the link sees it, unless it is deleted. */
+  async viewShared(id: string): Promise<WorkspaceView> {
     const row = isUuid(id) ? await findWorkspace(this.options.store.db, id) : undefined;
+    if (!row || row.status === 'deleted') {
+      throw new NixSpaceError('NOT_FOUND', 'The shared workspace no longer exists');
+    }
+    return this.view(row);
+  }
+
+  private async owned(actor: User | VerifiedWorkspaceToken, id: string): Promise<WorkspaceRow> {
+    const row = isUuid(id) ? await findWorkspace(this.options.store.db, id) : undefined;
+    // A workspace token (checked by the caller) opens its one workspace; a user, only their own.
     // Another person's workspace answers exactly like a missing one.
-    if (!row || row.owner_id !== user.id) {
+    const allowed = 'workspaceId' in actor ? actor.workspaceId === id : row?.owner_id === actor.id;
+    if (!row || !allowed) {
       throw new NixSpaceError('NOT_FOUND', `Workspace ${id} does not exist`);
     }
     return row;

@@ -1,0 +1,99 @@
+// Who may reach one workspace, and in which role: its owner by session, or the holder of a signed
+// workspace token (a share link's visit) carried in a cookie scoped to the workspace's paths.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { NixSpaceError } from '../errors.js';
+import type { User } from '../services/access/access-service.js';
+import type { ShareService } from '../services/access/share-service.js';
+import type {
+  VerifiedWorkspaceToken,
+  WorkspaceRole,
+  WorkspaceTokens,
+} from '../services/access/workspace-tokens.js';
+import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
+
+/** Carries a workspace token to `/api/workspaces/<id>…` (the IDE has its own, on its path). */
+export const WORKSPACE_COOKIE = 'nixspace_ws';
+
+export interface WorkspaceAccess {
+  workspaceId: string;
+  role: WorkspaceRole;
+  /** A user id, or `guest:<uuid>`. */
+  holder: string;
+  /** What the workspace service is asked as: the owner, or the token. */
+  actor: User | VerifiedWorkspaceToken;
+  linkId: string | undefined;
+  linkExpiresAt: Date | null;
+}
+
+export interface AccessDeps {
+  workspaces: WorkspaceService;
+  tokens: WorkspaceTokens;
+  shares: ShareService;
+}
+
+export function workspaceCookiePath(id: string): string {
+  return `/api/workspaces/${id}`;
+}
+
+/**
+ * The access a request has to workspace `id`. The owner's session wins; then a workspace token
+ * (cookie, or `token` given explicitly), whose share link must still stand. A session without
+ * either answers NOT_FOUND, as for any workspace that is not yours.
+ */
+export async function resolveWorkspaceAccess(
+  request: FastifyRequest,
+  id: string,
+  deps: AccessDeps,
+  token: string | undefined = request.cookies[WORKSPACE_COOKIE],
+): Promise<WorkspaceAccess> {
+  const user = request.user;
+  if (user && (await deps.workspaces.owns(user, id))) {
+    return {
+      workspaceId: id,
+      role: 'owner',
+      holder: user.id,
+      actor: user,
+      linkId: undefined,
+      linkExpiresAt: null,
+    };
+  }
+  if (token) {
+    const verified = await deps.tokens.verify(token, id);
+    const { linkExpiresAt } = await deps.shares.check(verified);
+    return {
+      workspaceId: id,
+      role: verified.role,
+      holder: verified.holder,
+      actor: verified,
+      linkId: verified.linkId,
+      linkExpiresAt,
+    };
+  }
+  if (user) throw new NixSpaceError('NOT_FOUND', `Workspace ${id} does not exist`);
+  throw new NixSpaceError('UNAUTHENTICATED', 'Sign in first, or open the workspace through its share link');
+}
+
+/** Refuses a viewer: the message says what they tried. */
+export function requireWriter(access: WorkspaceAccess, what: string): void {
+  if (access.role === 'viewer') {
+    throw new NixSpaceError('READ_ONLY', `You are viewing this workspace read-only; you cannot ${what}`);
+  }
+}
+
+/** Sets the cookie that carries a workspace token on the workspace's API paths. */
+export function setWorkspaceCookie(
+  reply: FastifyReply,
+  id: string,
+  token: string,
+  expiresAt: Date,
+  secure: boolean,
+): void {
+  reply.setCookie(WORKSPACE_COOKIE, token, {
+    path: workspaceCookiePath(id),
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+    expires: expiresAt,
+  });
+}
