@@ -7,6 +7,7 @@ import { createRouter, RouterProvider } from './lib/router';
 import { HomePage } from './pages/home-page';
 import { JobsPage } from './pages/jobs-page';
 import { NotFoundPage } from './pages/not-found-page';
+import { SharePage } from './pages/share-page';
 import { SignedOutPage } from './pages/signed-out-page';
 import { WorkspacePage } from './pages/workspace-page';
 import { createSession, takeSignInProblem } from './primitives/create-session';
@@ -28,6 +29,10 @@ export function App() {
     const route = router.route();
     return route.name === 'workspace' ? route.id : undefined;
   };
+  const shareToken = () => {
+    const route = router.route();
+    return route.name === 'share' ? route.token : undefined;
+  };
 
   return (
     <RouterProvider router={router}>
@@ -39,6 +44,10 @@ export function App() {
         {/* One stable landmark: focus lands here after navigation and survives page swaps. */}
         <main id="main" class="app-main" tabindex="-1">
           <Switch>
+            {/* A share link opens without an account: it does not wait for, or need, a session. */}
+            <Match when={shareToken()} keyed>
+              {(token) => <SharePage token={token} />}
+            </Match>
             <Match when={session.state().kind === 'loading'}>
               <div class="page page-narrow" aria-busy="true">
                 <p class="muted loading">Loading…</p>

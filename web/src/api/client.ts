@@ -1,7 +1,18 @@
 // The one module through which the UI reaches the server: REST calls and the two WebSockets.
 // Every failure surfaces as an ApiError carrying the server's `{ code, message, detail? }` body.
 import { apiUrl, credentialsMode } from '../lib/backend-url';
-import type { EnvironmentVersion, ErrorBody, RefListing, UncommittedPolicy, User, Workspace } from './types';
+import type {
+  CreatedShare,
+  EnvironmentVersion,
+  ErrorBody,
+  RefListing,
+  ShareLink,
+  ShareRole,
+  ShareVisit,
+  UncommittedPolicy,
+  User,
+  Workspace,
+} from './types';
 
 export class ApiError extends Error implements ErrorBody {
   readonly code: string;
@@ -20,8 +31,13 @@ export class ApiError extends Error implements ErrorBody {
 /** WebSocket close codes the server uses to say why a socket was refused. */
 export const CloseCode = {
   unauthenticated: 4401,
+  forbidden: 4403,
   notFound: 4404,
   notRunning: 4409,
+  /** The share link was revoked or ran out. */
+  linkGone: 4410,
+  /** The workspace has as many people in it as it allows. */
+  full: 4429,
 } as const;
 
 type UnauthenticatedListener = () => void;
@@ -141,6 +157,30 @@ export async function listVersions(id: string): Promise<EnvironmentVersion[]> {
 
 export function rollbackWorkspace(id: string, versionId: string): Promise<Workspace> {
   return request<Workspace>('POST', `${workspacePath(id)}/rollback`, { versionId });
+}
+
+export function createShare(
+  id: string,
+  input: { role: ShareRole; expiresInHours: number | null; anonymous: boolean },
+): Promise<CreatedShare> {
+  return request<CreatedShare>('POST', `${workspacePath(id)}/shares`, input);
+}
+
+export async function listShares(id: string): Promise<ShareLink[]> {
+  const { shares } = await request<{ shares: ShareLink[] }>('GET', `${workspacePath(id)}/shares`);
+  return shares;
+}
+
+export function revokeShare(linkId: string): Promise<ShareLink> {
+  return request<ShareLink>('DELETE', `/api/shares/${encodeURIComponent(linkId)}`);
+}
+
+/**
+ * Opens a share link; the answer's token also comes as cookies for the workspace's paths.
+ * `previous` (the token of an earlier visit) keeps this tab the same person after a reload.
+ */
+export function visitShare(token: string, previous?: string): Promise<ShareVisit> {
+  return request<ShareVisit>('POST', '/api/shares/visit', { token, ...(previous ? { previous } : {}) });
 }
 
 export function deleteWorkspace(id: string): Promise<void> {

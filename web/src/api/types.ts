@@ -141,9 +141,43 @@ export type WorkspaceEvent =
   | { type: 'log'; step: StepName; line: string };
 
 export type TerminalControl =
-  | { type: 'hello'; terminalId: string; replayed: boolean }
+  | { type: 'hello'; terminalId: string; replayed: boolean; readOnly?: boolean }
   | { type: 'exit'; code: number }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: string; message: string }
+  /** A viewer's socket before the owner opened any shell. */
+  | { type: 'waiting'; message: string }
+  /** A viewer typed: nothing was sent. */
+  | { type: 'read-only'; code: string; message: string };
+
+export type ShareRole = 'viewer' | 'editor';
+
+/** A share link as `GET /api/workspaces/:id/shares` lists it. */
+export interface ShareLink {
+  id: string;
+  workspaceId: string;
+  role: ShareRole;
+  anonymous: boolean;
+  expiresAt: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  activeUsers: number;
+}
+
+/** A link just created: its token and URL are shown this once. */
+export interface CreatedShare extends ShareLink {
+  token: string;
+  url: string;
+  path: string;
+}
+
+/** What opening a share link gives: a workspace token (also set as cookies) in the link's role. */
+export interface ShareVisit {
+  token: string;
+  expiresAt: string;
+  role: ShareRole;
+  link: ShareLink;
+  workspace: Workspace;
+}
 
 /** What a workspace can switch to, as `GET /api/workspaces/:id/refs` lists it. */
 export interface RefListing {

@@ -14,6 +14,8 @@ export type Route =
   | { name: 'home' }
   | { name: 'jobs' }
   | { name: 'workspace'; id: string }
+  /** A share link: opens someone else's workspace, with or without an account. */
+  | { name: 'share'; token: string }
   | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
@@ -21,6 +23,8 @@ export function matchRoute(pathname: string): Route {
   if (pathname === '/jobs' || pathname === '/jobs/') return { name: 'jobs' };
   const workspace = /^\/w\/([^/]+)\/?$/.exec(pathname);
   if (workspace?.[1]) return { name: 'workspace', id: decodeURIComponent(workspace[1]) };
+  const share = /^\/s\/([^/]+)\/?$/.exec(pathname);
+  if (share?.[1]) return { name: 'share', token: decodeURIComponent(share[1]) };
   return { name: 'not-found' };
 }
 

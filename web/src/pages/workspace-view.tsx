@@ -6,6 +6,7 @@ import { Callout } from '../components/callout';
 import { EnvironmentPanel } from '../components/environment-panel';
 import { JobsPanel } from '../components/jobs/jobs-panel';
 import { ReproducibleBadge } from '../components/reproducible-badge';
+import { ShareDialog } from '../components/share-dialog';
 import { SplitView } from '../components/split-view';
 import { StatusIcon } from '../components/status-icon';
 import { SwitchDialog } from '../components/switch-dialog';
@@ -38,6 +39,7 @@ export function WorkspaceView(props: {
 
   const [panelOpen, setPanelOpen] = createSignal(false);
   const [switching, setSwitching] = createSignal(false);
+  const [sharing, setSharing] = createSignal(false);
   // A running workspace without an IDE status runs without one (the server has --no-ide).
   const hasIde = () => props.workspace.ide !== null;
   const [showIde, setShowIde] = createSignal(true);
@@ -132,6 +134,15 @@ export function WorkspaceView(props: {
               </span>
             </Show>
           </button>
+          <button
+            type="button"
+            class="button"
+            onClick={() => setSharing(true)}
+            aria-haspopup="dialog"
+            data-testid="share-workspace"
+          >
+            Share…
+          </button>
           <Show when={running()}>
             <button
               type="button"
@@ -170,6 +181,7 @@ export function WorkspaceView(props: {
         </div>
       </header>
       <SwitchDialog open={switching()} workspace={props.workspace} onClose={() => setSwitching(false)} />
+      <ShareDialog open={sharing()} workspace={props.workspace} onClose={() => setSharing(false)} />
       <Show when={props.actionError}>
         {(message) => <Callout tone="error" title={message()} onDismiss={props.onDismissError} />}
       </Show>

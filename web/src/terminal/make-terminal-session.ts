@@ -18,6 +18,8 @@ export type TerminalState =
   | { kind: 'reconnecting' }
   | { kind: 'exited'; code: number }
   | { kind: 'not-running' }
+  /** Watching read-only, before the owner opened a shell. */
+  | { kind: 'waiting' }
   | { kind: 'failed'; message: string };
 
 export interface TerminalSession {
@@ -32,8 +34,10 @@ export function makeTerminalSession(options: {
   workspaceId: string;
   terminal: Terminal;
   onState: (state: TerminalState) => void;
+  /** Watch the shell opened last (a viewer's share link): keystrokes are not sent. */
+  readOnly?: boolean;
 }): TerminalSession {
-  const { workspaceId, terminal, onState } = options;
+  const { workspaceId, terminal, onState, readOnly = false } = options;
   const backoff = makeBackoff({ initialMs: 300, maxMs: 10_000 });
   let socket: WebSocket | undefined;
   let reconnectTimer: number | undefined;
@@ -53,13 +57,21 @@ export function makeTerminalSession(options: {
         backoff.reset();
         // The replay is the screen's recent history: start from a clean screen so it is not doubled.
         if (message.replayed) terminal.reset();
-        sendResize();
+        // A watcher's window does not resize the owner's shell.
+        if (!readOnly) sendResize();
         onState({ kind: 'connected' });
         break;
       case 'exit':
         ended = true;
         saveTerminalId(workspaceId, undefined);
         onState({ kind: 'exited', code: message.code });
+        // A watcher follows the owner to whichever shell is open next.
+        if (readOnly) reconnectTimer = window.setTimeout(() => restartSession(), 1000);
+        break;
+      case 'waiting':
+        onState({ kind: 'waiting' });
+        break;
+      case 'read-only':
         break;
       case 'error':
         ended = true;
@@ -102,34 +114,46 @@ export function makeTerminalSession(options: {
         case CloseCode.notRunning:
           onState({ kind: 'not-running' });
           return;
+        case CloseCode.linkGone:
+        case CloseCode.full:
+        case CloseCode.forbidden:
+          onState({
+            kind: 'failed',
+            message: event.reason || 'This share link no longer opens the workspace.',
+          });
+          return;
       }
       onState({ kind: 'reconnecting' });
       reconnectTimer = window.setTimeout(connect, backoff.next());
     };
   };
 
-  const inputs = [
-    terminal.onData((data) => send(encoder.encode(data))),
-    // Some mouse reports are raw bytes, one per character code.
-    terminal.onBinary((data) => send(Uint8Array.from(data, (char) => char.charCodeAt(0) & 0xff))),
-    terminal.onResize(() => sendResize()),
-  ];
+  const inputs = readOnly
+    ? []
+    : [
+        terminal.onData((data) => send(encoder.encode(data))),
+        // Some mouse reports are raw bytes, one per character code.
+        terminal.onBinary((data) => send(Uint8Array.from(data, (char) => char.charCodeAt(0) & 0xff))),
+        terminal.onResize(() => sendResize()),
+      ];
+
+  function restartSession() {
+    if (disposed) return;
+    if (reconnectTimer !== undefined) window.clearTimeout(reconnectTimer);
+    const previous = socket;
+    socket = undefined;
+    previous?.close(1000);
+    saveTerminalId(workspaceId, undefined);
+    terminal.reset();
+    onState({ kind: 'connecting' });
+    connect();
+  }
 
   onState({ kind: 'connecting' });
   connect();
 
   return {
-    restart() {
-      if (disposed) return;
-      if (reconnectTimer !== undefined) window.clearTimeout(reconnectTimer);
-      const previous = socket;
-      socket = undefined;
-      previous?.close(1000);
-      saveTerminalId(workspaceId, undefined);
-      terminal.reset();
-      onState({ kind: 'connecting' });
-      connect();
-    },
+    restart: restartSession,
     dispose() {
       disposed = true;
       if (reconnectTimer !== undefined) window.clearTimeout(reconnectTimer);

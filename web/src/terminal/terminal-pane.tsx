@@ -6,7 +6,7 @@ import { createSignal, onCleanup, onMount, Show } from 'solid-js';
 import { makeTerminalSession, type TerminalSession, type TerminalState } from './make-terminal-session';
 import { readTerminalTheme } from './terminal-theme';
 
-export function TerminalPane(props: { workspaceId: string }) {
+export function TerminalPane(props: { workspaceId: string; readOnly?: boolean }) {
   let container!: HTMLDivElement;
   const [state, setState] = createSignal<TerminalState>({ kind: 'connecting' });
   let session: TerminalSession | undefined;
@@ -19,6 +19,7 @@ export function TerminalPane(props: { workspaceId: string }) {
       lineHeight: 1.2,
       scrollback: 5000,
       theme: readTerminalTheme(),
+      disableStdin: props.readOnly === true,
     });
     const fit = new FitAddon();
     terminal.loadAddon(fit);
@@ -45,9 +46,10 @@ export function TerminalPane(props: { workspaceId: string }) {
     session = makeTerminalSession({
       workspaceId: props.workspaceId,
       terminal,
+      readOnly: props.readOnly === true,
       onState: (next) => {
         setState(next);
-        if (next.kind === 'connected') terminal.focus();
+        if (next.kind === 'connected' && !props.readOnly) terminal.focus();
       },
     });
 
@@ -71,16 +73,26 @@ export function TerminalPane(props: { workspaceId: string }) {
         return { text: 'Connection lost. Reconnecting…' };
       case 'not-running':
         return { text: 'The workspace is not running.' };
+      case 'waiting':
+        return { text: 'No terminal is open yet; the owner’s terminal appears here when they open one.' };
       case 'exited':
-        return { text: `The shell exited with code ${current.code}.`, action: 'Start a new shell' };
+        return props.readOnly
+          ? { text: `The shell exited with code ${current.code}; following the next one…` }
+          : { text: `The shell exited with code ${current.code}.`, action: 'Start a new shell' };
       case 'failed':
         return { text: current.message, action: 'Try again' };
     }
   };
 
   return (
-    <section class="terminal-pane" aria-label="Terminal">
-      <div class="terminal-host" data-testid="terminal" data-state={state().kind} ref={container} />
+    <section class="terminal-pane" aria-label={props.readOnly ? 'Terminal (read-only)' : 'Terminal'}>
+      <div
+        class="terminal-host"
+        data-testid="terminal"
+        data-state={state().kind}
+        data-read-only={props.readOnly === true}
+        ref={container}
+      />
       <Show when={notice()}>
         {(current) => (
           <div class="terminal-notice" role="status" data-kind={state().kind}>
