@@ -2,11 +2,13 @@
 // the proxy at /ide/<id>/, guarded by the session and short-lived workspace tokens.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { defaultIdeDir } from '../../src/config.js';
 import { WorkspaceTokens } from '../../src/services/access/workspace-tokens.js';
@@ -16,6 +18,19 @@ import type { WorkspaceView } from '../../src/services/workspaces/workspace-view
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { signIn, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+
+const exec = promisify(execFile);
+
+/** The host pid of a process whose command line has this argument. */
+async function processWithArgument(argument: string): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    const args = cmdline.split('\0');
+    if (args.includes(argument) && args[0]?.endsWith('/node')) return Number(entry);
+  }
+  return undefined;
+}
 
 describe('the IDE proxy', () => {
   let gitServer: GitHttpServer;
@@ -209,11 +224,64 @@ describe('the IDE proxy', () => {
     }
   });
 
+  it("gives a viewer's share link a read-only IDE of its own, which cannot change the workspace", async () => {
+    const link = await server.api<{ token: string }>(`/api/workspaces/${id}/shares`, {
+      method: 'POST',
+      body: { role: 'viewer' },
+    });
+    const visit = await fetch(`${server.url}/api/shares/visit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: link.body.token }),
+    });
+    assert.equal(visit.status, 200);
+    const guest = visit.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0]!)
+      .join('; ');
+    const root = await fetchIde('/', guest);
+    assert.equal(root.status, 302);
+    const page = await fetchIde(`/${(root.headers.get('location') ?? '').slice(2)}`, guest);
+    assert.match(await page.text(), /workbench/);
+
+    // A second code-server, with state apart from the owner's and every file opened read-only.
+    const stateDir = join(server.nixspace.workspaces.workspaceDir(id), '.nixspace', 'ro');
+    const socketPath = join(stateDir, 'code-server.sock');
+    assert.ok(existsSync(socketPath));
+    const settings = JSON.parse(await readFile(join(stateDir, 'user-data', 'User', 'settings.json'), 'utf8'));
+    assert.deepEqual(settings['files.readonlyInclude'], { '**': true });
+    assert.equal((await fetchIde('/')).status, 302, "the owner's IDE is still the owner's");
+
+    // Its sandbox sees the workspace read-only: even root in it cannot write the repository.
+    const pid = await processWithArgument(socketPath);
+    assert.ok(pid, 'the read-only IDE runs');
+    const repo = join(server.nixspace.workspaces.workspaceDir(id), 'repo');
+    const write = await exec('nsenter', [
+      '-t',
+      String(pid),
+      '-m',
+      '--',
+      'touch',
+      join(repo, 'viewer-was-here'),
+    ]).then(
+      () => ({ ok: true, stderr: '' }),
+      (error: { stderr: string }) => ({ ok: false, stderr: error.stderr }),
+    );
+    assert.equal(write.ok, false);
+    assert.match(write.stderr, /Read-only file system/);
+    assert.ok(!existsSync(join(repo, 'viewer-was-here')));
+  });
+
   it('stops code-server with the workspace and starts it again with it', async () => {
     const dir = server.nixspace.workspaces.workspaceDir(id);
     const stopped = await server.api<WorkspaceView>(`/api/workspaces/${id}/stop`, { method: 'POST' });
     assert.equal(stopped.body.ide, null);
     assert.equal(existsSync(ideSocketPath(dir)) && (await fetchIde('/')).status === 302, false);
+    assert.equal(
+      await processWithArgument(join(dir, '.nixspace', 'ro', 'code-server.sock')),
+      undefined,
+      'the read-only IDE stops with the workspace',
+    );
     const unavailable = await fetchIde('/');
     assert.equal(unavailable.status, 503);
     assert.equal(((await unavailable.json()) as { code: string }).code, 'IDE_UNAVAILABLE');
