@@ -6,6 +6,7 @@ import { benchEnvironments } from './environments.js';
 import { benchIde } from './ide.js';
 import { benchJobs } from './jobs.js';
 import { type BenchResult, printTable, saveResults } from './results-file.js';
+import { benchSharing } from './sharing.js';
 import { benchSpine } from './spine.js';
 import { benchSwitching } from './switching.js';
 
@@ -15,6 +16,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   switching: benchSwitching,
   ide: benchIde,
   jobs: benchJobs,
+  sharing: benchSharing,
 };
 const only = process.argv.slice(2);
 const results: BenchResult[] = [];
