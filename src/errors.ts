@@ -14,6 +14,8 @@ export const httpStatusByCode = {
   REF_NOT_FOUND: 404,
   CONFLICT: 409,
   UNCOMMITTED_CHANGES: 409,
+  /** A switch would pull the checkout from under running jobs; the caller may cancel them. */
+  JOBS_RUNNING: 409,
   EMPTY_REPOSITORY: 422,
   REPO_TOO_LARGE: 413,
   HOST_UNREACHABLE: 504,

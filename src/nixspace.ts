@@ -118,6 +118,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       sshTimeoutMs: config.jobs.sshTimeoutMs,
       retentionDays: config.jobs.retentionDays,
     });
+    workspaces.useJobs(jobs);
     const lostJobs = await jobs.reconcile();
     if (lostJobs.length) logger.info({ lost: lostJobs }, 'jobs left running by an earlier process are lost');
     const pruneJobs = () =>

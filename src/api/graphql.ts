@@ -217,11 +217,12 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
       switchEnvironment: t.field({
         type: 'Workspace',
         description:
-          'Moves a running workspace to another branch, tag or commit in place. uncommitted: refuse (default), stash or carry.',
+          'Moves a running workspace to another branch, tag or commit in place. uncommitted: refuse (default), stash or carry; jobs (running in it): refuse (default) or cancel.',
         args: {
           id: t.arg.id({ required: true }),
           ref: t.arg.string({ required: true }),
           uncommitted: t.arg.string(),
+          jobs: t.arg.string(),
         },
         resolve: (_root, args, ctx) =>
           guarded(async () => {
@@ -229,9 +230,14 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
             if (uncommitted !== 'refuse' && uncommitted !== 'stash' && uncommitted !== 'carry') {
               throw new NixSpaceError('BAD_REQUEST', 'uncommitted must be "refuse", "stash" or "carry"');
             }
+            const jobs = args.jobs ?? 'refuse';
+            if (jobs !== 'refuse' && jobs !== 'cancel') {
+              throw new NixSpaceError('BAD_REQUEST', 'jobs must be "refuse" or "cancel"');
+            }
             const result = await workspaces.switchRef(userOf(ctx), String(args.id), {
               ref: args.ref,
               uncommitted,
+              jobs,
             });
             return result.workspace;
           }),

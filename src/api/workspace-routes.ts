@@ -18,6 +18,7 @@ const switchBody = z.object({
   uncommitted: z
     .enum(['refuse', 'stash', 'carry'], { error: 'uncommitted must be "refuse", "stash" or "carry"' })
     .nullish(),
+  jobs: z.enum(['refuse', 'cancel'], { error: 'jobs must be "refuse" or "cancel"' }).nullish(),
 });
 
 const branchBody = z.object({
@@ -27,6 +28,7 @@ const branchBody = z.object({
 const rollbackBody = z.object({
   versionId: z.string({ error: 'versionId is required: the environment version to return to' }),
   uncommitted: switchBody.shape.uncommitted,
+  jobs: switchBody.shape.jobs,
 });
 
 export function registerWorkspaceRoutes(

@@ -86,11 +86,12 @@ function indent(text: string): string {
 
 const usage = `Usage:
   nixspace list [--data-dir DIR]
-  nixspace switch WORKSPACE REF [--stash | --carry] [--data-dir DIR]
+  nixspace switch WORKSPACE REF [--stash | --carry] [--cancel-jobs] [--data-dir DIR]
 
 switch moves a running workspace to another branch, tag or commit in place and prints the steps
 as they finish. Uncommitted changes stop it, unless --stash (saved in a named git stash) or
---carry (brought along when they apply cleanly). WORKSPACE is an id or a unique id prefix.
+--carry (brought along when they apply cleanly). Jobs running in the workspace stop it too,
+unless --cancel-jobs. WORKSPACE is an id or a unique id prefix.
 `;
 
 function dataDirFrom(flag: string | undefined): string {
@@ -129,6 +130,7 @@ export async function runSwitch(args: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       stash: { type: 'boolean' },
       carry: { type: 'boolean' },
+      'cancel-jobs': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -152,7 +154,11 @@ export async function runSwitch(args: string[]): Promise<number> {
     const id = await resolveWorkspaceId(client, target);
     const started = await client.call<
       Workspace & { switched: { stash: string | null; note: string | null } }
-    >('POST', `/api/workspaces/${id}/switch`, { ref, uncommitted });
+    >('POST', `/api/workspaces/${id}/switch`, {
+      ref,
+      uncommitted,
+      jobs: values['cancel-jobs'] ? 'cancel' : 'refuse',
+    });
     process.stdout.write(`Switching ${started.name} to ${ref}\n`);
     if (started.switched.stash)
       process.stdout.write(`  uncommitted changes stashed: ${started.switched.stash}\n`);

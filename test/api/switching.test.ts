@@ -245,6 +245,47 @@ describe('switching a workspace to another ref', () => {
     assert.equal(await readFile(join(repo, 'scratch.txt'), 'utf8'), 'new file\n');
   });
 
+  it('will not switch under a running job unless asked to cancel it, and then cancels it first', async () => {
+    const { id, repo } = await create();
+    const before = await head(repo);
+    const started = await server.api<{ id: string; status: string }>('/api/jobs', {
+      method: 'POST',
+      body: { command: 'echo started; sleep 30', target: id },
+    });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+
+    const refused = await switchTo(id, 'node22');
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.code, 'JOBS_RUNNING');
+    assert.match(
+      refused.body.message ?? '',
+      /A job is running in .*\(echo started; sleep 30\).*jobs: "cancel"/,
+    );
+    assert.equal(await head(repo), before, 'nothing changed');
+    const still = await server.api<{ status: string }>(`/api/jobs/${started.body.id}`);
+    assert.equal((still.body as unknown as { job: { status: string } }).job.status, 'running');
+
+    const badPolicy = await server.api<{ code: string; message: string }>(`/api/workspaces/${id}/switch`, {
+      method: 'POST',
+      body: { ref: 'node22', jobs: 'queue' },
+    });
+    assert.equal(badPolicy.status, 400);
+    assert.match(badPolicy.body.message, /jobs must be "refuse" or "cancel"/);
+
+    const switched = await server.api<Workspace>(`/api/workspaces/${id}/switch`, {
+      method: 'POST',
+      body: { ref: 'node22', jobs: 'cancel' },
+    });
+    assert.equal(switched.status, 200, JSON.stringify(switched.body));
+    const job = await server.api<{ job: { status: string }; events: { stream: string; chunk: string }[] }>(
+      `/api/jobs/${started.body.id}`,
+    );
+    assert.equal(job.body.job.status, 'cancelled');
+    assert.ok(job.body.events.some((e) => e.stream === 'system' && /switching to node22/.test(e.chunk)));
+    assert.equal((await settled(id)).status, 'running');
+    assert.equal(await head(repo), newerCommit);
+  });
+
   it('answers an unknown ref, an invalid policy and a stopped workspace with clear errors, changing nothing', async () => {
     const { id, repo } = await create();
     const before = await head(repo);

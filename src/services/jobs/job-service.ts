@@ -250,6 +250,20 @@ export class JobService {
     return this.active.size;
   }
 
+  /** The jobs running in a workspace now, oldest first. */
+  runningIn(workspaceId: string): { id: string; command: string }[] {
+    return [...this.active.values()]
+      .filter((job) => job.row.workspace_id === workspaceId && !job.finished)
+      .map((job) => ({ id: job.row.id, command: job.row.command }));
+  }
+
+  /** Cancels every job running in a workspace (it is about to switch) and waits until each ended. */
+  async cancelIn(workspaceId: string, why: string): Promise<void> {
+    const jobs = [...this.active.values()].filter((job) => job.row.workspace_id === workspaceId);
+    for (const job of jobs) this.startCancel(job, why, this.options.cancelGraceMs);
+    await Promise.allSettled(jobs.map((job) => job.ended));
+  }
+
   private startCancel(job: ActiveJob, why: string, graceMs: number): void {
     if (job.cancelling) return;
     job.cancelling = true;

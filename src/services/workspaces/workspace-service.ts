@@ -104,6 +104,15 @@ interface ViewerIde {
   ide: IdeHandle;
 }
 
+/** The jobs that run in workspaces: a switch asks before it pulls the checkout from under them. */
+export interface WorkspaceJobs {
+  runningIn(workspaceId: string): { id: string; command: string }[];
+  cancelIn(workspaceId: string, why: string): Promise<void>;
+}
+
+/** What a switch does with jobs running in the workspace: refuse (the default) or cancel them. */
+export type RunningJobsPolicy = 'refuse' | 'cancel';
+
 /** Starts a spec's services (postgres, redis, …) inside a running workspace sandbox. */
 export interface BackingServicesStarter {
   start(
@@ -178,7 +187,14 @@ export class WorkspaceService {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly pendingViews = new Map<string, ReturnType<typeof setTimeout>>();
 
+  private jobs: WorkspaceJobs | undefined;
+
   constructor(private readonly options: WorkspaceServiceOptions) {}
+
+  /** Tells the service about jobs (their service is built after this one, on top of it). */
+  useJobs(jobs: WorkspaceJobs): void {
+    this.jobs = jobs;
+  }
 
   get sandboxDriver(): SandboxDriver {
     return this.options.driver;
@@ -287,7 +303,11 @@ export class WorkspaceService {
   async switchRef(
     user: User,
     id: string,
-    input: { ref: string; uncommitted?: UncommittedPolicy | null | undefined },
+    input: {
+      ref: string;
+      uncommitted?: UncommittedPolicy | null | undefined;
+      jobs?: RunningJobsPolicy | null | undefined;
+    },
   ): Promise<{ workspace: WorkspaceView; switched: SwitchResult }> {
     const ref = normaliseRef(input.ref);
     if (ref === null) throw new NixSpaceError('BAD_REQUEST', 'Name the branch, tag or commit to switch to');
@@ -298,6 +318,15 @@ export class WorkspaceService {
         throw new NixSpaceError(
           'CONFLICT',
           `Workspace ${row.name} is ${row.status}; only a running workspace can switch`,
+        );
+      }
+      // Jobs would lose their files (and, when the environment changes, their sandbox) mid-run.
+      const running = this.jobs?.runningIn(id) ?? [];
+      if (running.length > 0 && (input.jobs ?? 'refuse') === 'refuse') {
+        const names = running.map((job) => job.command).join(', ');
+        throw new NixSpaceError(
+          'JOBS_RUNNING',
+          `${running.length === 1 ? 'A job is' : `${running.length} jobs are`} running in ${row.name} (${names}); wait for ${running.length === 1 ? 'it' : 'them'} to finish, or switch with jobs: "cancel"`,
         );
       }
       const repo = parseRepoUrl(row.repo_url);
@@ -320,6 +349,8 @@ export class WorkspaceService {
         const value = await this.options.git.resolveRef(repo, ref, { signal });
         return { value, detail: `${value.refName ?? 'commit'} → ${value.commit.slice(0, 12)}` };
       });
+      if (running.length > 0)
+        await this.jobs?.cancelIn(id, `cancelled: the workspace is switching to ${ref}`);
       await timed('fetch', async () => {
         const fetched = await this.options.git.fetch(repo, {
           commit: resolved.commit,
@@ -468,12 +499,20 @@ export class WorkspaceService {
   async rollback(
     user: User,
     id: string,
-    input: { versionId: string; uncommitted?: UncommittedPolicy | null | undefined },
+    input: {
+      versionId: string;
+      uncommitted?: UncommittedPolicy | null | undefined;
+      jobs?: RunningJobsPolicy | null | undefined;
+    },
   ): Promise<{ workspace: WorkspaceView; switched: SwitchResult }> {
     const version = (await this.versions(user, id)).find((v) => v.id === input.versionId);
     if (!version)
       throw new NixSpaceError('NOT_FOUND', `Environment version ${input.versionId} does not exist`);
-    return this.switchRef(user, id, { ref: version.commit, uncommitted: input.uncommitted });
+    return this.switchRef(user, id, {
+      ref: version.commit,
+      uncommitted: input.uncommitted,
+      jobs: input.jobs,
+    });
   }
 
   /**

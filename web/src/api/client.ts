@@ -134,7 +134,7 @@ export function listRefs(id: string): Promise<RefListing> {
 
 export function switchWorkspace(
   id: string,
-  input: { ref: string; uncommitted: UncommittedPolicy },
+  input: { ref: string; uncommitted: UncommittedPolicy; jobs?: 'refuse' | 'cancel' },
 ): Promise<Workspace> {
   return request<Workspace>('POST', `${workspacePath(id)}/switch`, input);
 }

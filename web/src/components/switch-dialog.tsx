@@ -28,7 +28,7 @@ export function SwitchDialog(props: { open: boolean; workspace: Workspace; onClo
   let dialog!: HTMLDialogElement;
   const [ref, setRef] = createSignal('');
   const [policy, setPolicy] = createSignal<UncommittedPolicy>('refuse');
-  const [error, setError] = createSignal<{ message: string; detail?: string } | null>(null);
+  const [error, setError] = createSignal<{ message: string; detail?: string; code?: string } | null>(null);
   const [busy, setBusy] = createSignal(false);
   const [refs] = createResource(
     () => (props.open ? props.workspace.id : undefined),
@@ -44,7 +44,7 @@ export function SwitchDialog(props: { open: boolean; workspace: Workspace; onClo
     if (!props.open && dialog.open) dialog.close();
   });
 
-  const submit = async () => {
+  const submit = async (jobs: 'refuse' | 'cancel' = 'refuse') => {
     const wanted = ref().trim();
     if (wanted === '') {
       setError({ message: 'Choose a branch, tag or commit, or type one.' });
@@ -53,12 +53,16 @@ export function SwitchDialog(props: { open: boolean; workspace: Workspace; onClo
     setBusy(true);
     setError(null);
     try {
-      await switchWorkspace(props.workspace.id, { ref: wanted, uncommitted: policy() });
+      await switchWorkspace(props.workspace.id, { ref: wanted, uncommitted: policy(), jobs });
       props.onClose();
     } catch (caught) {
       setError(
         caught instanceof ApiError
-          ? { message: caught.message, ...(caught.detail ? { detail: caught.detail } : {}) }
+          ? {
+              message: caught.message,
+              code: caught.code,
+              ...(caught.detail ? { detail: caught.detail } : {}),
+            }
           : { message: errorMessage(caught) },
       );
     } finally {
@@ -181,6 +185,17 @@ export function SwitchDialog(props: { open: boolean; workspace: Workspace; onClo
               <div class="switch-error" role="alert" data-testid="switch-error">
                 <p>{problem().message}</p>
                 <Show when={problem().detail}>{(detail) => <pre>{detail()}</pre>}</Show>
+                <Show when={problem().code === 'JOBS_RUNNING'}>
+                  <button
+                    type="button"
+                    class="button button-small button-danger"
+                    disabled={busy()}
+                    onClick={() => void submit('cancel')}
+                    data-testid="switch-cancel-jobs"
+                  >
+                    Cancel the jobs and switch
+                  </button>
+                </Show>
               </div>
             )}
           </Show>
