@@ -8,7 +8,7 @@ import { createYoga, Repeater } from 'graphql-yoga';
 import { NixSpaceError } from '../errors.js';
 import type { User } from '../services/access/access-service.js';
 import type { CreatedShareLink, ShareLinkView, ShareService } from '../services/access/share-service.js';
-import type { FactChange } from '../services/environments/spec-diff.js';
+import type { FactChange, SpecDiff } from '../services/environments/spec-diff.js';
 import type { EnvironmentVersionView, WorkspaceService } from '../services/workspaces/workspace-service.js';
 import type { StepView, WorkspaceView } from '../services/workspaces/workspace-view.js';
 
@@ -171,6 +171,31 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
     }),
   });
 
+  const Diff = builder
+    .objectRef<SpecDiff & { from: { id: string; hash: string }; to: { id: string; hash: string } }>(
+      'EnvironmentDiff',
+    )
+    .implement({
+      description: 'The facts (toolchains, services, packages, ...) one environment changed against another.',
+      fields: (t) => ({
+        fromId: t.id({ resolve: (d) => d.from.id }),
+        toId: t.id({ resolve: (d) => d.to.id }),
+        fromHash: t.string({ resolve: (d) => d.from.hash }),
+        toHash: t.string({ resolve: (d) => d.to.hash }),
+        summary: t.exposeString('summary'),
+        changes: t.field({ type: [Change], resolve: (d) => d.changes }),
+      }),
+    });
+
+  const Lineage = builder
+    .objectRef<{ parent: WorkspaceView | null; children: WorkspaceView[] }>('WorkspaceLineage')
+    .implement({
+      fields: (t) => ({
+        parent: t.field({ type: 'Workspace', nullable: true, resolve: (l) => l.parent }),
+        children: t.field({ type: ['Workspace'], resolve: (l) => l.children }),
+      }),
+    });
+
   builder.queryType({
     fields: (t) => ({
       getEnvironment: t.field({
@@ -187,6 +212,19 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
         description: 'The share links of a workspace that still open it.',
         args: { id: t.arg.id({ required: true }) },
         resolve: (_root, args, ctx) => guarded(() => shares.list(userOf(ctx), String(args.id))),
+      }),
+      environmentDiff: t.field({
+        type: Diff,
+        description: 'What changed from one environment to another (any two your workspaces ran with).',
+        args: { from: t.arg.id({ required: true }), to: t.arg.id({ required: true }) },
+        resolve: (_root, args, ctx) =>
+          guarded(() => workspaces.diffEnvironments(userOf(ctx), String(args.from), String(args.to))),
+      }),
+      environmentLineage: t.field({
+        type: Lineage,
+        description: 'The workspace this one was branched from, and the branches made from it.',
+        args: { id: t.arg.id({ required: true }) },
+        resolve: (_root, args, ctx) => guarded(() => workspaces.lineage(userOf(ctx), String(args.id))),
       }),
       environmentVersions: t.field({
         type: [Version],

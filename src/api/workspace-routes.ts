@@ -91,6 +91,15 @@ export function registerWorkspaceRoutes(
     versions: await workspaces.versions(requireUser(request), request.params.id),
   }));
 
+  app.get<{ Querystring: { from?: string; to?: string } }>('/api/environments/diff', async (request) => {
+    const user = requireUser(request);
+    const { from, to } = request.query;
+    if (!from || !to) {
+      throw new NixSpaceError('BAD_REQUEST', 'from and to are required: the ids of the two environments');
+    }
+    return workspaces.diffEnvironments(user, from, to);
+  });
+
   app.post<{ Params: { id: string } }>('/api/workspaces/:id/rollback', async (request) => {
     const user = requireUser(request);
     const parsed = rollbackBody.safeParse(request.body ?? {});

@@ -100,3 +100,15 @@ export async function listEnvironmentVersions(db: Db, workspaceId: string) {
     .orderBy('v.id')
     .execute();
 }
+
+/** Whether one of the owner's workspaces has run with the environment (so its spec is theirs to see). */
+export async function ownerUsedEnvironment(db: Db, ownerId: string, environmentId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('environment_versions as v')
+    .innerJoin('workspaces as w', 'w.id', 'v.workspace_id')
+    .select('v.id')
+    .where('w.owner_id', '=', ownerId)
+    .where('v.environment_id', '=', environmentId)
+    .executeTakeFirst();
+  return row !== undefined;
+}

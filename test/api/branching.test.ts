@@ -10,7 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
-import { openTerminal, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+import {
+  openTerminal,
+  signIn,
+  startTestServer,
+  type TestServer,
+  waitForStatus,
+} from '../support/nixspace-server.js';
 
 const exec = promisify(execFile);
 
@@ -112,6 +118,45 @@ describe('branching a workspace', () => {
     assert.equal(versions.body.versions[0]?.changes.summary, '+redis 7');
     assert.match(versions.body.versions[0]?.message ?? '', /^branched from .* at with-redis$/);
     assert.notEqual(versions.body.versions[0]?.parentEnvironmentId, null);
+
+    // Any two of the owner's environments compare, both ways, over REST and GraphQL.
+    const childEnv = (versions.body.versions[0] as unknown as { environmentId: string }).environmentId;
+    const parentEnv = versions.body.versions[0]!.parentEnvironmentId!;
+    const diff = await server.api<{
+      summary: string;
+      changes: { kind: string; name: string; change: string }[];
+    }>(`/api/environments/diff?from=${parentEnv}&to=${childEnv}`);
+    assert.equal(diff.status, 200);
+    assert.equal(diff.body.summary, '+redis 7');
+    assert.deepEqual(
+      diff.body.changes.map((c) => [c.kind, c.name, c.change]),
+      [['service', 'redis', 'added']],
+    );
+    const back = await server.graphql<{ environmentDiff: { summary: string; fromId: string } }>(
+      'query($from: ID!, $to: ID!) { environmentDiff(from: $from, to: $to) { summary fromId } }',
+      { from: childEnv, to: parentEnv },
+    );
+    assert.equal(back.data?.environmentDiff.summary, '-redis 7');
+    assert.equal(back.data?.environmentDiff.fromId, childEnv);
+    const family = await server.graphql<{
+      environmentLineage: { parent: { id: string } | null; children: { id: string }[] };
+    }>('query($id: ID!) { environmentLineage(id: $id) { parent { id } children { id } } }', { id: child.id });
+    assert.equal(family.data?.environmentLineage.parent?.id, parent.id);
+    assert.deepEqual(family.data?.environmentLineage.children, []);
+
+    const unknown = await server.api<{ code: string }>(
+      `/api/environments/diff?from=${parentEnv}&to=00000000-0000-4000-8000-000000000000`,
+    );
+    assert.equal(unknown.status, 404);
+    const missing = await server.api<{ code: string }>(`/api/environments/diff?from=${parentEnv}`);
+    assert.equal(missing.status, 400);
+    const other = await server.nixspace.access.createUser('someone-else@example.test');
+    const link = await server.nixspace.access.createLoginLink(other.id);
+    const otherCookie = await signIn(server.url, `${server.url}/auth/link?token=${link.token}`);
+    const foreign = await server.api(`/api/environments/diff?from=${parentEnv}&to=${childEnv}`, {
+      cookie: otherCookie,
+    });
+    assert.equal(foreign.status, 404, "another person's environments are not theirs to compare");
   });
 
   it('branches over GraphQL at the same commit, and refuses unknown refs and workspaces', async () => {

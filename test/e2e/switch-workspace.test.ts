@@ -104,6 +104,14 @@ describe('switching a workspace in the browser', () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="version-row"]').length === 2);
     assert.match((await rows.nth(0).textContent()) ?? '', /\+redis 7/);
     assert.equal(await rows.nth(0).getAttribute('data-current'), 'true');
+    // Comparing the two versions lists what the switch changed, fact by fact.
+    await rows.nth(0).getByTestId('compare-pick').check();
+    await rows.nth(1).getByTestId('compare-pick').check();
+    const change = page.getByTestId('environment-diff').getByTestId('diff-change');
+    await change.first().waitFor();
+    assert.equal(await change.count(), 1);
+    assert.equal(await change.getAttribute('data-change'), 'added');
+    assert.match((await change.textContent()) ?? '', /service\s*redis\s*added \(7\)/);
     await page.screenshot({
       path: `${process.env.NIXSPACE_SCREENSHOTS ?? '/tmp'}/nixspace-e2e-versions.png`,
     });

@@ -22,6 +22,7 @@ import {
   findEnvironment,
   insertEnvironmentVersion,
   listEnvironmentVersions,
+  ownerUsedEnvironment,
 } from '../../store/environment-queries.js';
 import type {
   StepName,
@@ -490,6 +491,31 @@ export class WorkspaceService {
       changes: v.changes as SpecDiff,
       createdAt: new Date(v.created_at).toISOString(),
     }));
+  }
+
+  /**
+   * What changed from one environment to another, for any two that the user's workspaces have run
+   * with (versions of one workspace, or of a workspace and its branch).
+   */
+  async diffEnvironments(
+    user: User,
+    fromId: string,
+    toId: string,
+  ): Promise<SpecDiff & { from: { id: string; hash: string }; to: { id: string; hash: string } }> {
+    const db = this.options.store.db;
+    const load = async (environmentId: string) => {
+      const row = isUuid(environmentId) ? await findEnvironment(db, environmentId) : undefined;
+      if (!row || !(await ownerUsedEnvironment(db, user.id, row.id))) {
+        throw new NixSpaceError('NOT_FOUND', `Environment ${environmentId} does not exist`);
+      }
+      return row;
+    };
+    const [from, to] = [await load(fromId), await load(toId)];
+    return {
+      ...diffSpecs(from.spec as EnvSpec, to.spec as EnvSpec),
+      from: { id: from.id, hash: from.hash },
+      to: { id: to.id, hash: to.hash },
+    };
   }
 
   /**

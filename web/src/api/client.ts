@@ -3,6 +3,7 @@
 import { apiUrl, credentialsMode } from '../lib/backend-url';
 import type {
   CreatedShare,
+  EnvironmentDiff,
   EnvironmentVersion,
   ErrorBody,
   RefListing,
@@ -12,6 +13,7 @@ import type {
   UncommittedPolicy,
   User,
   Workspace,
+  WorkspaceLineage,
 } from './types';
 
 export class ApiError extends Error implements ErrorBody {
@@ -153,6 +155,20 @@ export async function listVersions(id: string): Promise<EnvironmentVersion[]> {
     `${workspacePath(id)}/versions`,
   );
   return versions;
+}
+
+export function diffEnvironments(from: string, to: string): Promise<EnvironmentDiff> {
+  const query = new URLSearchParams({ from, to });
+  return request<EnvironmentDiff>('GET', `/api/environments/diff?${query}`);
+}
+
+/** A new workspace whose parent is this one, from its files, moved to `ref` when given. */
+export function branchWorkspace(id: string, ref: string | undefined): Promise<Workspace> {
+  return request<Workspace>('POST', `${workspacePath(id)}/branch`, ref ? { ref } : {});
+}
+
+export function getLineage(id: string): Promise<WorkspaceLineage> {
+  return request<WorkspaceLineage>('GET', `${workspacePath(id)}/lineage`);
 }
 
 export function rollbackWorkspace(id: string, versionId: string): Promise<Workspace> {

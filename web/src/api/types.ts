@@ -190,6 +190,29 @@ export interface RefListing {
 export type UncommittedPolicy = 'refuse' | 'stash' | 'carry';
 
 /** An environment a workspace ran with, and what it changed against the one before. */
+/** One fact an environment changed against another. */
+export interface EnvironmentChange {
+  kind: string;
+  name: string;
+  change: 'added' | 'removed' | 'changed';
+  from: string | null;
+  to: string | null;
+}
+
+/** `GET /api/environments/diff?from=&to=`. */
+export interface EnvironmentDiff {
+  summary: string;
+  changes: EnvironmentChange[];
+  from: { id: string; hash: string };
+  to: { id: string; hash: string };
+}
+
+/** `GET /api/workspaces/:id/lineage`. */
+export interface WorkspaceLineage {
+  parent: Workspace | null;
+  children: Workspace[];
+}
+
 export interface EnvironmentVersion {
   id: string;
   environmentId: string;

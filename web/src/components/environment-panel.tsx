@@ -19,6 +19,7 @@ import { EnvironmentVersions } from './environment-versions';
 import { ReproducibleBadge } from './reproducible-badge';
 import { StatusIcon } from './status-icon';
 import { StepLog } from './step-log';
+import { WorkspaceLineageSection } from './workspace-lineage';
 
 function HashField(props: { hash: string }) {
   const [copied, setCopied] = createSignal<'yes' | 'no' | null>(null);
@@ -314,6 +315,7 @@ export function EnvironmentPanel(props: {
           currentHash={props.environment?.hash ?? null}
           canRollback={props.canRollback}
         />
+        <WorkspaceLineageSection workspaceId={props.workspaceId} headingId={`${props.id}-lineage`} />
       </div>
     </aside>
   );

@@ -1,9 +1,11 @@
 // The environments a workspace has run with, newest first, like commits of its environment: what
-// each changed against the one before, at which commit, and a one-step rollback to any of them.
+// each changed against the one before, at which commit, a one-step rollback to any of them, and a
+// comparison of any two.
 import { createResource, createSignal, For, Show } from 'solid-js';
 import { listVersions, rollbackWorkspace } from '../api/client';
 import { shortHash } from '../lib/environment';
 import { errorMessage } from '../lib/error-message';
+import { EnvironmentDiff } from './environment-diff';
 import { StatusIcon } from './status-icon';
 
 export function EnvironmentVersions(props: {
@@ -18,6 +20,22 @@ export function EnvironmentVersions(props: {
   );
   const [problem, setProblem] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal<string | null>(null);
+  // Environment ids picked for comparison, oldest pick first; two make a comparison.
+  const [picked, setPicked] = createSignal<string[]>([]);
+  const togglePick = (environmentId: string) =>
+    setPicked((current) =>
+      current.includes(environmentId)
+        ? current.filter((id) => id !== environmentId)
+        : [...current, environmentId].slice(-2),
+    );
+  // Compared in history order: the older version first.
+  const comparison = () => {
+    const ids = picked();
+    if (ids.length !== 2) return undefined;
+    const order = (versions() ?? []).map((v) => v.environmentId);
+    const [a, b] = [...ids].sort((x, y) => order.indexOf(y) - order.indexOf(x));
+    return { from: a!, to: b! };
+  };
 
   const rollback = async (versionId: string) => {
     setBusy(versionId);
@@ -44,6 +62,12 @@ export function EnvironmentVersions(props: {
           </p>
         )}
       </Show>
+      <Show when={comparison()}>
+        {(pair) => <EnvironmentDiff from={pair().from} to={pair().to} onClose={() => setPicked([])} />}
+      </Show>
+      <Show when={picked().length === 1}>
+        <p class="muted">Pick a second version to compare with.</p>
+      </Show>
       <ul class="env-list">
         <For each={versions() ?? []}>
           {(version) => {
@@ -66,6 +90,15 @@ export function EnvironmentVersions(props: {
                   <span aria-hidden="true"> · </span>
                   <code title={version.hash}>{shortHash(version.hash)}</code>
                 </p>
+                <label class="env-compare">
+                  <input
+                    type="checkbox"
+                    checked={picked().includes(version.environmentId)}
+                    onChange={() => togglePick(version.environmentId)}
+                    data-testid="compare-pick"
+                  />
+                  Compare
+                </label>
                 <Show when={!current() && props.canRollback}>
                   <button
                     type="button"

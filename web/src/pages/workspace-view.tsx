@@ -2,6 +2,7 @@
 // resizable split (either can be collapsed), and on demand the Environment panel beside them.
 import { createSignal, lazy, Show, Suspense } from 'solid-js';
 import type { Workspace } from '../api/types';
+import { BranchDialog } from '../components/branch-dialog';
 import { Callout } from '../components/callout';
 import { EnvironmentPanel } from '../components/environment-panel';
 import { JobsPanel } from '../components/jobs/jobs-panel';
@@ -40,6 +41,7 @@ export function WorkspaceView(props: {
   const [panelOpen, setPanelOpen] = createSignal(false);
   const [switching, setSwitching] = createSignal(false);
   const [sharing, setSharing] = createSignal(false);
+  const [branching, setBranching] = createSignal(false);
   // A running workspace without an IDE status runs without one (the server has --no-ide).
   const hasIde = () => props.workspace.ide !== null;
   const [showIde, setShowIde] = createSignal(true);
@@ -137,6 +139,15 @@ export function WorkspaceView(props: {
           <button
             type="button"
             class="button"
+            onClick={() => setBranching(true)}
+            aria-haspopup="dialog"
+            data-testid="branch-workspace"
+          >
+            Branch…
+          </button>
+          <button
+            type="button"
+            class="button"
             onClick={() => setSharing(true)}
             aria-haspopup="dialog"
             data-testid="share-workspace"
@@ -182,6 +193,7 @@ export function WorkspaceView(props: {
       </header>
       <SwitchDialog open={switching()} workspace={props.workspace} onClose={() => setSwitching(false)} />
       <ShareDialog open={sharing()} workspace={props.workspace} onClose={() => setSharing(false)} />
+      <BranchDialog open={branching()} workspace={props.workspace} onClose={() => setBranching(false)} />
       <Show when={props.actionError}>
         {(message) => <Callout tone="error" title={message()} onDismiss={props.onDismissError} />}
       </Show>
