@@ -85,6 +85,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       driver,
       workspacesDir: join(config.dataDir, 'workspaces'),
       mirrorsDir,
+      hiddenPaths: [config.dataDir],
       limits: { memoryBytes: config.limits.memory, cpus: config.limits.cpus, pids: config.limits.pids },
       network: config.sandboxNetwork,
       installNetwork: config.installNetwork,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ export type CaseName =
   | 'user'
   | 'pty'
   | 'filesystem'
+  | 'hiddenPaths'
   | 'processes'
   | 'sharedNamespaces'
   | 'networkNone'
@@ -287,6 +288,39 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
       assert.equal(result.stdout, 'done\n', result.stderr);
       assert.equal(await readFile(join(workspaceDir, 'written-inside'), 'utf8'), 'inside\n');
       for (const path of forbidden) assert.equal(existsSync(path), false, `${path} exists on the host`);
+    });
+
+    it('hides the paths it is told to hide, yet shows its workspace and read-only paths inside them', {
+      skip: skip.hiddenPaths,
+    }, async () => {
+      const hidden = await newWorkspace();
+      await writeFile(join(hidden, 'secret.key'), 'do not read\n');
+      const shared = join(hidden, 'mirrors');
+      await mkdir(shared);
+      await writeFile(join(shared, 'objects'), 'shared\n');
+      const workspaceDir = join(hidden, 'workspaces', 'mine');
+      await mkdir(workspaceDir, { recursive: true });
+      await mkdir(join(hidden, 'workspaces', 'theirs'));
+      await writeFile(join(hidden, 'workspaces', 'theirs', 'private.txt'), 'theirs\n');
+      const sandbox = await startSandbox({ workspaceDir, hiddenPaths: [hidden], readOnlyPaths: [shared] });
+      const script = [
+        'for p in "$@"; do if [ -e "$p" ]; then echo "SEES $p"; fi; done',
+        'cat "$0/mirrors/objects"',
+        'echo mine > "$0/workspaces/mine/file" && cat "$0/workspaces/mine/file"',
+        'if (echo x > "$0/mirrors/objects") 2>/dev/null; then echo "WROTE mirrors"; fi',
+      ].join('\n');
+      const result = await run(
+        sandbox.command([
+          'sh',
+          '-c',
+          script,
+          hidden,
+          join(hidden, 'secret.key'),
+          join(hidden, 'workspaces', 'theirs', 'private.txt'),
+        ]),
+      );
+      assert.equal(result.stdout, 'shared\nmine\n', result.stderr);
+      assert.equal(await readFile(join(workspaceDir, 'file'), 'utf8'), 'mine\n');
     });
 
     it('hides host processes', { skip: skip.processes }, async () => {

@@ -24,6 +24,12 @@ export interface SandboxSpec {
    * something fresh (e.g. the git mirrors a checkout borrows objects from, when under /tmp).
    */
   readOnlyPaths?: readonly string[];
+  /**
+   * Existing host directories the sandbox must not see at all (NixSpace's data directory, with its
+   * keys, database and other workspaces): an empty directory stands in their place. The workspace
+   * and read-only paths inside them are still shown.
+   */
+  hiddenPaths?: readonly string[];
   network: NetworkPolicy;
   limits: SandboxLimits;
   hostname?: string;

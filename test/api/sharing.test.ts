@@ -44,7 +44,8 @@ describe('sharing a workspace by link', () => {
   before(async () => {
     git = await startGitHttpServer();
     await makeRepo(git.root, 'app.git', { files: { 'notes.txt': 'shared notes\n' } });
-    server = await startTestServer();
+    // Not under /tmp, which every sandbox replaces: what a shell can see of the data directory counts.
+    server = await startTestServer({ dataDirParent: '/var/tmp' });
     const created = await server.api<{ id: string }>('/api/workspaces', {
       method: 'POST',
       body: { repoUrl: git.url('app.git') },
@@ -213,6 +214,18 @@ describe('sharing a workspace by link', () => {
     await shell.waitFor((t) => t.output.includes('written-2'));
     const file = join(server.dataDir, 'workspaces', id, 'repo', 'edited.txt');
     assert.equal(await readFile(file, 'utf8'), 'from-the-editor\n');
+    // A shell, an editor's included, cannot reach NixSpace's keys, database or admin socket.
+    const secrets = [
+      join(server.dataDir, 'secrets', 'workspace-token.key'),
+      join(server.dataDir, 'db'),
+      join(server.dataDir, 'nixspace.sock'),
+    ];
+    assert.ok(existsSync(secrets[0]!), 'the key exists on the host');
+    shell.type(
+      `for p in ${secrets.join(' ')}; do [ -e "$p" ] && echo "LEAK $p"; done; echo checked-$((3+3))\r`,
+    );
+    await shell.waitFor((t) => t.output.includes('checked-6'));
+    assert.doesNotMatch(shell.output, /LEAK \//);
     shell.close();
   });
 

@@ -32,9 +32,17 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { databaseUrl?: string | undefined; config?: Partial<ConfigInput> } = {},
+  options: {
+    databaseUrl?: string | undefined;
+    config?: Partial<ConfigInput>;
+    /**
+     * Where the data directory goes. A sandbox mounts a fresh /tmp, which hides a data directory
+     * under it by accident: tests of what a sandbox must not see put it elsewhere (/var/tmp).
+     */
+    dataDirParent?: string;
+  } = {},
 ): Promise<TestServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'nixspace-test-'));
+  const dataDir = await mkdtemp(join(options.dataDirParent ?? tmpdir(), 'nixspace-test-'));
   const config = parseConfig({
     host: '127.0.0.1',
     port: 0,

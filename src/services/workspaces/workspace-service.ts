@@ -72,6 +72,11 @@ export interface WorkspaceServiceOptions {
   workspacesDir: string;
   /** Where the git mirrors live: checkouts read their objects from there, read-only. */
   mirrorsDir: string;
+  /**
+   * Host directories no sandbox may see (the data directory: its keys, database, admin socket and
+   * the other workspaces); the workspace's own directory and the mirrors are shown again inside.
+   */
+  hiddenPaths?: readonly string[];
   limits: SandboxLimits;
   network: NetworkPolicy;
   /** Dependency installs reach package registries even when the workspace itself has no network. */
@@ -1021,6 +1026,7 @@ export class WorkspaceService {
       id: row.id,
       workspaceDir: dir,
       readOnlyPaths: [this.options.mirrorsDir, ...(this.options.ide?.readOnlyPaths ?? [])],
+      hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor(this.options.network),
       limits,
       hostname: `ws-${row.id.slice(0, 8)}`,
@@ -1110,6 +1116,7 @@ export class WorkspaceService {
         id: `${id}-install`,
         workspaceDir: dir,
         readOnlyPaths: [this.options.mirrorsDir],
+        hiddenPaths: this.options.hiddenPaths ?? [],
         network,
         limits: this.options.limits,
         hostname: `ws-${id.slice(0, 8)}`,
@@ -1218,6 +1225,7 @@ export class WorkspaceService {
       id: `${id}-viewer`,
       workspaceDir: stateDir,
       readOnlyPaths: [dir, this.options.mirrorsDir, ...ide.readOnlyPaths],
+      hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor('none'),
       limits: this.options.limits,
       hostname: `ws-${id.slice(0, 8)}`,

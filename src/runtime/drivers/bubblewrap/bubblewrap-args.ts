@@ -1,5 +1,6 @@
 // The bwrap command line of a workspace sandbox. Order matters: bwrap applies mounts in order, so
-// the fresh /tmp comes before the workspace bind (a workspace under /tmp must stay visible).
+// the fresh /tmp and the hidden paths come before the binds inside them (a workspace under /tmp,
+// or under the hidden data directory, must stay visible).
 import type { SandboxSpec } from '../../sandbox.js';
 
 /** File descriptor bwrap writes its JSON info (host pid of the sandbox init, namespaces) to. */
@@ -21,6 +22,8 @@ export function bubblewrapArgs(
     '/proc',
     '--tmpfs',
     '/tmp',
+    // Hidden before anything inside them is bound again (the mirrors, the workspace itself).
+    ...(spec.hiddenPaths ?? []).flatMap((path) => ['--tmpfs', path]),
     ...(spec.readOnlyPaths ?? []).flatMap((path) => ['--ro-bind-try', path, path]),
     '--bind',
     workspaceDir,

@@ -9,6 +9,7 @@ runSandboxConformance({
   driverModule: { url: new URL('./process-driver.ts', import.meta.url).href, exportName: 'ProcessDriver' },
   skip: {
     filesystem: noIsolation,
+    hiddenPaths: noIsolation,
     processes: noIsolation,
     networkNone: 'no network isolation by design: the process driver has only the host network',
   },
