@@ -234,6 +234,23 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
     }),
   });
 
+  const NameVersion = builder.inputType('NameVersionInput', {
+    fields: (t) => ({
+      name: t.string({ required: true }),
+      version: t.string({ required: true }),
+    }),
+  });
+  const ChangesInput = builder.inputType('EnvironmentChangesInput', {
+    description: "What a branch's environment changes against what the repository asks for.",
+    fields: (t) => ({
+      toolchains: t.field({ type: [NameVersion] }),
+      services: t.field({ type: [NameVersion] }),
+      packages: t.stringList(),
+    }),
+  });
+  const versions = (list: readonly { name: string; version: string }[] | null | undefined) =>
+    Object.fromEntries((list ?? []).map((entry) => [entry.name, entry.version]));
+
   builder.mutationType({
     fields: (t) => ({
       createEnvironment: t.field({
@@ -283,10 +300,27 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
       branchEnvironment: t.field({
         type: 'Workspace',
         description:
-          "Branches a workspace: a new one (its id is the new environment's) whose parent is this one, from its files, at ref.",
-        args: { id: t.arg.id({ required: true }), ref: t.arg.string({ required: true }) },
+          "Branches a workspace: a new one (its id is the new environment's) whose parent is this one, from its files, at ref; with changes, its environment also differs (toolchain or service versions, packages) while the parent's stays as it is.",
+        args: {
+          id: t.arg.id({ required: true }),
+          ref: t.arg.string({ required: true }),
+          changes: t.arg({ type: ChangesInput }),
+        },
         resolve: (_root, args, ctx) =>
-          guarded(() => workspaces.branch(userOf(ctx), String(args.id), { ref: args.ref })),
+          guarded(() =>
+            workspaces.branch(userOf(ctx), String(args.id), {
+              ref: args.ref,
+              ...(args.changes
+                ? {
+                    changes: {
+                      toolchains: versions(args.changes.toolchains),
+                      services: versions(args.changes.services),
+                      packages: args.changes.packages ?? [],
+                    },
+                  }
+                : {}),
+            }),
+          ),
       }),
       rollbackEnvironment: t.field({
         type: 'Workspace',

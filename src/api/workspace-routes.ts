@@ -23,6 +23,8 @@ const switchBody = z.object({
 
 const branchBody = z.object({
   ref: z.string({ error: 'ref must be a branch, tag or commit name' }).nullish(),
+  /** Toolchain and service versions, packages: checked by the service, which names each problem. */
+  changes: z.unknown().optional(),
 });
 
 const rollbackBody = z.object({

@@ -8,6 +8,7 @@ import { sql as m0003 } from './migrations/0003-jobs.js';
 import { sql as m0004 } from './migrations/0004-switching.js';
 import { sql as m0005 } from './migrations/0005-environment-versions.js';
 import { sql as m0006 } from './migrations/0006-share-links.js';
+import { sql as m0007 } from './migrations/0007-environment-changes.js';
 
 export interface Migration {
   version: number;
@@ -22,6 +23,7 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: 'switching', sql: m0004 },
   { version: 5, name: 'environment-versions', sql: m0005 },
   { version: 6, name: 'share-links', sql: m0006 },
+  { version: 7, name: 'environment-changes', sql: m0007 },
 ];
 
 const LOCK_KEY = 0x6e69_7873; // "nixs"

@@ -114,6 +114,8 @@ export interface WorkspacesTable {
   environment_id: ColumnType<string | null, string | null | undefined, string | null>;
   environment: ColumnType<WorkspaceEnvironmentRecord | null, string | null | undefined, string | null>;
   parent_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A branch's changes to its environment (EnvChanges), applied over detection. */
+  environment_changes: ColumnType<unknown | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

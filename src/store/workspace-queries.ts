@@ -35,6 +35,7 @@ export async function insertWorkspace(
     ref: string | null;
     steps: StepRecord[];
     parentId?: string | null;
+    environmentChanges?: unknown;
   },
 ): Promise<WorkspaceRow> {
   return db
@@ -52,6 +53,10 @@ export async function insertWorkspace(
       steps: JSON.stringify(ws.steps),
       sandbox: null,
       parent_id: ws.parentId ?? null,
+      environment_changes:
+        ws.environmentChanges === undefined || ws.environmentChanges === null
+          ? null
+          : JSON.stringify(ws.environmentChanges),
       updated_at: new Date(),
     })
     .returningAll()

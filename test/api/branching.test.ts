@@ -159,6 +159,106 @@ describe('branching a workspace', () => {
     assert.equal(foreign.status, 404, "another person's environments are not theirs to compare");
   });
 
+  it('branches with changed versions and packages, leaving the parent as it was', async () => {
+    await makeRepo(git.root, 'node-app.git', {
+      files: { '.nvmrc': '20\n', 'package.json': '{"name":"node-app","version":"1.0.0"}' },
+    });
+    const created = await server.api<Workspace>('/api/workspaces', {
+      method: 'POST',
+      body: { repoUrl: git.url('node-app.git') },
+    });
+    const parent = (await waitForStatus(server, created.body.id, [
+      'running',
+      'failed',
+    ])) as unknown as Workspace;
+    assert.equal(parent.status, 'running');
+    const wanted = (ws: Workspace, name: string) =>
+      (
+        ws as unknown as { environment: { report: { name: string; wanted: string | null }[] } }
+      ).environment.report.find((r) => r.name === name)?.wanted;
+    assert.equal(wanted(parent, 'node'), '20');
+
+    const result = await server.graphql<{ branchEnvironment: { id: string; parentId: string } }>(
+      `mutation($id: ID!) { branchEnvironment(id: $id, ref: "main", changes: {
+        toolchains: [{ name: "node", version: "22" }], services: [{ name: "redis", version: "7" }], packages: ["jq"]
+      }) { id parentId } }`,
+      { id: parent.id },
+    );
+    const branchId = result.data?.branchEnvironment.id;
+    assert.ok(branchId, JSON.stringify(result));
+    const child = (await waitForStatus(server, branchId, ['running', 'failed'])) as unknown as Workspace;
+    assert.equal(child.status, 'running', JSON.stringify(child.steps));
+    assert.equal(wanted(child, 'node'), '22');
+    assert.equal(child.environment?.services[0]?.name, 'redis');
+    assert.equal(child.environment?.services[0]?.status, 'running');
+    assert.match(
+      child.steps.find((s) => s.name === 'detect')?.detail ?? '',
+      /branch changes: node 22, redis 7, \+jq/,
+    );
+    const versions = await server.api<{
+      versions: { changes: { summary: string; changes: { kind: string; name: string; change: string }[] } }[];
+    }>(`/api/workspaces/${child.id}/versions`);
+    assert.equal(versions.body.versions[0]?.changes.summary, 'node 20 → 22, +redis 7, 1 other change');
+    assert.deepEqual(
+      versions.body.versions[0]?.changes.changes.map((c) => `${c.kind} ${c.name} ${c.change}`),
+      ['toolchain node changed', 'service redis added', 'system-package jq added'],
+    );
+
+    // The parent keeps its environment, and a switch of the branch keeps the branch's changes.
+    const parentNow = (await server.api<Workspace>(`/api/workspaces/${parent.id}`)).body;
+    assert.equal(wanted(parentNow, 'node'), '20');
+    assert.equal(parentNow.environment?.hash, parent.environment?.hash);
+    assert.deepEqual(parentNow.environment?.services, []);
+    const switched = await server.api(`/api/workspaces/${child.id}/switch`, {
+      method: 'POST',
+      body: { ref: 'main' },
+    });
+    assert.equal(switched.status, 200, JSON.stringify(switched.body));
+    const after = (await waitForStatus(server, child.id, [
+      'running',
+      'failed',
+      'stopped',
+    ])) as unknown as Workspace;
+    assert.equal(wanted(after, 'node'), '22');
+  });
+
+  it('refuses changes it cannot make, naming them, and creates nothing', async () => {
+    const created = await server.api<Workspace>('/api/workspaces', {
+      method: 'POST',
+      body: { repoUrl: git.url('app.git') },
+    });
+    const parent = (await waitForStatus(server, created.body.id, [
+      'running',
+      'failed',
+    ])) as unknown as Workspace;
+    const count = async () =>
+      (await server.api<{ workspaces: unknown[] }>('/api/workspaces')).body.workspaces.length;
+    const before = await count();
+    const cases: [unknown, RegExp][] = [
+      [{ toolchains: { node: 'banana' } }, /"banana" is not a version/],
+      [
+        { toolchains: { cobol: '85' } },
+        /cobol is not a toolchain NixSpace provides; use one of node, python/,
+      ],
+      [{ services: { oracle: '19' } }, /oracle is not a service NixSpace runs/],
+      [{ packages: ['rm -rf /'] }, /"rm -rf \/" is not a package name/],
+      [{ toolchains: 'node 22' }, /toolchains/],
+    ];
+    for (const [changes, message] of cases) {
+      const refused = await server.api<{ code: string; message: string }>(
+        `/api/workspaces/${parent.id}/branch`,
+        {
+          method: 'POST',
+          body: { ref: 'main', changes },
+        },
+      );
+      assert.equal(refused.status, 400, JSON.stringify(changes));
+      assert.equal(refused.body.code, 'BAD_REQUEST');
+      assert.match(refused.body.message, message);
+    }
+    assert.equal(await count(), before, 'no workspace was created');
+  });
+
   it('branches over GraphQL at the same commit, and refuses unknown refs and workspaces', async () => {
     const created = await server.api<Workspace>('/api/workspaces', {
       method: 'POST',

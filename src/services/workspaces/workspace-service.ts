@@ -45,6 +45,14 @@ import type { User } from '../access/access-service.js';
 import type { VerifiedWorkspaceToken } from '../access/workspace-tokens.js';
 import type { DependencyInstaller } from '../environments/dependency-installer.js';
 import { dependencyEnv, dependencyPath, installPlans } from '../environments/dependency-plan.js';
+import {
+  applyEnvChanges,
+  describeEnvChanges,
+  type EnvChanges,
+  hasEnvChanges,
+  mergeEnvChanges,
+  parseEnvChanges,
+} from '../environments/env-changes.js';
 import type {
   Activation,
   BuiltEnvironment,
@@ -409,10 +417,7 @@ export class WorkspaceService {
     const previous = row.environment;
     await this.locked(id, async () => {
       try {
-        const detection = await run('detect', 'switching', async () => {
-          const value = await this.options.environments.detect(repoDir);
-          return { value, detail: describeDetection(value) };
-        });
+        const detection = await run('detect', 'switching', async () => this.detectWithChanges(row, repoDir));
         const spec = detection.spec;
         const built = await run('build', 'switching', () =>
           this.buildStep(id, spec, repoDir, detection.diagnostics, signal, row.environment_id),
@@ -552,7 +557,14 @@ export class WorkspaceService {
    * moved to that branch, tag or commit. Its environment is built (or reused by hash) as a child
    * of the parent's, and recorded with what changed. Progress streams like creation.
    */
-  async branch(user: User, id: string, input: { ref?: string | null | undefined }): Promise<WorkspaceView> {
+  async branch(
+    user: User,
+    id: string,
+    input: { ref?: string | null | undefined; changes?: unknown },
+  ): Promise<WorkspaceView> {
+    // Bad changes are refused before anything exists.
+    const asked =
+      input.changes === undefined || input.changes === null ? undefined : parseEnvChanges(input.changes);
     const source = await this.owned(user, id);
     if ((source.status !== 'running' && source.status !== 'stopped') || !source.commit_id) {
       throw new NixSpaceError(
@@ -570,6 +582,10 @@ export class WorkspaceService {
       ref: ref ?? source.ref,
       steps: pendingSteps(),
       parentId: source.id,
+      // A branch keeps the changes of the workspace it came from, with its own on top.
+      environmentChanges: asked
+        ? mergeEnvChanges(source.environment_changes as EnvChanges | null, asked)
+        : source.environment_changes,
     });
     const abort = new AbortController();
     const done = this.runCreation(row, repo, ref, abort.signal, source).finally(() => {
@@ -786,10 +802,7 @@ export class WorkspaceService {
       });
       const repoDir = join(dir, 'repo');
       const environments = this.options.environments;
-      const detection = await run('detect', 'building', async () => {
-        const value = await environments.detect(repoDir);
-        return { value, detail: describeDetection(value) };
-      });
+      const detection = await run('detect', 'building', async () => this.detectWithChanges(row, repoDir));
       const spec = detection.spec;
       const parentEnvironmentId = source?.environment_id ?? null;
       const built = await run('build', 'building', () =>
@@ -884,6 +897,18 @@ export class WorkspaceService {
         parts.push(`${switched.uncommitted.length} changed files carried over`);
     }
     return parts.join('; ');
+  }
+
+  /** Detects the checkout's needs, with the branch's own environment changes over them. */
+  private async detectWithChanges(row: WorkspaceRow, repoDir: string) {
+    const value = await this.options.environments.detect(repoDir);
+    const changes = row.environment_changes as EnvChanges | null;
+    if (!hasEnvChanges(changes)) return { value, detail: describeDetection(value) };
+    const changed = { ...value, spec: applyEnvChanges(value.spec, changes) };
+    return {
+      value: changed,
+      detail: `${describeDetection(changed)}; branch changes: ${describeEnvChanges(changes)}`,
+    };
   }
 
   /** Records a new environment version of the workspace, with its diff against the previous one. */
