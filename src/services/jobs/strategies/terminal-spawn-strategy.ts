@@ -1,6 +1,14 @@
 // Commands that want a terminal (colours, progress bars, prompts) inside a workspace sandbox: a
 // PTY from node-pty. A terminal merges stderr into stdout.
+//
+// When the last process on a PTY exits, Linux may drop what is still in the terminal's buffer
+// before the server read it (node-pty#72): a command that ends right after a burst of output lost
+// its last kilobytes. So the command runs under a small shell that, once it is done, prints a
+// marker (an OSC sequence with a per-job nonce) and waits for the server to answer: output is in
+// order, so when the server reads the marker it has read everything before it, and only then does
+// the last process leave the terminal. The marker and what follows it never reach the job's log.
 
+import { randomBytes } from 'node:crypto';
 import * as pty from 'node-pty';
 import { NixSpaceError } from '../../../errors.js';
 import { ProcessTree, terminateTree } from '../../../runtime/host/process-tree.js';
@@ -13,6 +21,22 @@ import type {
 } from './execution-strategy.js';
 import type { SandboxShell } from './local-stream-strategy.js';
 import { resolveCwd } from './resolve-cwd.js';
+
+/**
+ * Runs `$1` with bash, prints the done marker with `$2` and the exit status, waits (at most 10 s)
+ * for the server's answer, and ends as the command did: with its status, or by its signal. It
+ * outlives a cancel's SIGTERM until the command has ended (a no-op trap, which, unlike an ignored
+ * signal, the command does not inherit), so the command's own handlers run with its terminal open.
+ */
+const DRAIN_WRAPPER = [
+  "trap ':' TERM INT HUP",
+  '/bin/bash -c "$1"',
+  'rc=$?',
+  'printf "\\033]777;nixspace-done-%s;%s\\007" "$2" "$rc"',
+  'IFS= read -r -t 10 _',
+  'if [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then trap - "$((rc - 128))"; kill -s "$((rc - 128))" "$$"; fi',
+  'exit "$rc"',
+].join('; ');
 
 const SIGNAL_NAMES: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM' };
 
@@ -31,10 +55,14 @@ export class TerminalSpawnStrategy implements ExecutionStrategy {
   ): Promise<RunningCommand> {
     const shell = this.shell();
     const cwd = resolveCwd(shell.cwd, spec.cwd);
-    const command = shell.sandbox.command(['/bin/bash', '-c', spec.command], {
-      cwd,
-      env: { ...shell.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' },
-    });
+    const nonce = randomBytes(8).toString('hex');
+    const command = shell.sandbox.command(
+      ['/bin/bash', '-c', DRAIN_WRAPPER, 'nixspace-job', spec.command, nonce],
+      {
+        cwd,
+        env: { ...shell.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' },
+      },
+    );
     let child: pty.IPty;
     try {
       child = pty.spawn(command.file, command.args, {
@@ -48,23 +76,67 @@ export class TerminalSpawnStrategy implements ExecutionStrategy {
     } catch (error) {
       throw new NixSpaceError('JOB_START_FAILED', `Cannot start the command: ${(error as Error).message}`);
     }
-    child.onData((data) => onOutput('stdout', Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8')));
+    const marker = new DoneMarker(nonce);
+    child.onData((data) => {
+      const chunk = marker.take(Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8'));
+      if (chunk.length > 0) onOutput('stdout', chunk);
+      // Everything before the marker is read: let the wrapper go.
+      if (marker.seen && !marker.answered) {
+        marker.answered = true;
+        child.write('\r');
+      }
+    });
     const done = new Promise<CommandExit>((resolve) => {
       child.onExit(({ exitCode, signal }) => {
-        // node-pty reports the exit as soon as the process is reaped; output already read by the
-        // PTY may still be on its way, so hand it over first.
-        setTimeout(
-          () =>
-            resolve(
-              signal
-                ? { exitCode: null, signal: SIGNAL_NAMES[signal] ?? `signal ${signal}` }
-                : { exitCode, signal: null },
-            ),
-          20,
+        // Ended without its marker (killed): what was held back as a possible marker is output.
+        const rest = marker.flush();
+        if (rest.length > 0) onOutput('stdout', rest);
+        resolve(
+          signal
+            ? { exitCode: null, signal: SIGNAL_NAMES[signal] ?? `signal ${signal}` }
+            : { exitCode, signal: null },
         );
       });
     });
     const tree = new ProcessTree(child.pid);
     return { done, cancel: (graceMs) => terminateTree(tree, { graceMs, exited: done, spare: [child.pid] }) };
+  }
+}
+
+/** Finds the done marker in the output stream, holding back a partial one split across chunks. */
+class DoneMarker {
+  readonly #prefix: Buffer;
+  #held: Buffer = Buffer.alloc(0);
+  seen = false;
+  answered = false;
+
+  constructor(nonce: string) {
+    this.#prefix = Buffer.from(`\x1b]777;nixspace-done-${nonce};`);
+  }
+
+  flush(): Buffer {
+    const held = this.#held;
+    this.#held = Buffer.alloc(0);
+    return held;
+  }
+
+  /** The part of `data` that is the command's output. */
+  take(data: Buffer): Buffer {
+    if (this.seen) return Buffer.alloc(0);
+    const buffer = this.#held.length ? Buffer.concat([this.#held, data]) : data;
+    this.#held = Buffer.alloc(0);
+    const at = buffer.indexOf(this.#prefix);
+    if (at >= 0) {
+      this.seen = true;
+      return buffer.subarray(0, at);
+    }
+    // Keep back a tail that could be the start of the marker.
+    for (let keep = Math.min(this.#prefix.length - 1, buffer.length); keep > 0; keep--) {
+      if (buffer.subarray(buffer.length - keep).equals(this.#prefix.subarray(0, keep))) {
+        this.#held = Buffer.from(buffer.subarray(buffer.length - keep));
+        return buffer.subarray(0, buffer.length - keep);
+      }
+    }
+    return buffer;
   }
 }
