@@ -105,6 +105,19 @@ describe('the IDE proxy', () => {
     const script = await fetchIde(`/${asset}`);
     assert.equal(script.status, 200);
     assert.ok((await script.text()).length > 1000);
+    // Webviews (extension views, Markdown preview) load their host page and service worker from
+    // the same static tree: both answer under the prefix.
+    const staticBase = asset.replace('out/vs/code/browser/workbench/workbench.js', '');
+    const pre = `/${staticBase}out/vs/workbench/contrib/webview/browser/pre`;
+    const host = await fetchIde(`${pre}/index.html?id=test&parentId=1&origin=x&swVersion=4`);
+    assert.equal(host.status, 200);
+    assert.match(host.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await host.text(), /service-worker\.js/);
+    const worker = await fetchIde(`${pre}/service-worker.js?v=4&vscode-resource-base-authority=x`);
+    assert.equal(worker.status, 200);
+    assert.match(worker.headers.get('content-type') ?? '', /javascript/);
+    // It finds its scope from its own URL, so the prefix carries over to what it serves.
+    assert.match(await worker.text(), /sw\.location\.pathname\.replace\(/);
     const bare = await fetch(`${server.url}/ide/${id}`, {
       redirect: 'manual',
       headers: { cookie: server.cookie },

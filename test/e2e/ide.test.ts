@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { FrameLocator, Page } from 'playwright-core';
 import { defaultIdeDir } from '../../src/config.js';
+import { WorkspaceTokens } from '../../src/services/access/workspace-tokens.js';
 import { CodeServerInstaller } from '../../src/services/ide/code-server-install.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { makeRepo } from '../support/git-fixtures.js';
@@ -93,6 +94,31 @@ describe('VS Code in the browser', () => {
     await terminalShows(page, 'SAW-typed_in_vscode');
     await page.screenshot({ path: `${screenshots}/nixspace-e2e-ide.png` });
 
+    // The divider moves with the keyboard (and says where it is); each arrow moves it 5 %.
+    const divider = page.getByTestId('split-divider');
+    const before = Number(await divider.getAttribute('aria-valuenow'));
+    const startWidth = (await page.getByTestId('split-start').boundingBox())!.width;
+    await divider.focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(Number(await divider.getAttribute('aria-valuenow')), before - 10);
+    const narrower = (await page.getByTestId('split-start').boundingBox())!.width;
+    assert.ok(narrower < startWidth - 50, `VS Code pane ${startWidth} → ${narrower} px`);
+    // Dragging it with the pointer works too.
+    const box = (await divider.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 200, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    assert.ok((await page.getByTestId('split-start').boundingBox())!.width > narrower + 150);
+
+    // The Environment panel says since when VS Code runs.
+    await page.getByTestId('environment-toggle').click();
+    const ideRow = page.getByTestId('ide-status-row');
+    await ideRow.waitFor();
+    assert.match((await ideRow.textContent()) ?? '', /running · since .* · 0 restarts/);
+    await page.getByTestId('environment-close').click();
+
     // Collapsing VS Code leaves the terminal; bringing it back shows the same workbench.
     await page.getByTestId('ide-toggle').click();
     assert.equal(await page.getByTestId('split-start').isHidden(), true);
@@ -111,6 +137,42 @@ describe('VS Code in the browser', () => {
     await page.keyboard.type('echo AFTER-$(tail -1 notes.txt | tr " " _)');
     await page.keyboard.press('Enter');
     await terminalShows(page, 'AFTER-typed_in_vscode');
+    await context.close();
+  });
+
+  it('recovers when the IDE answers that its token ran out (a machine that slept past renewals)', async () => {
+    const context = await browser.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(await server.nixspace.ownerLoginLink());
+    await page.waitForURL(`${server.url}/`);
+    const created = await server.api<{ id: string }>('/api/workspaces', {
+      method: 'POST',
+      body: { repoUrl: gitServer.url('notes.git') },
+    });
+    const id = created.body.id;
+    await page.goto(`${server.url}/w/${id}`);
+    await workbench(page);
+    // The browser now holds an expired token for the IDE (as after a sleep past its expiry);
+    // the frame's next load gets 401 TOKEN_EXPIRED from the proxy.
+    const keyFile = join(server.dataDir, 'secrets', 'workspace-token.key');
+    const expired = await (await WorkspaceTokens.open(keyFile, { ttlSeconds: -60 })).issue({
+      holder: 'owner',
+      workspaceId: id,
+    });
+    await context.addCookies([
+      { name: 'nixspace_ide', value: expired.token, url: `${server.url}/ide/${id}/`, httpOnly: true },
+    ]);
+    const refused = await page.evaluate(
+      (path) => fetch(path, { redirect: 'manual' }).then((r) => r.status),
+      `/ide/${id}/`,
+    );
+    assert.equal(refused, 401, 'the expired token really is refused');
+    const renewed = page.waitForResponse((r) => r.url().endsWith(`/api/workspaces/${id}/ide/token`));
+    await page.locator('[data-testid="ide-frame"]').evaluate((frame: HTMLIFrameElement) => {
+      frame.src = frame.src;
+    });
+    assert.equal((await renewed).status(), 200);
+    await workbench(page);
     await context.close();
   });
 

@@ -1,7 +1,7 @@
 // The environment of a workspace, side by side with the terminal: what it asked for and got,
 // what detection noticed, its services and installs, and the steps that failed on the way.
 import { createSignal, For, onCleanup, onMount, Show } from 'solid-js';
-import type { Environment, Step } from '../api/types';
+import type { Environment, IdeStatus, Step } from '../api/types';
 import { copyText } from '../lib/clipboard';
 import {
   describeServiceVersion,
@@ -14,7 +14,7 @@ import {
   reportKindLabel,
   shortHash,
 } from '../lib/environment';
-import { formatDuration } from '../lib/format';
+import { formatAbsoluteTime, formatDuration } from '../lib/format';
 import { EnvironmentVersions } from './environment-versions';
 import { ReproducibleBadge } from './reproducible-badge';
 import { StatusIcon } from './status-icon';
@@ -58,6 +58,8 @@ export function EnvironmentPanel(props: {
   canRollback: boolean;
   environment: Environment | null;
   failedSteps: readonly Step[];
+  /** The workspace's VS Code, while it runs. */
+  ide?: IdeStatus | null;
   refreshing: boolean;
   onRefresh: () => void;
   onClose: () => void;
@@ -118,6 +120,30 @@ export function EnvironmentPanel(props: {
                   : 'Built for this workspace.'}
               </p>
               <HashField hash={env().hash} />
+            </section>
+          )}
+        </Show>
+
+        <Show when={props.ide}>
+          {(ide) => (
+            <section class="env-section" aria-labelledby={`${props.id}-ide`} data-testid="ide-status-row">
+              <h3 id={`${props.id}-ide`}>VS Code</h3>
+              <p class="env-install-meta">
+                <span>{ide().status}</span>
+                <Show when={ide().startedAt}>
+                  {(at) => (
+                    <>
+                      <span aria-hidden="true"> · </span>
+                      <span>
+                        since <time dateTime={at()}>{formatAbsoluteTime(at())}</time>
+                      </span>
+                    </>
+                  )}
+                </Show>
+                <span aria-hidden="true"> · </span>
+                <span>{ide().restarts === 1 ? '1 restart' : `${ide().restarts} restarts`}</span>
+              </p>
+              <Show when={ide().detail}>{(detail) => <p class="muted">{detail()}</p>}</Show>
             </section>
           )}
         </Show>

@@ -13,11 +13,29 @@ const waiting: Record<string, string> = {
 
 export function IdePane(props: { workspaceId: string; ide: IdeStatus | null }) {
   const running = () => props.ide?.status === 'running';
-  const token = createIdeToken(
+  const ideToken = createIdeToken(
     () => props.workspaceId,
     () => props.ide !== null,
   );
+  const token = ideToken.state;
   const status = () => props.ide?.status ?? 'starting';
+  let renewals = 0;
+
+  // The frame is same-origin: a page that is NixSpace's own 401 body means its token ran out
+  // before a renewal could run. Renew it and load the IDE again (a few times at most, not forever).
+  const onFrameLoad = async (frame: HTMLIFrameElement) => {
+    let body: { code?: string } | undefined;
+    try {
+      body = JSON.parse(frame.contentDocument?.body?.textContent ?? '') as { code?: string };
+    } catch {
+      renewals = 0;
+      return;
+    }
+    if ((body?.code !== 'TOKEN_EXPIRED' && body?.code !== 'UNAUTHENTICATED') || renewals >= 3) return;
+    renewals++;
+    await ideToken.renew();
+    frame.src = props.ide?.url ?? frame.src;
+  };
 
   return (
     <section class="ide-pane" aria-label="VS Code" data-testid="ide-pane" data-status={status()}>
@@ -32,6 +50,7 @@ export function IdePane(props: { workspaceId: string; ide: IdeStatus | null }) {
               data-started={ide().startedAt ?? ''}
               data-testid="ide-frame"
               allow="clipboard-read; clipboard-write"
+              onLoad={(event) => void onFrameLoad(event.currentTarget)}
             />
           )}
         </Match>

@@ -263,6 +263,7 @@ export function WorkspaceView(props: {
             workspaceId={props.workspace.id}
             canRollback={running()}
             environment={props.workspace.environment}
+            ide={props.workspace.ide}
             failedSteps={failures()}
             refreshing={props.refreshing}
             onRefresh={() => props.onRefresh()}

@@ -1,5 +1,6 @@
 // Keeps a workspace's IDE token fresh while the IDE is shown: fetched once, then again at a third
-// of its lifetime before it expires, and whenever the tab comes back after being hidden.
+// of its lifetime before it expires, whenever the tab comes back after being hidden, and at once
+// when the IDE answers that the token ran out (a machine that slept past both).
 import { type Accessor, createEffect, createSignal, onCleanup } from 'solid-js';
 import { requestIdeToken } from '../api/client';
 import { errorMessage } from '../lib/error-message';
@@ -9,11 +10,15 @@ export type IdeTokenState =
   | { kind: 'ready'; expiresAt: number }
   | { kind: 'error'; message: string };
 
-export function createIdeToken(
-  workspaceId: Accessor<string>,
-  enabled: Accessor<boolean>,
-): Accessor<IdeTokenState> {
+export interface IdeToken {
+  state: Accessor<IdeTokenState>;
+  /** Fetches a fresh token now (the IDE answered that its token expired); resolves when it is set. */
+  renew(): Promise<void>;
+}
+
+export function createIdeToken(workspaceId: Accessor<string>, enabled: Accessor<boolean>): IdeToken {
   const [state, setState] = createSignal<IdeTokenState>({ kind: 'pending' });
+  let renewNow: () => Promise<void> = async () => {};
 
   createEffect(() => {
     const id = workspaceId();
@@ -45,6 +50,7 @@ export function createIdeToken(
       }
     };
     document.addEventListener('visibilitychange', onVisible);
+    renewNow = refresh;
     void refresh();
     onCleanup(() => {
       disposed = true;
@@ -52,5 +58,5 @@ export function createIdeToken(
       document.removeEventListener('visibilitychange', onVisible);
     });
   });
-  return state;
+  return { state, renew: () => renewNow() };
 }
