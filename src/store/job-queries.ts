@@ -22,6 +22,8 @@ export interface StoredEvent {
   offset: number;
   ts: Date;
   error: boolean;
+  /** Bytes of the output this event occupies: its chunk's length, or what an error event stands for. */
+  bytes: number;
 }
 
 export async function insertJob(db: Db, job: NewJob): Promise<JobRow> {
@@ -99,7 +101,15 @@ export async function markRunningJobsLost(db: Db, reason: string): Promise<strin
 export async function insertJobEvents(
   db: Db,
   jobId: string,
-  events: readonly { stream: JobStream; chunk: string; offset: number; ts: Date; error?: boolean }[],
+  events: readonly {
+    stream: JobStream;
+    chunk: string;
+    offset: number;
+    ts: Date;
+    error?: boolean;
+    /** An error event: the bytes of output it stands for. */
+    covers?: number;
+  }[],
 ): Promise<void> {
   if (events.length === 0) return;
   await db
@@ -112,6 +122,7 @@ export async function insertJobEvents(
         byte_offset: e.offset,
         ts: e.ts,
         error: e.error ?? false,
+        covers: e.covers ?? null,
       })),
     )
     .execute();
@@ -125,9 +136,9 @@ export async function readJobEvents(
 ): Promise<StoredEvent[]> {
   let query = db
     .selectFrom('job_events')
-    .select(['stream', 'chunk', 'byte_offset', 'ts', 'error'])
+    .select(['stream', 'chunk', 'byte_offset', 'ts', 'error', 'covers'])
     .where('job_id', '=', jobId)
-    .where(sql<boolean>`byte_offset + octet_length(chunk) > ${range.fromOffset}`);
+    .where(sql<boolean>`byte_offset + coalesce(covers, octet_length(chunk)) > ${range.fromOffset}`);
   if (range.beforeOffset !== undefined) query = query.where('byte_offset', '<', range.beforeOffset);
   const rows = await query.orderBy('byte_offset').limit(range.limit).execute();
   return rows.map((r) => ({
@@ -136,6 +147,7 @@ export async function readJobEvents(
     offset: Number(r.byte_offset),
     ts: r.ts,
     error: r.error,
+    bytes: r.covers === null ? Buffer.byteLength(r.chunk) : Number(r.covers),
   }));
 }
 

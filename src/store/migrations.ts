@@ -9,6 +9,7 @@ import { sql as m0004 } from './migrations/0004-switching.js';
 import { sql as m0005 } from './migrations/0005-environment-versions.js';
 import { sql as m0006 } from './migrations/0006-share-links.js';
 import { sql as m0007 } from './migrations/0007-environment-changes.js';
+import { sql as m0008 } from './migrations/0008-job-event-coverage.js';
 
 export interface Migration {
   version: number;
@@ -24,6 +25,7 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: 'environment-versions', sql: m0005 },
   { version: 6, name: 'share-links', sql: m0006 },
   { version: 7, name: 'environment-changes', sql: m0007 },
+  { version: 8, name: 'job-event-coverage', sql: m0008 },
 ];
 
 const LOCK_KEY = 0x6e69_7873; // "nixs"

@@ -190,6 +190,8 @@ export interface JobEventsTable {
   chunk: string;
   byte_offset: ColumnType<string | number, number, never>;
   error: ColumnType<boolean, boolean | undefined, never>;
+  /** Bytes of output an error event stands for; null for every other event (its chunk's length). */
+  covers: ColumnType<string | number | null, number | null | undefined, never>;
 }
 
 export interface Database {

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { testDatabases } from '../../../test/support/databases.js';
 import { insertJob, readJobEvents } from '../../store/job-queries.js';
 import type { Store } from '../../store/store.js';
-import { JobLog, type JobLogLimits } from './job-log.js';
+import { JobLog, type JobLogLimits, readStoredEvents } from './job-log.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -195,6 +195,30 @@ for (const backend of testDatabases) {
       assert.equal(events[1]!.chunk, 'stored later\n');
       assert.equal(events[1]!.offset, 18);
       assert.deepEqual(live, ['lost in the store\n', 'stored later\n'], 'live viewers still got everything');
+    });
+
+    // Regression: an error event counted its message's length as the bytes it stood for, so a
+    // reader paging from the store past it skipped the output after a short lost range.
+    it('lets a reader page past an error event to exactly the output after the lost range', async () => {
+      await using t = await backend.open();
+      const id = await newJob(t.store);
+      await failNextWrites(t.store, 3);
+      const log = new JobLog(id, { store: t.store, limits: roomy, logger, retryDelayMs: 5 });
+      log.startWriting();
+      log.append('stdout', Buffer.from('ab\n'));
+      await log.flush();
+      log.append('stdout', Buffer.from('after the gap\n'));
+      await log.finish();
+      const first = await readStoredEvents(t.store, id, 0, undefined, 1);
+      const lost = first.events[0]!;
+      assert.equal(lost.error, true);
+      assert.equal(lost.bytes, 3, 'it stands for the 3 lost bytes, not its message');
+      assert.ok(Buffer.byteLength(lost.chunk) > 3);
+      const next = await readStoredEvents(t.store, id, lost.offset + lost.bytes, undefined, 1024);
+      assert.deepEqual(
+        next.events.map((e) => [e.offset, e.chunk]),
+        [[3, 'after the gap\n']],
+      );
     });
   });
 }

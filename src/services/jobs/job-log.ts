@@ -17,7 +17,7 @@ export interface JobLogEvent {
   ts: number;
   /** Byte offset of the chunk's first byte in the job's output. */
   offset: number;
-  /** UTF-8 length of the chunk. */
+  /** Bytes of the output it occupies: the chunk's UTF-8 length, or what an error event stands for. */
   bytes: number;
   /** A stand-in for output that could not be stored. */
   error?: boolean;
@@ -250,6 +250,7 @@ export class JobLog {
           offset: from,
           ts: new Date(batch[0]!.ts),
           error: true,
+          covers: to - from,
         },
       ]).catch((error: unknown) =>
         logger.error({ err: error, job: this.jobId }, 'could not record lost job output'),
@@ -300,7 +301,7 @@ export async function readStoredEvents(
       chunk: row.chunk,
       ts: row.ts.getTime(),
       offset: row.offset,
-      bytes: Buffer.byteLength(row.chunk),
+      bytes: row.bytes,
       ...(row.error ? { error: true } : {}),
     };
     events.push(sliceFrom(event, from));

@@ -386,7 +386,7 @@ export class JobService {
       const events = await readJobEvents(this.options.store.db, jobId, { fromOffset: offset, limit: 1000 });
       const last = events.at(-1);
       if (!last) return offset;
-      offset = last.offset + Buffer.byteLength(last.chunk);
+      offset = last.offset + last.bytes;
     }
   }
 
@@ -403,7 +403,9 @@ export interface WireEvent {
   chunk: string;
   ts: string;
   offset: number;
+  /** Set on a stand-in for output that could not be stored, with how many bytes it stands for. */
   error?: boolean;
+  covers?: number;
 }
 
 export function toWire(event: JobLogEvent): WireEvent {
@@ -413,7 +415,7 @@ export function toWire(event: JobLogEvent): WireEvent {
     chunk: event.chunk,
     ts: new Date(event.ts).toISOString(),
     offset: event.offset,
-    ...(event.error ? { error: true } : {}),
+    ...(event.error ? { error: true, covers: event.bytes } : {}),
   };
 }
 
