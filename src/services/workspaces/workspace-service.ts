@@ -801,7 +801,6 @@ export class WorkspaceService {
         return { value: undefined, detail: resolved.branch ? `branch ${resolved.branch}` : 'detached HEAD' };
       });
       const repoDir = join(dir, 'repo');
-      const environments = this.options.environments;
       const detection = await run('detect', 'building', async () => this.detectWithChanges(row, repoDir));
       const spec = detection.spec;
       const parentEnvironmentId = source?.environment_id ?? null;
