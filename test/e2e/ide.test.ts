@@ -169,7 +169,7 @@ describe('VS Code in the browser', () => {
     assert.equal(refused, 401, 'the expired token really is refused');
     const renewed = page.waitForResponse((r) => r.url().endsWith(`/api/workspaces/${id}/ide/token`));
     await page.locator('[data-testid="ide-frame"]').evaluate((frame: HTMLIFrameElement) => {
-      frame.src = frame.src;
+      frame.contentWindow?.location.reload();
     });
     assert.equal((await renewed).status(), 200);
     await workbench(page);
