@@ -20,8 +20,10 @@ import { IDE_COOKIE, setIdeCookie } from './ide-cookie.js';
 import { SESSION_COOKIE } from './session.js';
 import { bridgeWebSocket } from './websocket-bridge.js';
 import {
+  joinWorkspace,
   resolveWorkspaceAccess,
   setWorkspaceCookie,
+  tokenAccess,
   WORKSPACE_COOKIE,
   type WorkspaceAccess,
 } from './workspace-access.js';
@@ -78,25 +80,17 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
     const queryToken = typeof query.token === 'string' ? query.token : undefined;
     const token = queryToken ?? request.cookies[IDE_COOKIE];
     if (token !== undefined) {
-      const verified = await tokens.verify(token, id);
-      const { linkExpiresAt } = await deps.shares.check(verified);
+      const access = await tokenAccess(await tokens.verify(token, id), deps.shares);
       if (queryToken !== undefined) {
         setTokenCookie(reply, id, queryToken, new Date((decodeJwt(queryToken).exp ?? 0) * 1000));
       }
-      return {
-        workspaceId: id,
-        role: verified.role,
-        holder: verified.holder,
-        actor: verified,
-        linkId: verified.linkId,
-        linkExpiresAt,
-      };
+      return access;
     }
     const user = await deps.access.authenticate(request.cookies[SESSION_COOKIE]);
     if (!user) {
       throw new NixSpaceError('UNAUTHENTICATED', 'Sign in (or bring a workspace token) to open this IDE');
     }
-    if (!(await workspaces.owns(user, id))) {
+    if ((await workspaces.ownerOf(id)) !== user.id) {
       throw new NixSpaceError('FORBIDDEN', 'You have no access to this workspace');
     }
     const issued = await tokens.issue({ holder: user.id, workspaceId: id });
@@ -185,13 +179,7 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
         let leave: () => void;
         try {
           // An open IDE is someone in the workspace: it counts, and a revoked link closes it.
-          leave = deps.presence.join(id, {
-            holder: access.holder,
-            role: access.role,
-            linkId: access.linkId,
-            linkExpiresAt: access.linkExpiresAt,
-            close: (reason) => closeWithError(socket, reason),
-          });
+          leave = joinWorkspace(deps.presence, access, (reason) => closeWithError(socket, reason));
         } catch (error) {
           closeWithError(socket, toErrorBody(error));
           return;

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { toErrorBody } from '../errors.js';
 import type { WorkspacePresence } from '../services/access/workspace-presence.js';
 import type { TerminalSession, WorkspaceTerminals } from '../services/workspaces/terminals.js';
-import { type AccessDeps, resolveWorkspaceAccess } from './workspace-access.js';
+import { type AccessDeps, joinWorkspace, resolveWorkspaceAccess } from './workspace-access.js';
 import { closeWithError, rejectForeignOrigin } from './ws-guard.js';
 
 interface TerminalQuery {
@@ -39,15 +39,7 @@ export function registerTerminalRoutes(
         const access = await resolveWorkspaceAccess(request, id, deps);
         const terminals = await deps.workspaces.terminals(access.actor, id);
         if (socket.readyState !== socket.OPEN) return;
-        cleanups.push(
-          deps.presence.join(id, {
-            holder: access.holder,
-            role: access.role,
-            linkId: access.linkId,
-            linkExpiresAt: access.linkExpiresAt,
-            close: (reason) => closeWithError(socket, reason),
-          }),
-        );
+        cleanups.push(joinWorkspace(deps.presence, access, (reason) => closeWithError(socket, reason)));
         socket.off('message', buffer);
         if (access.role === 'viewer') {
           watch(socket, terminals, request.query.terminal, cleanups);
@@ -94,7 +86,14 @@ function attach(
       socket.close(1000, 'shell exited');
     },
   });
-  socket.send(JSON.stringify({ type: 'hello', terminalId: session.id, replayed, readOnly }));
+  socket.send(
+    JSON.stringify({
+      type: 'hello',
+      terminalId: session.id,
+      replayed,
+      ...(readOnly ? { readOnly: true } : {}),
+    }),
+  );
   if (attachment.replay) socket.send(Buffer.from(attachment.replay, 'utf8'), { binary: true });
   return () => attachment.detach();
 }

@@ -2,9 +2,10 @@
 // workspace token (a share link's visit) carried in a cookie scoped to the workspace's paths.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { NixSpaceError } from '../errors.js';
+import { type ErrorBody, NixSpaceError } from '../errors.js';
 import type { User } from '../services/access/access-service.js';
 import type { ShareService } from '../services/access/share-service.js';
+import type { WorkspacePresence } from '../services/access/workspace-presence.js';
 import type {
   VerifiedWorkspaceToken,
   WorkspaceRole,
@@ -48,7 +49,7 @@ export async function resolveWorkspaceAccess(
   token: string | undefined = request.cookies[WORKSPACE_COOKIE],
 ): Promise<WorkspaceAccess> {
   const user = request.user;
-  if (user && (await deps.workspaces.owns(user, id))) {
+  if (user && (await deps.workspaces.ownerOf(id)) === user.id) {
     return {
       workspaceId: id,
       role: 'owner',
@@ -58,20 +59,43 @@ export async function resolveWorkspaceAccess(
       linkExpiresAt: null,
     };
   }
-  if (token) {
-    const verified = await deps.tokens.verify(token, id);
-    const { linkExpiresAt } = await deps.shares.check(verified);
-    return {
-      workspaceId: id,
-      role: verified.role,
-      holder: verified.holder,
-      actor: verified,
-      linkId: verified.linkId,
-      linkExpiresAt,
-    };
-  }
+  if (token) return tokenAccess(await deps.tokens.verify(token, id), deps.shares);
   if (user) throw new NixSpaceError('NOT_FOUND', `Workspace ${id} does not exist`);
   throw new NixSpaceError('UNAUTHENTICATED', 'Sign in first, or open the workspace through its share link');
+}
+
+/** The access a verified workspace token gives, while its share link (if any) stands. */
+export async function tokenAccess(
+  verified: VerifiedWorkspaceToken,
+  shares: Pick<ShareService, 'check'>,
+): Promise<WorkspaceAccess> {
+  const { linkExpiresAt } = await shares.check(verified);
+  return {
+    workspaceId: verified.workspaceId,
+    role: verified.role,
+    holder: verified.holder,
+    actor: verified,
+    linkId: verified.linkId,
+    linkExpiresAt,
+  };
+}
+
+/**
+ * Counts an open socket as its holder being in the workspace (refusing one person too many) and
+ * lets a revoked or expired link close it; returns what to call when the socket closes.
+ */
+export function joinWorkspace(
+  presence: WorkspacePresence,
+  access: WorkspaceAccess,
+  close: (reason: ErrorBody) => void,
+): () => void {
+  return presence.join(access.workspaceId, {
+    holder: access.holder,
+    role: access.role,
+    linkId: access.linkId,
+    linkExpiresAt: access.linkExpiresAt,
+    close,
+  });
 }
 
 /** Refuses a viewer: the message says what they tried. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { NixSpaceError, toErrorBody } from '../errors.js';
 import type { WorkspacePresence } from '../services/access/workspace-presence.js';
 import { requireUser } from './session.js';
-import { type AccessDeps, resolveWorkspaceAccess } from './workspace-access.js';
+import { type AccessDeps, joinWorkspace, resolveWorkspaceAccess } from './workspace-access.js';
 import { closeWithError, rejectForeignOrigin } from './ws-guard.js';
 
 const createBody = z.object({
@@ -138,15 +138,7 @@ export function registerWorkspaceRoutes(
         const id = request.params.id;
         const access = await resolveWorkspaceAccess(request, id, deps);
         // Following a workspace is being in it: it counts towards its limit of people.
-        cleanups.push(
-          deps.presence.join(id, {
-            holder: access.holder,
-            role: access.role,
-            linkId: access.linkId,
-            linkExpiresAt: access.linkExpiresAt,
-            close: (reason) => closeWithError(socket, reason),
-          }),
-        );
+        cleanups.push(joinWorkspace(deps.presence, access, (reason) => closeWithError(socket, reason)));
         const unsubscribe = await workspaces.subscribe(access.actor, id, (event) => {
           if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
         });

@@ -56,15 +56,17 @@ describe('branching a workspace', () => {
 
   const repoOf = (id: string) => join(server.dataDir, 'workspaces', id, 'repo');
 
-  it('starts from the parent’s files at another ref, owns them, and records lineage and the environment diff', async () => {
-    const created = await server.api<Workspace>('/api/workspaces', {
+  /** A workspace of a repository of the git server, once it runs (or failed). */
+  async function created(repo: string): Promise<Workspace> {
+    const response = await server.api<Workspace>('/api/workspaces', {
       method: 'POST',
-      body: { repoUrl: git.url('app.git') },
+      body: { repoUrl: git.url(repo) },
     });
-    const parent = (await waitForStatus(server, created.body.id, [
-      'running',
-      'failed',
-    ])) as unknown as Workspace;
+    return (await waitForStatus(server, response.body.id, ['running', 'failed'])) as unknown as Workspace;
+  }
+
+  it('starts from the parent’s files at another ref, owns them, and records lineage and the environment diff', async () => {
+    const parent = await created('app.git');
     assert.equal(parent.status, 'running');
     // Uncommitted work in the parent comes along to the branch.
     await writeFile(join(repoOf(parent.id), 'other.txt'), 'work in progress\n');
@@ -163,14 +165,7 @@ describe('branching a workspace', () => {
     await makeRepo(git.root, 'node-app.git', {
       files: { '.nvmrc': '20\n', 'package.json': '{"name":"node-app","version":"1.0.0"}' },
     });
-    const created = await server.api<Workspace>('/api/workspaces', {
-      method: 'POST',
-      body: { repoUrl: git.url('node-app.git') },
-    });
-    const parent = (await waitForStatus(server, created.body.id, [
-      'running',
-      'failed',
-    ])) as unknown as Workspace;
+    const parent = await created('node-app.git');
     assert.equal(parent.status, 'running');
     const wanted = (ws: Workspace, name: string) =>
       (
@@ -223,14 +218,7 @@ describe('branching a workspace', () => {
   });
 
   it('refuses changes it cannot make, naming them, and creates nothing', async () => {
-    const created = await server.api<Workspace>('/api/workspaces', {
-      method: 'POST',
-      body: { repoUrl: git.url('app.git') },
-    });
-    const parent = (await waitForStatus(server, created.body.id, [
-      'running',
-      'failed',
-    ])) as unknown as Workspace;
+    const parent = await created('app.git');
     const count = async () =>
       (await server.api<{ workspaces: unknown[] }>('/api/workspaces')).body.workspaces.length;
     const before = await count();
@@ -260,14 +248,7 @@ describe('branching a workspace', () => {
   });
 
   it('branches over GraphQL at the same commit, and refuses unknown refs and workspaces', async () => {
-    const created = await server.api<Workspace>('/api/workspaces', {
-      method: 'POST',
-      body: { repoUrl: git.url('app.git') },
-    });
-    const parent = (await waitForStatus(server, created.body.id, [
-      'running',
-      'failed',
-    ])) as unknown as Workspace;
+    const parent = await created('app.git');
     const result = await server.graphql<{ branchEnvironment: { id: string; parentId: string } }>(
       'mutation($id: ID!, $ref: String!) { branchEnvironment(id: $id, ref: $ref) { id parentId } }',
       { id: parent.id, ref: 'main' },

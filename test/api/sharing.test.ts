@@ -67,8 +67,8 @@ describe('sharing a workspace by link', () => {
     });
 
   /** Opens a link as a browser without an account would: the visit's cookie header comes back. */
-  async function visit(token: string, extra: { cookie?: string; previous?: string } = {}) {
-    const response = await fetch(`${server.url}/api/shares/visit`, {
+  async function visit(token: string, extra: { cookie?: string; previous?: string; on?: TestServer } = {}) {
+    const response = await fetch(`${(extra.on ?? server).url}/api/shares/visit`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(extra.cookie ? { cookie: extra.cookie } : {}) },
       body: JSON.stringify({ token, ...(extra.previous ? { previous: extra.previous } : {}) }),
@@ -241,19 +241,8 @@ describe('sharing a workspace by link', () => {
       method: 'POST',
       body: { role: 'viewer' },
     });
-    const visitLimited = async (previous?: string) => {
-      const response = await fetch(`${limited.url}/api/shares/visit`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token: link.body.token, ...(previous ? { previous } : {}) }),
-      });
-      const body = (await response.json()) as Visit & { code?: string; message?: string };
-      const cookie = response.headers
-        .getSetCookie()
-        .map((c) => c.split(';')[0]!)
-        .join('; ');
-      return { status: response.status, body, cookie };
-    };
+    const visitLimited = (previous?: string) =>
+      visit(link.body.token, { on: limited, ...(previous ? { previous } : {}) });
     const openEvents = async (cookie: string) => {
       const socket = new WebSocket(`${limited.url.replace('http', 'ws')}/api/workspaces/${wsId}/events`, {
         headers: { cookie, origin: limited.url },

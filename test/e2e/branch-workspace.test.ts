@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { createInBrowser, runningBadge, signedInPage } from '../support/e2e-flows.js';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { startTestServer, type TestServer } from '../support/nixspace-server.js';
@@ -43,16 +44,8 @@ describe('branching a workspace in the browser', () => {
   });
 
   it('branches to another ref with the work in progress, and links parent and branch', async () => {
-    const context = await browser.browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    await page.goto(await server.nixspace.ownerLoginLink());
-    await page.waitForURL(`${server.url}/`);
-    await page.getByTestId('repo-url').fill(gitServer.url('app.git'));
-    await page.getByTestId('create').click();
-    await page.waitForURL(/\/w\/[0-9a-f-]{36}$/);
-    const parentId = page.url().split('/').at(-1)!;
-    const running = page.getByTestId('workspace-status').and(page.locator('[data-status="running"]'));
-    await running.waitFor({ timeout: 30_000 });
+    const { context, page } = await signedInPage(browser, server);
+    const parentId = await createInBrowser(page, gitServer.url('app.git'));
     await writeFile(join(server.dataDir, 'workspaces', parentId, 'repo', 'notes.txt'), 'work in progress\n');
 
     await page.getByTestId('branch-workspace').click();
@@ -62,7 +55,7 @@ describe('branching a workspace in the browser', () => {
       (url) => /\/w\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(parentId),
     );
     const childId = page.url().split('/').at(-1)!;
-    await running.waitFor({ timeout: 30_000 });
+    await runningBadge(page).waitFor({ timeout: 30_000 });
     const child = await server.api<{ parentId: string; commit: string }>(`/api/workspaces/${childId}`);
     assert.equal(child.body.parentId, parentId);
     assert.equal(child.body.commit, featureCommit);

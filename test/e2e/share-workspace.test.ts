@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { createInBrowser, signedInPage } from '../support/e2e-flows.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { startTestServer, type TestServer } from '../support/nixspace-server.js';
@@ -33,18 +34,9 @@ describe('sharing a workspace in the browser', () => {
   });
 
   it('opens a view-only link for a guest without an account, and closes it when revoked', async () => {
-    const owner = await browser.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const { context: owner, page } = await signedInPage(browser, server);
     await owner.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-    const page = await owner.newPage();
-    await page.goto(await server.nixspace.ownerLoginLink());
-    await page.waitForURL(`${server.url}/`);
-    await page.getByTestId('repo-url').fill(gitServer.url('app.git'));
-    await page.getByTestId('create').click();
-    await page.waitForURL(/\/w\/[0-9a-f-]{36}$/);
-    await page
-      .getByTestId('workspace-status')
-      .and(page.locator('[data-status="running"]'))
-      .waitFor({ timeout: 30_000 });
+    await createInBrowser(page, gitServer.url('app.git'));
     const terminal = page.getByTestId('terminal').and(page.locator('[data-state="connected"]'));
     await terminal.waitFor();
     await terminal.click();

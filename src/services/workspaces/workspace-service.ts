@@ -686,6 +686,12 @@ export class WorkspaceService {
     }
   }
 
+  /** Who owns a workspace, deleted ones included (they still answer their owner as deleted). */
+  async ownerOf(id: string): Promise<string | undefined> {
+    if (!isUuid(id)) return undefined;
+    return (await findWorkspace(this.options.store.db, id))?.owner_id;
+  }
+
   /** Whether a workspace of this user exists (for telling unknown targets apart). */
   async owns(user: User, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
