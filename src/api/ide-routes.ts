@@ -21,6 +21,7 @@ import { SESSION_COOKIE } from './session.js';
 import { bridgeWebSocket } from './websocket-bridge.js';
 import {
   joinWorkspace,
+  ownerAccess,
   resolveWorkspaceAccess,
   setWorkspaceCookie,
   tokenAccess,
@@ -95,14 +96,7 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
     }
     const issued = await tokens.issue({ holder: user.id, workspaceId: id });
     setTokenCookie(reply, id, issued.token, issued.expiresAt);
-    return {
-      workspaceId: id,
-      role: 'owner',
-      holder: user.id,
-      actor: user,
-      linkId: undefined,
-      linkExpiresAt: null,
-    };
+    return ownerAccess(user, id);
   }
 
   await app.register(async (scope) => {

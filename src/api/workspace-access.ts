@@ -49,19 +49,15 @@ export async function resolveWorkspaceAccess(
   token: string | undefined = request.cookies[WORKSPACE_COOKIE],
 ): Promise<WorkspaceAccess> {
   const user = request.user;
-  if (user && (await deps.workspaces.ownerOf(id)) === user.id) {
-    return {
-      workspaceId: id,
-      role: 'owner',
-      holder: user.id,
-      actor: user,
-      linkId: undefined,
-      linkExpiresAt: null,
-    };
-  }
+  if (user && (await deps.workspaces.ownerOf(id)) === user.id) return ownerAccess(user, id);
   if (token) return tokenAccess(await deps.tokens.verify(token, id), deps.shares);
   if (user) throw new NixSpaceError('NOT_FOUND', `Workspace ${id} does not exist`);
   throw new NixSpaceError('UNAUTHENTICATED', 'Sign in first, or open the workspace through its share link');
+}
+
+/** The owner's access to their workspace. */
+export function ownerAccess(user: User, workspaceId: string): WorkspaceAccess {
+  return { workspaceId, role: 'owner', holder: user.id, actor: user, linkId: undefined, linkExpiresAt: null };
 }
 
 /** The access a verified workspace token gives, while its share link (if any) stands. */
