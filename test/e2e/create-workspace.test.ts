@@ -100,6 +100,31 @@ describe('creating a workspace in the browser', () => {
       { timeout: 15_000 },
     );
     assert.match(await terminalText(page), new RegExp(head));
+
+    // What is typed while the shell reconnects is sent once it answers, not lost: the terminal
+    // socket reaches the server only a while after the page typed.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.routeWebSocket(/\/terminal\?/, async (socket) => {
+      await released;
+      socket.connectToServer();
+    });
+    await page.reload();
+    await terminal.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('echo typed-ahead-$((40+2))');
+    assert.notEqual(await terminal.getAttribute('data-state'), 'connected', 'typed before it connected');
+    release();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('[data-testid="terminal"] .xterm-rows')
+          ?.textContent?.includes('typed-ahead-42'),
+      undefined,
+      { timeout: 15_000 },
+    );
     await context.close();
   });
 });

@@ -131,9 +131,13 @@ describe('VS Code in the browser', () => {
       .getByTestId('workspace-status')
       .and(page.locator('[data-status="running"]'))
       .waitFor({ timeout: 30_000 });
-    await workbench(page);
-    await page.getByTestId('terminal').locator('.xterm-rows').waitFor();
+    const restored = await workbench(page);
+    // VS Code reopens notes.txt and focuses its editor: type into the terminal only after that,
+    // and once the terminal has the focus.
+    await restored.locator('.view-line', { hasText: 'typed in vscode' }).first().waitFor({ timeout: 30_000 });
+    await page.getByTestId('terminal').and(page.locator('[data-state="connected"]')).waitFor();
     await page.getByTestId('terminal').click();
+    await page.waitForFunction(() => document.activeElement?.classList.contains('xterm-helper-textarea'));
     await page.keyboard.type('echo AFTER-$(tail -1 notes.txt | tr " " _)');
     await page.keyboard.press('Enter');
     await terminalShows(page, 'AFTER-typed_in_vscode');

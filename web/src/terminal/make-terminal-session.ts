@@ -48,6 +48,17 @@ export function makeTerminalSession(options: {
     if (socket?.readyState === WebSocket.OPEN) socket.send(data);
   };
 
+  // Keystrokes typed while the shell (re)connects are kept and sent once it answers, not lost.
+  let typedAhead: Uint8Array[] = [];
+  let typedAheadBytes = 0;
+  let connected = false;
+  const sendInput = (data: Uint8Array) => {
+    if (socket?.readyState === WebSocket.OPEN && connected) return socket.send(data);
+    if (typedAheadBytes + data.length > 64 * 1024) return;
+    typedAhead.push(data);
+    typedAheadBytes += data.length;
+  };
+
   const sendResize = () => send(JSON.stringify({ type: 'resize', cols: terminal.cols, rows: terminal.rows }));
 
   const onControl = (message: TerminalControl) => {
@@ -55,6 +66,9 @@ export function makeTerminalSession(options: {
       case 'hello':
         saveTerminalId(workspaceId, message.terminalId);
         backoff.reset();
+        connected = true;
+        for (const data of typedAhead) send(data);
+        dropTypedAhead();
         // The replay is the screen's recent history: start from a clean screen so it is not doubled.
         if (message.replayed) terminal.reset();
         // A watcher's window does not resize the owner's shell.
@@ -89,6 +103,7 @@ export function makeTerminalSession(options: {
       loadTerminalId(workspaceId),
     );
     socket = current;
+    connected = false;
     current.onmessage = (event) => {
       if (event.data instanceof ArrayBuffer) {
         terminal.write(new Uint8Array(event.data));
@@ -103,7 +118,10 @@ export function makeTerminalSession(options: {
     current.onclose = (event) => {
       if (socket !== current) return;
       socket = undefined;
-      if (disposed || ended) return;
+      connected = false;
+      if (disposed || ended) return dropTypedAhead();
+      // Only a reconnect to the same shell takes what was typed meanwhile.
+      if (event.code >= 4000) dropTypedAhead();
       switch (event.code) {
         case CloseCode.unauthenticated:
           notifyUnauthenticated();
@@ -131,14 +149,20 @@ export function makeTerminalSession(options: {
   const inputs = readOnly
     ? []
     : [
-        terminal.onData((data) => send(encoder.encode(data))),
+        terminal.onData((data) => sendInput(encoder.encode(data))),
         // Some mouse reports are raw bytes, one per character code.
-        terminal.onBinary((data) => send(Uint8Array.from(data, (char) => char.charCodeAt(0) & 0xff))),
+        terminal.onBinary((data) => sendInput(Uint8Array.from(data, (char) => char.charCodeAt(0) & 0xff))),
         terminal.onResize(() => sendResize()),
       ];
 
+  function dropTypedAhead() {
+    typedAhead = [];
+    typedAheadBytes = 0;
+  }
+
   function restartSession() {
     if (disposed) return;
+    dropTypedAhead();
     if (reconnectTimer !== undefined) window.clearTimeout(reconnectTimer);
     const previous = socket;
     socket = undefined;
