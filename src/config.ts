@@ -63,6 +63,8 @@ export const configSchema = z.object({
         .transform((dir) => resolve(dir)),
       /** Install code-server on first use when it is missing (else `nixspace install-ide` does). */
       installOnDemand: z.boolean().default(true),
+      /** The read-only IDE of share-link viewers stops this long after its last viewer left. */
+      viewerIdleSeconds: z.coerce.number().min(0).default(60),
     })
     .prefault({}),
   jobs: z
@@ -128,6 +130,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       enabled: flag('NIXSPACE_IDE'),
       dir: pick('NIXSPACE_IDE_DIR'),
       installOnDemand: flag('NIXSPACE_IDE_INSTALL_ON_DEMAND'),
+      viewerIdleSeconds: pick('NIXSPACE_IDE_VIEWER_IDLE_SECONDS'),
     }),
     jobs: prune({
       retentionDays: pick('NIXSPACE_JOB_RETENTION_DAYS'),

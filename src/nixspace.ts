@@ -134,6 +134,13 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     let origin = publicOrigin(config);
     const tokens = await WorkspaceTokens.open(join(config.dataDir, 'secrets', 'workspace-token.key'));
     const presence = new WorkspacePresence(config.maxWorkspaceUsers);
+    // A read-only IDE costs a code-server: it goes a while after its last viewer (a reload keeps it).
+    presence.onViewerIdeGone((id) => {
+      const timer = setTimeout(() => {
+        if (!presence.viewerIdeOpen(id)) void workspaces.stopViewerIde(id);
+      }, config.ide.viewerIdleSeconds * 1000);
+      timer.unref();
+    });
     const shares = new ShareService({ store, tokens, presence, workspaces, origin: () => origin });
     const app = await buildServer({
       logger,

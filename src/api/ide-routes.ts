@@ -173,7 +173,7 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
         let leave: () => void;
         try {
           // An open IDE is someone in the workspace: it counts, and a revoked link closes it.
-          leave = joinWorkspace(deps.presence, access, (reason) => closeWithError(socket, reason));
+          leave = joinWorkspace(deps.presence, access, 'ide', (reason) => closeWithError(socket, reason));
         } catch (error) {
           closeWithError(socket, toErrorBody(error));
           return;

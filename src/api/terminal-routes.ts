@@ -39,7 +39,9 @@ export function registerTerminalRoutes(
         const access = await resolveWorkspaceAccess(request, id, deps);
         const terminals = await deps.workspaces.terminals(access.actor, id);
         if (socket.readyState !== socket.OPEN) return;
-        cleanups.push(joinWorkspace(deps.presence, access, (reason) => closeWithError(socket, reason)));
+        cleanups.push(
+          joinWorkspace(deps.presence, access, 'terminal', (reason) => closeWithError(socket, reason)),
+        );
         socket.off('message', buffer);
         if (access.role === 'viewer') {
           watch(socket, terminals, request.query.terminal, cleanups);

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorBody, NixSpaceError } from '../errors.js';
 import type { User } from '../services/access/access-service.js';
 import type { ShareService } from '../services/access/share-service.js';
-import type { WorkspacePresence } from '../services/access/workspace-presence.js';
+import type { PresenceKind, WorkspacePresence } from '../services/access/workspace-presence.js';
 import type {
   VerifiedWorkspaceToken,
   WorkspaceRole,
@@ -83,11 +83,13 @@ export async function tokenAccess(
 export function joinWorkspace(
   presence: WorkspacePresence,
   access: WorkspaceAccess,
+  kind: PresenceKind,
   close: (reason: ErrorBody) => void,
 ): () => void {
   return presence.join(access.workspaceId, {
     holder: access.holder,
     role: access.role,
+    kind,
     linkId: access.linkId,
     linkExpiresAt: access.linkExpiresAt,
     close,

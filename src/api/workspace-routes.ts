@@ -138,7 +138,9 @@ export function registerWorkspaceRoutes(
         const id = request.params.id;
         const access = await resolveWorkspaceAccess(request, id, deps);
         // Following a workspace is being in it: it counts towards its limit of people.
-        cleanups.push(joinWorkspace(deps.presence, access, (reason) => closeWithError(socket, reason)));
+        cleanups.push(
+          joinWorkspace(deps.presence, access, 'events', (reason) => closeWithError(socket, reason)),
+        );
         const unsubscribe = await workspaces.subscribe(access.actor, id, (event) => {
           if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
         });

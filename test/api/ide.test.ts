@@ -41,7 +41,7 @@ describe('the IDE proxy', () => {
     await new CodeServerInstaller({ dir: defaultIdeDir() }).ensure();
     gitServer = await startGitHttpServer();
     await makeRepo(gitServer.root, 'app.git', { files: { 'main.py': 'print("hi")\n' } });
-    server = await startTestServer({ config: { ide: { enabled: true } } });
+    server = await startTestServer({ config: { ide: { enabled: true, viewerIdleSeconds: 0.3 } } });
     const created = await server.api<WorkspaceView>('/api/workspaces', {
       method: 'POST',
       body: { repoUrl: gitServer.url('app.git') },
@@ -283,6 +283,24 @@ describe('the IDE proxy', () => {
     assert.equal(write.ok, false);
     assert.match(write.stderr, /Read-only file system/);
     assert.ok(!existsSync(join(repo, 'viewer-was-here')));
+
+    // It lives while a viewer has it open, and stops a while after the last one leaves.
+    const socket = new WebSocket(
+      `${server.url.replace('http', 'ws')}/ide/${id}/?reconnectionToken=viewer&skipWebSocketFrames=true`,
+      { headers: { cookie: guest, origin: server.url } },
+    );
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    socket.close();
+    const deadline = Date.now() + 15_000;
+    while (await processWithArgument(socketPath)) {
+      assert.ok(Date.now() < deadline, 'the read-only IDE stopped after its last viewer left');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((await fetchIde('/', guest)).status, 302, 'the next viewer starts it again');
+    assert.ok(await processWithArgument(socketPath));
   });
 
   it('stops code-server with the workspace and starts it again with it', async () => {

@@ -6,10 +6,14 @@
 import { type ErrorBody, NixSpaceError } from '../../errors.js';
 import type { WorkspaceRole } from './workspace-tokens.js';
 
+/** What the connection is: the progress stream, a terminal, or an IDE socket. */
+export type PresenceKind = 'events' | 'terminal' | 'ide';
+
 export interface PresenceConnection {
   /** `user id` or `guest:<uuid>`: one person, however many tabs and sockets they have. */
   holder: string;
   role: WorkspaceRole;
+  kind: PresenceKind;
   linkId?: string | undefined;
   /** When the share link runs out: the connection is closed then. */
   linkExpiresAt?: Date | null | undefined;
@@ -23,8 +27,21 @@ interface Entry extends PresenceConnection {
 
 export class WorkspacePresence {
   readonly #byWorkspace = new Map<string, Set<Entry>>();
+  readonly #viewerIdeGone = new Set<(workspaceId: string) => void>();
 
   constructor(readonly maxUsers: number) {}
+
+  /** Calls `listener` when the last viewer's IDE socket of a workspace closes. */
+  onViewerIdeGone(listener: (workspaceId: string) => void): void {
+    this.#viewerIdeGone.add(listener);
+  }
+
+  /** Whether a viewer has the workspace's (read-only) IDE open. */
+  viewerIdeOpen(workspaceId: string): boolean {
+    return [...(this.#byWorkspace.get(workspaceId) ?? [])].some(
+      (e) => e.role === 'viewer' && e.kind === 'ide',
+    );
+  }
 
   /** Distinct people with a connection to the workspace. */
   holders(workspaceId: string): string[] {
@@ -100,8 +117,10 @@ export class WorkspacePresence {
   #remove(workspaceId: string, entry: Entry): void {
     clearTimeout(entry.timer);
     const entries = this.#byWorkspace.get(workspaceId);
-    if (!entries) return;
-    entries.delete(entry);
+    if (!entries?.delete(entry)) return;
     if (entries.size === 0) this.#byWorkspace.delete(workspaceId);
+    if (entry.role === 'viewer' && entry.kind === 'ide' && !this.viewerIdeOpen(workspaceId)) {
+      for (const listener of this.#viewerIdeGone) listener(workspaceId);
+    }
   }
 }

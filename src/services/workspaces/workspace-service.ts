@@ -158,6 +158,7 @@ interface LiveWorkspace {
   ide: IdeHandle | undefined;
   viewerIde: Promise<ViewerIde> | undefined;
   viewerIdeReady: ViewerIde | undefined;
+  viewerIdeStopping: Promise<void> | undefined;
   stopping: boolean;
 }
 
@@ -1072,6 +1073,7 @@ export class WorkspaceService {
       ide: undefined,
       viewerIde: undefined,
       viewerIdeReady: undefined,
+      viewerIdeStopping: undefined,
       stopping: false,
     };
     this.live.set(row.id, live);
@@ -1227,6 +1229,7 @@ export class WorkspaceService {
     const live = this.live.get(id);
     const ide = this.options.ide;
     if (!live || !ide) throw new NixSpaceError('IDE_UNAVAILABLE', 'The IDE of this workspace is not running');
+    await live.viewerIdeStopping;
     live.viewerIde ??= this.startViewerIde(id, live, ide);
     live.viewerIde.catch(() => {
       if (this.live.get(id) === live) live.viewerIde = undefined;
@@ -1245,6 +1248,27 @@ export class WorkspaceService {
       throw new NixSpaceError('IDE_UNAVAILABLE', `The read-only IDE of this workspace is ${state}`);
     }
     return viewer.ide.socketPath;
+  }
+
+  /** Stops the read-only IDE (its last viewer left); the next viewer starts it again. */
+  async stopViewerIde(id: string): Promise<void> {
+    const live = this.live.get(id);
+    const starting = live?.viewerIde;
+    if (!live || !starting) return;
+    live.viewerIde = undefined;
+    live.viewerIdeReady = undefined;
+    const stopping = starting
+      .then(async (viewer) => {
+        await viewer.ide.stop();
+        await viewer.sandbox.stop();
+      })
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error, workspace: id }, 'the read-only IDE did not stop cleanly'),
+      );
+    // A viewer coming back meanwhile waits for it to be gone: the next one has the same sandbox id.
+    live.viewerIdeStopping = stopping;
+    await stopping;
+    if (live.viewerIdeStopping === stopping) live.viewerIdeStopping = undefined;
   }
 
   private async startViewerIde(id: string, live: LiveWorkspace, ide: IdeStarter): Promise<ViewerIde> {
