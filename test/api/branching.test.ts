@@ -172,6 +172,21 @@ describe('branching a workspace', () => {
         ws as unknown as { environment: { report: { name: string; wanted: string | null }[] } }
       ).environment.report.find((r) => r.name === name)?.wanted;
     assert.equal(wanted(parent, 'node'), '20');
+    assert.match(
+      parent.steps.find((st) => st.name === 'install')?.detail ?? '',
+      /npm install --no-package-lock \(uncacheable/,
+    );
+
+    // A plain branch has the parent's install already, with its files: nothing runs again.
+    const plain = await server.api<Workspace>(`/api/workspaces/${parent.id}/branch`, {
+      method: 'POST',
+      body: {},
+    });
+    const twin = (await waitForStatus(server, plain.body.id, ['running', 'failed'])) as unknown as Workspace;
+    assert.match(
+      twin.steps.find((st) => st.name === 'install')?.detail ?? '',
+      /npm install --no-package-lock \(unchanged/,
+    );
 
     const result = await server.graphql<{ branchEnvironment: { id: string; parentId: string } }>(
       `mutation($id: ID!) { branchEnvironment(id: $id, ref: "main", changes: {

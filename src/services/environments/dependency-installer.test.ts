@@ -19,6 +19,7 @@ const plan: InstallPlan = {
   // Writes the lockfile's content into the artifact, so a restore can be told from an install.
   script: 'mkdir -p node_modules && cp package-lock.json node_modules/installed-from && echo installing',
   lockfiles: ['package-lock.json'],
+  manifests: ['package.json'],
   artifacts: ['repo/node_modules'],
 };
 
@@ -85,5 +86,41 @@ describe('DependencyInstaller', () => {
     await rm(join(b, 'repo', 'node_modules'), { recursive: true });
     assert.equal(await install(b), 'cached');
     assert.equal(await readFile(join(b, 'repo', 'node_modules', 'installed-from'), 'utf8'), 'lock v1');
+  });
+
+  it('installs a manifest without a lockfile once per workspace while it is unchanged, caching nothing', async () => {
+    const installer = new DependencyInstaller(join(root, 'cache-manifest'));
+    // No dependencies: the install leaves no node_modules, which must not count as "missing".
+    const noLock: InstallPlan = {
+      ...plan,
+      label: 'npm install',
+      script: 'echo nothing to install',
+      lockfiles: [],
+    };
+    const install = async (dir: string) =>
+      (
+        await installer.install([noLock], {
+          workspaceDir: dir,
+          environmentHash: 'env-1',
+          run,
+          onLog: () => {},
+        })
+      )[0]!.result;
+    const before = runs;
+    const dir = join(root, 'manifest-only');
+    await mkdir(join(dir, 'repo'), { recursive: true });
+    await writeFile(join(dir, 'repo', 'package.json'), '{"name":"app"}');
+    assert.equal(await install(dir), 'uncacheable');
+    assert.equal(await install(dir), 'unchanged', 'same manifest, same workspace');
+    assert.equal(runs, before + 1);
+    await writeFile(join(dir, 'repo', 'package.json'), '{"name":"app","dependencies":{"left-pad":"1"}}');
+    assert.equal(await install(dir), 'uncacheable', 'a changed manifest installs again');
+    assert.equal(runs, before + 2);
+    // Another workspace with the same manifest installs for itself: nothing is shared without a lockfile.
+    const other = join(root, 'manifest-other');
+    await mkdir(join(other, 'repo'), { recursive: true });
+    await writeFile(join(other, 'repo', 'package.json'), '{"name":"app"}');
+    assert.equal(await install(other), 'uncacheable');
+    assert.equal(runs, before + 3);
   });
 });

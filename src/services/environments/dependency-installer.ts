@@ -1,6 +1,7 @@
 // Runs a workspace's dependency installs, and caches what they produce by lockfile: the same
 // lockfile (in the same environment) is installed once, then restored by copy (a reflink where
-// the filesystem allows), so returning to an earlier commit does not install again.
+// the filesystem allows), so returning to an earlier commit does not install again. Without a
+// lockfile nothing is cached, but a workspace does not install the same manifest twice in a row.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -54,10 +55,18 @@ export class DependencyInstaller {
       const started = performance.now();
       const repoDir = join(options.workspaceDir, 'repo');
       const key = await this.cacheKey(plan, repoDir, options.environmentHash);
+      // Without a lockfile nothing is cached, but the same manifest installed in this workspace
+      // before needs no second install.
+      const localKey = key ?? (await manifestKey(plan, repoDir, options.environmentHash));
       const installed = await readInstalled(options.workspaceDir);
-      if (key && installed[plan.label] === key && (await artifactsPresent(plan, options.workspaceDir))) {
+      const previous = installed[plan.label];
+      if (
+        localKey &&
+        entryKey(previous) === localKey &&
+        (await stillInstalled(previous!, plan, options.workspaceDir))
+      ) {
         // Switching between commits with the same lockfile: what is there is already right.
-        options.onLog(`${plan.label}: unchanged (${key.slice(0, 12)})`);
+        options.onLog(`${plan.label}: unchanged (${localKey.slice(0, 12)})`);
         outcomes.push({
           label: plan.label,
           result: 'unchanged',
@@ -72,7 +81,10 @@ export class DependencyInstaller {
         await writeInstalled(options.workspaceDir, installed);
       }
       if (key && (await this.restore(key, options.workspaceDir))) {
-        await writeInstalled(options.workspaceDir, { ...installed, [plan.label]: key });
+        await writeInstalled(options.workspaceDir, {
+          ...installed,
+          [plan.label]: await installedEntry(key, plan, options.workspaceDir),
+        });
         options.onLog(`${plan.label}: restored from cache ${key.slice(0, 12)}`);
         outcomes.push({
           label: plan.label,
@@ -98,9 +110,12 @@ export class DependencyInstaller {
           detail: tail.join('\n'),
         });
       }
-      if (key) {
-        await this.save(key, plan, options.workspaceDir);
-        await writeInstalled(options.workspaceDir, { ...installed, [plan.label]: key });
+      if (key) await this.save(key, plan, options.workspaceDir);
+      if (localKey) {
+        await writeInstalled(options.workspaceDir, {
+          ...installed,
+          [plan.label]: await installedEntry(localKey, plan, options.workspaceDir),
+        });
       }
       outcomes.push({
         label: plan.label,
@@ -173,22 +188,65 @@ function installedFile(workspaceDir: string): string {
   return join(workspaceDir, '.nixspace', 'installed.json');
 }
 
-async function readInstalled(workspaceDir: string): Promise<Record<string, string>> {
+/**
+ * What a workspace has installed for a plan: the key, and the artifact directories the install
+ * left (an install with nothing to install may leave none). A bare key is the older form, which
+ * expects every artifact.
+ */
+type InstalledEntry = string | { key: string; artifacts: string[] };
+
+function entryKey(entry: InstalledEntry | undefined): string | undefined {
+  return typeof entry === 'string' ? entry : entry?.key;
+}
+
+async function installedEntry(key: string, plan: InstallPlan, workspaceDir: string): Promise<InstalledEntry> {
+  const artifacts: string[] = [];
+  for (const artifact of plan.artifacts)
+    if (await exists(join(workspaceDir, artifact))) artifacts.push(artifact);
+  return { key, artifacts };
+}
+
+async function stillInstalled(
+  entry: InstalledEntry,
+  plan: InstallPlan,
+  workspaceDir: string,
+): Promise<boolean> {
+  const artifacts = typeof entry === 'string' ? plan.artifacts : entry.artifacts;
+  for (const artifact of artifacts) if (!(await exists(join(workspaceDir, artifact)))) return false;
+  return true;
+}
+
+/** For a plan with no lockfile: the environment, the command and its manifests' content. */
+async function manifestKey(
+  plan: InstallPlan,
+  repoDir: string,
+  environmentHash: string,
+): Promise<string | undefined> {
+  const hash = createHash('sha256').update(`local\0${environmentHash}\0${plan.manager}\0${plan.script}\0`);
+  let found = 0;
+  for (const file of plan.manifests) {
+    const content = await readFile(join(repoDir, file)).catch(() => undefined);
+    if (content === undefined) continue;
+    found++;
+    hash.update(`${file}\0`).update(content).update('\0');
+  }
+  return found > 0 ? `local-${hash.digest('hex')}` : undefined;
+}
+
+async function readInstalled(workspaceDir: string): Promise<Record<string, InstalledEntry>> {
   return readFile(installedFile(workspaceDir), 'utf8')
-    .then((text) => JSON.parse(text) as Record<string, string>)
+    .then((text) => JSON.parse(text) as Record<string, InstalledEntry>)
     .catch(() => ({}));
 }
 
-async function writeInstalled(workspaceDir: string, installed: Record<string, string>): Promise<void> {
+async function writeInstalled(
+  workspaceDir: string,
+  installed: Record<string, InstalledEntry>,
+): Promise<void> {
   const file = installedFile(workspaceDir);
   await mkdir(dirname(file), { recursive: true });
   await writeFile(`${file}.tmp`, JSON.stringify(installed));
   await rename(`${file}.tmp`, file);
-}
-
-async function artifactsPresent(plan: InstallPlan, workspaceDir: string): Promise<boolean> {
-  for (const artifact of plan.artifacts) if (!(await exists(join(workspaceDir, artifact)))) return false;
-  return true;
 }
 
 async function exists(path: string): Promise<boolean> {

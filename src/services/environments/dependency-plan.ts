@@ -13,6 +13,11 @@ export interface InstallPlan {
   script: string;
   /** Lockfiles (repo-relative) whose content keys the cache; empty means "never cached". */
   lockfiles: string[];
+  /**
+   * Manifests (repo-relative) that say what to install: without a lockfile, an unchanged manifest
+   * in the same workspace is not installed twice (nothing is cached across workspaces).
+   */
+  manifests: string[];
   /** Directories the install fills, relative to the workspace directory. */
   artifacts: string[];
 }
@@ -41,23 +46,40 @@ export function dependencyPath(workspaceDir: string): string[] {
   ];
 }
 
-const byManager: Record<PackageManagerName, { lockfiles: string[]; artifacts: string[] }> = {
-  npm: { lockfiles: ['package-lock.json', 'npm-shrinkwrap.json'], artifacts: ['repo/node_modules'] },
-  pnpm: { lockfiles: ['pnpm-lock.yaml'], artifacts: ['repo/node_modules'] },
+const pyproject = ['pyproject.toml', 'setup.py', 'setup.cfg'];
+const byManager: Record<
+  PackageManagerName,
+  { lockfiles: string[]; manifests: string[]; artifacts: string[] }
+> = {
+  npm: {
+    lockfiles: ['package-lock.json', 'npm-shrinkwrap.json'],
+    manifests: ['package.json'],
+    artifacts: ['repo/node_modules'],
+  },
+  pnpm: { lockfiles: ['pnpm-lock.yaml'], manifests: ['package.json'], artifacts: ['repo/node_modules'] },
   yarn: {
     lockfiles: ['yarn.lock'],
+    manifests: ['package.json'],
     artifacts: ['repo/node_modules', 'repo/.yarn/cache', 'repo/.pnp.cjs', 'repo/.pnp.loader.mjs'],
   },
-  bun: { lockfiles: ['bun.lock', 'bun.lockb'], artifacts: ['repo/node_modules'] },
-  pip: { lockfiles: [], artifacts: ['repo/.venv'] },
-  uv: { lockfiles: ['uv.lock'], artifacts: ['repo/.venv'] },
-  poetry: { lockfiles: ['poetry.lock'], artifacts: ['repo/.venv'] },
-  pdm: { lockfiles: ['pdm.lock'], artifacts: ['repo/.venv'] },
-  hatch: { lockfiles: [], artifacts: [] },
-  pipenv: { lockfiles: ['Pipfile.lock'], artifacts: ['repo/.venv'] },
-  bundler: { lockfiles: ['Gemfile.lock'], artifacts: ['repo/vendor/bundle'] },
-  cargo: { lockfiles: ['Cargo.lock'], artifacts: ['home/.cargo/registry', 'home/.cargo/git'] },
-  go: { lockfiles: ['go.sum'], artifacts: ['home/go/pkg/mod'] },
+  bun: {
+    lockfiles: ['bun.lock', 'bun.lockb'],
+    manifests: ['package.json'],
+    artifacts: ['repo/node_modules'],
+  },
+  pip: { lockfiles: [], manifests: pyproject, artifacts: ['repo/.venv'] },
+  uv: { lockfiles: ['uv.lock'], manifests: pyproject, artifacts: ['repo/.venv'] },
+  poetry: { lockfiles: ['poetry.lock'], manifests: pyproject, artifacts: ['repo/.venv'] },
+  pdm: { lockfiles: ['pdm.lock'], manifests: pyproject, artifacts: ['repo/.venv'] },
+  hatch: { lockfiles: [], manifests: pyproject, artifacts: [] },
+  pipenv: { lockfiles: ['Pipfile.lock'], manifests: ['Pipfile'], artifacts: ['repo/.venv'] },
+  bundler: { lockfiles: ['Gemfile.lock'], manifests: ['Gemfile'], artifacts: ['repo/vendor/bundle'] },
+  cargo: {
+    lockfiles: ['Cargo.lock'],
+    manifests: ['Cargo.toml'],
+    artifacts: ['home/.cargo/registry', 'home/.cargo/git'],
+  },
+  go: { lockfiles: ['go.sum'], manifests: ['go.mod'], artifacts: ['home/go/pkg/mod'] },
 };
 
 export function installPlans(spec: EnvSpec): InstallPlan[] {
@@ -71,6 +93,7 @@ function planFor(spec: EnvSpec, setup: SetupCommand): InstallPlan {
   const subdir = /^cd\s+([\w./-]+)\s+&&/.exec(setup.command)?.[1];
   const prefix = subdir ? `${subdir.replace(/\/$/, '')}/` : '';
   const lockfiles = (known?.lockfiles ?? []).map((file) => `${prefix}${file}`);
+  const manifests = (known?.manifests ?? []).map((file) => `${prefix}${file}`);
   const artifacts = (known?.artifacts ?? []).map((dir) =>
     subdir && dir.startsWith('repo/') ? `repo/${prefix}${dir.slice('repo/'.length)}` : dir,
   );
@@ -86,6 +109,7 @@ function planFor(spec: EnvSpec, setup: SetupCommand): InstallPlan {
     script,
     // pip has no lockfile of its own: requirements files pinned by the repo stand in for one.
     lockfiles: manager === 'pip' ? requirementFiles(setup.command) : lockfiles,
+    manifests,
     artifacts,
   };
 }

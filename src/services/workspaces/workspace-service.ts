@@ -2,7 +2,7 @@
 // (pending → fetching → building → starting → running ⇄ stopped; failed; deleted).
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
-import { mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
@@ -881,6 +881,12 @@ export class WorkspaceService {
       const copied = await copyTree(join(from, part), join(to, part));
       copyOnWrite &&= copied.copyOnWrite;
     }
+    // The installed dependencies came along with the files: so does the record of what they are,
+    // and an unchanged install is not run again in the branch.
+    await mkdir(join(to, '.nixspace'), { recursive: true });
+    await copyFile(join(from, '.nixspace', 'installed.json'), join(to, '.nixspace', 'installed.json')).catch(
+      () => {},
+    );
     const parts = [`files of ${source.name} ${copyOnWrite ? 'cloned copy-on-write' : 'copied'}`];
     if (ref !== null && resolved.commit !== source.commit_id) {
       const request = {
