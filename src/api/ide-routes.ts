@@ -10,7 +10,7 @@
 import fastifyReplyFrom from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
-import { NixSpaceError, toErrorBody } from '../errors.js';
+import { NixSpaceError } from '../errors.js';
 import type { AccessService } from '../services/access/access-service.js';
 import type { ShareService } from '../services/access/share-service.js';
 import type { WorkspacePresence } from '../services/access/workspace-presence.js';
@@ -18,7 +18,7 @@ import type { WorkspaceTokens } from '../services/access/workspace-tokens.js';
 import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
 import { IDE_COOKIE, setIdeCookie } from './ide-cookie.js';
 import { SESSION_COOKIE } from './session.js';
-import { bridgeWebSocket } from './websocket-bridge.js';
+import { relayUpgrade, type UpgradeRelay } from './upgrade-relay.js';
 import {
   joinWorkspace,
   ownerAccess,
@@ -28,7 +28,6 @@ import {
   WORKSPACE_COOKIE,
   type WorkspaceAccess,
 } from './workspace-access.js';
-import { closeWithError } from './ws-guard.js';
 
 interface IdeDeps {
   access: AccessService;
@@ -156,39 +155,43 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
       });
     };
 
+    // A WebSocket is relayed as bytes once its upgrade request has passed the checks above: VS
+    // Code's frames can be of any size, and nothing here needs to read them.
+    const relays = new Set<UpgradeRelay>();
+    scope.addHook('onClose', async () => {
+      for (const relay of relays) relay.close();
+    });
+    scope.addHook<{ Params: { id: string } }>('preHandler', async (request, reply) => {
+      if (!request.ws) return;
+      const id = request.params.id;
+      const socketPath = await socketFor(request);
+      // An open IDE is someone in the workspace: it counts, and a revoked link closes it.
+      let relay: UpgradeRelay | undefined;
+      const leave = joinWorkspace(deps.presence, request.workspaceAccess!, 'ide', () => relay?.close());
+      reply.hijack();
+      relay = relayUpgrade(
+        request.raw.socket,
+        request.headers,
+        {
+          socketPath,
+          path: withoutToken(request.url.slice(prefix(id).length)) || '/',
+          host: 'localhost',
+          origin: 'http://localhost',
+          cookie: withoutOwnCookies(request.headers.cookie),
+        },
+        { code: 'IDE_UNAVAILABLE', message: 'The IDE did not answer; it may be restarting' },
+        () => {
+          relays.delete(relay!);
+          leave();
+        },
+      );
+      relays.add(relay);
+    });
+
     scope.route<{ Params: { id: string } }>({
       method: 'GET',
       url: '/ide/:id/*',
       handler: proxy,
-      wsHandler: (socket, request) => {
-        const id = request.params.id;
-        const access = request.workspaceAccess!;
-        let socketPath: string;
-        try {
-          socketPath = isViewer(request) ? workspaces.viewerIdeSocket(id) : workspaces.ideSocket(id);
-        } catch {
-          socket.close(1013, 'IDE unavailable');
-          return;
-        }
-        let leave: () => void;
-        try {
-          // An open IDE is someone in the workspace: it counts, and a revoked link closes it.
-          leave = joinWorkspace(deps.presence, access, 'ide', (reason) => closeWithError(socket, reason));
-        } catch (error) {
-          closeWithError(socket, toErrorBody(error));
-          return;
-        }
-        socket.on('close', () => leave());
-        const path = withoutToken(request.url.slice(prefix(id).length));
-        const cookie = withoutOwnCookies(request.headers.cookie);
-        bridgeWebSocket(socket, `ws+unix://${socketPath}:${path}`, {
-          // code-server accepts a WebSocket only when its Origin matches the Host it is sent to;
-          // the browser's origin was checked above.
-          host: 'localhost',
-          origin: 'http://localhost',
-          ...(cookie ? { cookie } : {}),
-        });
-      },
     });
     scope.route<{ Params: { id: string } }>({
       method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],

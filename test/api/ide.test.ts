@@ -238,7 +238,7 @@ describe('the IDE proxy', () => {
   });
 
   it("gives a viewer's share link a read-only IDE of its own, which cannot change the workspace", async () => {
-    const link = await server.api<{ token: string }>(`/api/workspaces/${id}/shares`, {
+    const link = await server.api<{ id: string; token: string }>(`/api/workspaces/${id}/shares`, {
       method: 'POST',
       body: { role: 'viewer' },
     });
@@ -293,7 +293,8 @@ describe('the IDE proxy', () => {
       socket.once('open', resolve);
       socket.once('error', reject);
     });
-    socket.close();
+    // The viewer's tab goes away (the proxy relays bytes: the connection ends when the tab's does).
+    socket.terminate();
     const deadline = Date.now() + 15_000;
     while (await processWithArgument(socketPath)) {
       assert.ok(Date.now() < deadline, 'the read-only IDE stopped after its last viewer left');
@@ -301,6 +302,27 @@ describe('the IDE proxy', () => {
     }
     assert.equal((await fetchIde('/', guest)).status, 302, 'the next viewer starts it again');
     assert.ok(await processWithArgument(socketPath));
+
+    // Revoking the link cuts its open IDE connection, and no new one gets through.
+    const open = new WebSocket(
+      `${server.url.replace('http', 'ws')}/ide/${id}/?reconnectionToken=viewer2&skipWebSocketFrames=true`,
+      { headers: { cookie: guest, origin: server.url } },
+    );
+    await new Promise((resolve, reject) => {
+      open.once('open', resolve);
+      open.once('error', reject);
+    });
+    const cut = new Promise((resolve) => open.once('close', resolve));
+    assert.equal((await server.api(`/api/shares/${link.body.id}`, { method: 'DELETE' })).status, 200);
+    await cut;
+    const again = new WebSocket(`${server.url.replace('http', 'ws')}/ide/${id}/?reconnectionToken=viewer3`, {
+      headers: { cookie: guest, origin: server.url },
+    });
+    const refused = await new Promise<number>((resolve) => {
+      again.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      again.once('open', () => resolve(101));
+    });
+    assert.equal(refused, 410);
   });
 
   it('stops code-server with the workspace and starts it again with it', async () => {
