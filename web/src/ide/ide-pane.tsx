@@ -1,8 +1,9 @@
 // VS Code (code-server) of the workspace in a frame on its proxied path, once code-server runs
 // and the frame carries a fresh workspace token; until then, what the IDE is doing.
-import { Match, Switch } from 'solid-js';
+import { Match, onCleanup, Switch } from 'solid-js';
 import type { IdeStatus } from '../api/types';
 import { createIdeToken } from '../primitives/create-ide-token';
+import { guardFrameFocus } from './guard-frame-focus';
 
 const waiting: Record<string, string> = {
   installing: 'Installing VS Code (once for this machine)…',
@@ -20,10 +21,13 @@ export function IdePane(props: { workspaceId: string; ide: IdeStatus | null }) {
   const token = ideToken.state;
   const status = () => props.ide?.status ?? 'starting';
   let renewals = 0;
+  let focusGuard: ReturnType<typeof guardFrameFocus> | undefined;
+  onCleanup(() => focusGuard?.dispose());
 
   // The frame is same-origin: a page that is NixSpace's own 401 body means its token ran out
   // before a renewal could run. Renew it and load the IDE again (a few times at most, not forever).
   const onFrameLoad = async (frame: HTMLIFrameElement) => {
+    focusGuard?.loaded();
     let body: { code?: string } | undefined;
     try {
       body = JSON.parse(frame.contentDocument?.body?.textContent ?? '') as { code?: string };
@@ -50,6 +54,10 @@ export function IdePane(props: { workspaceId: string; ide: IdeStatus | null }) {
               data-started={ide().startedAt ?? ''}
               data-testid="ide-frame"
               allow="clipboard-read; clipboard-write"
+              ref={(frame) => {
+                focusGuard?.dispose();
+                focusGuard = guardFrameFocus(frame);
+              }}
               onLoad={(event) => void onFrameLoad(event.currentTarget)}
             />
           )}

@@ -49,7 +49,11 @@ export function TerminalPane(props: { workspaceId: string; readOnly?: boolean })
       readOnly: props.readOnly === true,
       onState: (next) => {
         setState(next);
-        if (next.kind === 'connected' && !props.readOnly) terminal.focus();
+        // The shell takes the keyboard when it (re)connects only if nothing else has it: a
+        // reconnect never pulls the keys away from VS Code.
+        const focused = document.activeElement;
+        const free = !focused || focused === document.body || container.contains(focused);
+        if (next.kind === 'connected' && !props.readOnly && free) terminal.focus();
       },
     });
 
@@ -85,7 +89,11 @@ export function TerminalPane(props: { workspaceId: string; readOnly?: boolean })
   };
 
   return (
-    <section class="terminal-pane" aria-label={props.readOnly ? 'Terminal (read-only)' : 'Terminal'}>
+    <section
+      class="terminal-pane"
+      data-focus-home="terminal"
+      aria-label={props.readOnly ? 'Terminal (read-only)' : 'Terminal'}
+    >
       <div
         class="terminal-host"
         data-testid="terminal"
