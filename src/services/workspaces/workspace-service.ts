@@ -1166,6 +1166,9 @@ export class WorkspaceService {
       return await this.options.installer.install(plans, {
         workspaceDir: dir,
         environmentHash,
+        // An install without a lockfile is reused by this workspace only: whoever can edit another
+        // workspace (a share editor) can change what its installs leave.
+        cacheScope: `workspace:${id}`,
         signal,
         onLog: (line) => this.log(id, 'install', line),
         run: async (script, options) =>
