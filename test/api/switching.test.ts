@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -227,6 +227,12 @@ describe('switching a workspace to another ref', () => {
     terminal.type(`node -p "require('greet')"\r`);
     await terminal.waitFor((t) => t.output.includes('greet v1\r\n'));
     terminal.close();
+
+    // Those installs were this workspace's alone: they go when it is deleted.
+    const cached = join(server.dataDir, 'cache', 'dependencies', 'workspaces', id);
+    assert.equal((await readdir(cached)).length, 2, 'one entry per manifest');
+    assert.equal((await server.api(`/api/workspaces/${id}`, { method: 'DELETE' })).status, 204);
+    await assert.rejects(readdir(cached), /ENOENT/);
   });
 
   it('refuses to switch over uncommitted work by default, and changes nothing', async () => {

@@ -157,6 +157,13 @@ describe('DependencyInstaller', () => {
       "another workspace's install without a lockfile is not this one's to trust",
     );
     assert.equal(runs, before + 4);
+
+    // A deleted workspace's installs go with it.
+    await installer.forget('workspace-1');
+    await rm(join(dir, 'repo', 'node_modules'), { recursive: true });
+    assert.equal(await install(dir), 'installed');
+    assert.equal(runs, before + 5);
+    await assert.rejects(installer.forget('../elsewhere'), /Not a cache scope/);
   });
 
   it('moves a lockfile the install wrote out of the checkout into the cache entry, and never a committed one', async () => {
@@ -189,7 +196,10 @@ describe('DependencyInstaller', () => {
     assert.equal(first.result, 'installed');
     await assert.rejects(readFile(join(dir, 'repo', 'pnpm-lock.yaml')), /ENOENT/, 'not left in the checkout');
     assert.equal(
-      await readFile(join(cacheDir, first.key!, 'lockfiles', 'pnpm-lock.yaml'), 'utf8'),
+      await readFile(
+        join(cacheDir, 'workspaces', 'workspace-1', first.key!, 'lockfiles', 'pnpm-lock.yaml'),
+        'utf8',
+      ),
       'resolved\n',
     );
     assert.ok(

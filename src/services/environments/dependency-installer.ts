@@ -1,7 +1,7 @@
 // Runs a workspace's dependency installs, and caches what they produce: the same lockfile (in the
 // same environment) is installed once, then restored by copy (a reflink where the filesystem
 // allows), so returning to an earlier commit does not install again. Without a lockfile the whole
-// manifest keys the cache instead (within one workspace), and a lockfile the install
+// manifest keys the cache instead, in a part of it for one workspace, and a lockfile the install
 // writes is kept in the cache entry, not left in the checkout as a change nobody made.
 
 import { randomBytes } from 'node:crypto';
@@ -44,13 +44,23 @@ const LOG_TAIL = 40;
 export class DependencyInstaller {
   constructor(private readonly cacheDir: string) {}
 
+  /** Removes what only this scope (a deleted workspace) could be served from the cache. */
+  async forget(scope: string): Promise<void> {
+    await rm(this.scopeDir(scope), { recursive: true, force: true });
+  }
+
+  private scopeDir(scope: string): string {
+    if (!/^[\w-]+$/.test(scope)) throw new NixSpaceError('INTERNAL', `Not a cache scope: ${scope}`);
+    return join(this.cacheDir, 'workspaces', scope);
+  }
+
   async install(
     plans: readonly InstallPlan[],
     options: {
       workspaceDir: string;
       /** The environment's hash: the same lockfile under another toolchain is another install. */
       environmentHash: string;
-      /** Installs without a lockfile are reused only within this scope (the workspace). */
+      /** Installs without a lockfile are reused only within this scope (the workspace's id). */
       cacheScope: string;
       run: ScriptRunner;
       onLog(line: string): void;
@@ -71,6 +81,7 @@ export class DependencyInstaller {
       const repoDir = join(options.workspaceDir, 'repo');
       const keys = await installKeys(plan, repoDir, options);
       const { cache: key, local: localKey } = keys;
+      const entry = key && join(keys.locked ? this.cacheDir : this.scopeDir(options.cacheScope), key);
       const installed = await readInstalled(options.workspaceDir);
       const previous = installed[plan.label];
       if (
@@ -88,7 +99,7 @@ export class DependencyInstaller {
         delete installed[plan.label];
         await writeInstalled(options.workspaceDir, installed);
       }
-      if (key && (await this.restore(key, options.workspaceDir))) {
+      if (entry && (await this.restore(entry, options.workspaceDir))) {
         await writeInstalled(options.workspaceDir, {
           ...installed,
           [plan.label]: await installedEntry(localKey ?? key, plan, options.workspaceDir),
@@ -127,7 +138,7 @@ export class DependencyInstaller {
           options.onLog(
             `${plan.label}: ${written.files.join(', ')} kept with the install, not in the checkout`,
           );
-        if (key) await this.save(key, plan, options.workspaceDir, written);
+        if (entry) await this.save(entry, plan, options.workspaceDir, written);
       } finally {
         if (await plainPath(options.workspaceDir, relative(options.workspaceDir, written.dir)))
           await rm(written.dir, { recursive: true, force: true });
@@ -180,8 +191,7 @@ export class DependencyInstaller {
     return { dir, files: moved };
   }
 
-  private async restore(key: string, workspaceDir: string): Promise<boolean> {
-    const entry = join(this.cacheDir, key);
+  private async restore(entry: string, workspaceDir: string): Promise<boolean> {
     const manifest = await readFile(join(entry, 'manifest.json'), 'utf8')
       .then((text) => JSON.parse(text) as Manifest)
       .catch(() => undefined);
@@ -198,14 +208,15 @@ export class DependencyInstaller {
   }
 
   private async save(
-    key: string,
+    entry: string,
     plan: InstallPlan,
     workspaceDir: string,
     written: { dir: string; files: string[] },
   ): Promise<void> {
-    const entry = join(this.cacheDir, key);
     if (await exists(join(entry, 'manifest.json'))) return;
-    const staging = join(this.cacheDir, `.staging-${randomBytes(6).toString('hex')}`);
+    // Staged beside the entry: the rename that publishes it stays on one filesystem.
+    await mkdir(dirname(entry), { recursive: true });
+    const staging = join(dirname(entry), `.staging-${randomBytes(6).toString('hex')}`);
     try {
       await mkdir(staging, { recursive: true });
       const saved: string[] = [];
