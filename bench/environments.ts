@@ -162,6 +162,7 @@ async function benchInstallCache(): Promise<BenchResult[]> {
       const [outcome] = await installer.install(installPlans(spec), {
         workspaceDir,
         environmentHash: 'bench',
+        cacheScope: 'bench',
         onLog: () => {},
         run: (script, options) =>
           runScript(sandbox, script, {

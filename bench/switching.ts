@@ -1,6 +1,7 @@
-// Figures for switching a running workspace to another ref: with the environment unchanged, and
-// with a changed environment that was built before (served from the cache), each against a raw
-// `git checkout` between the same two commits in a plain clone, in the same run.
+// Figures for switching a running workspace to another ref: with the environment unchanged, with
+// a changed environment that was built before (served from the cache), and back to a commit
+// without a lockfile whose manifest was installed before (its install served from the cache),
+// each against a raw `git checkout` between the same two commits in a plain clone, in the same run.
 
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { commitFiles, git, makeRepo } from '../test/support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../test/support/git-http-server.js';
 import { writeHelloFlake } from '../test/support/nix-fixtures.js';
 import { startTestServer, type TestServer, waitForStatus } from '../test/support/nixspace-server.js';
+import { packedPackage } from '../test/support/npm-fixtures.js';
 import { type BenchResult, percentile, round, withRatio } from './results-file.js';
 
 const exec = promisify(execFile);
@@ -31,7 +33,7 @@ async function switchTimes(
   server: TestServer,
   repoUrl: string,
   refs: [string, string],
-): Promise<{ p50: number; steps: string }> {
+): Promise<{ p50: number; steps: string; firstSwitch: number }> {
   const created = await server.api<{ id: string }>('/api/workspaces', { method: 'POST', body: { repoUrl } });
   const id = created.body.id;
   const ready = await waitForStatus(server, id, ['running', 'failed'], 120_000);
@@ -48,15 +50,15 @@ async function switchTimes(
     lastSteps = steps.map((s) => `${s.name} ${s.durationMs ?? '-'}`).join(', ');
     return ms;
   };
-  // Warm-up: the first visit of each ref fetches it and builds its environment.
-  await once(refs[1]);
+  // Warm-up: the first visit of each ref fetches it, builds its environment and installs.
+  const firstSwitch = await once(refs[1]);
   await once(refs[0]);
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) {
     times.push(await once(refs[1]));
     times.push(await once(refs[0]));
   }
-  return { p50: percentile(times, 50), steps: lastSteps };
+  return { p50: percentile(times, 50), steps: lastSteps, firstSwitch };
 }
 
 /** Median of a raw `git checkout` between the same refs in a plain clone. */
@@ -76,6 +78,24 @@ async function rawCheckout(repoUrl: string, refs: [string, string]): Promise<num
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** One figure: the switch's median against a raw checkout, with the last switch's steps. */
+async function switchFigure(
+  server: TestServer,
+  repoUrl: string,
+  refs: [string, string],
+  name: string,
+  note: (times: { firstSwitch: number }) => string,
+): Promise<BenchResult> {
+  const switched = await switchTimes(server, repoUrl, refs);
+  return withRatio({
+    name,
+    value: round(switched.p50),
+    unit: 'ms',
+    baseline: round(await rawCheckout(repoUrl, refs), 2),
+    note: `${note(switched)}; baseline: git checkout between the same commits in a plain clone; steps of the last switch (ms): ${switched.steps}`,
+  });
 }
 
 export async function benchSwitching(): Promise<BenchResult[]> {
@@ -103,18 +123,40 @@ export async function benchSwitching(): Promise<BenchResult[]> {
       'flake.nix': await readFile(join(flakeDir, 'flake.nix')),
     });
 
+    // No lockfile: package.json names 30 local packages; the branch moves one to another version.
+    const packages = 30;
+    const nolock: Record<string, string | Buffer> = { '.gitignore': 'node_modules/\n' };
+    const manifest = (firstVersion: number) => {
+      const dependencies: Record<string, string> = {};
+      for (let i = 0; i < packages; i++)
+        dependencies[`dep-${i}`] = `file:vendor/dep-${i}-${i === 0 ? firstVersion : 1}.tgz`;
+      return JSON.stringify({ name: 'nolock', version: '1.0.0', dependencies });
+    };
+    nolock['package.json'] = manifest(1);
+    for (let i = 0; i < packages; i++)
+      nolock[`vendor/dep-${i}-1.tgz`] = await packedPackage(`dep-${i}`, '1.0.0', `dep ${i} v1`);
+    nolock['vendor/dep-0-2.tgz'] = await packedPackage('dep-0', '2.0.0', 'dep 0 v2');
+    await makeRepo(gitServer.root, 'nolock.git', { files: nolock });
+    await addBranch(join(gitServer.root, 'nolock.git'), 'bump', { 'package.json': manifest(2) });
+
     const host = await startTestServer();
     try {
-      const url = gitServer.url('same-env.git');
-      const switched = await switchTimes(host, url, ['main', 'feature']);
       results.push(
-        withRatio({
-          name: 'switch ref, environment unchanged (p50)',
-          value: round(switched.p50),
-          unit: 'ms',
-          baseline: round(await rawCheckout(url, ['main', 'feature']), 2),
-          note: `goal < 1000 ms; baseline: git checkout between the same commits in a plain clone; steps of the last switch (ms): ${switched.steps}`,
-        }),
+        await switchFigure(
+          host,
+          gitServer.url('nolock.git'),
+          ['main', 'bump'],
+          'switch back to a lockfile-less commit installed before (p50)',
+          (t) =>
+            `goal < 1000 ms; ${packages} packages, no lockfile, install restored from the cache by manifest; first switch to the branch (its npm install): ${round(t.firstSwitch)} ms`,
+        ),
+        await switchFigure(
+          host,
+          gitServer.url('same-env.git'),
+          ['main', 'feature'],
+          'switch ref, environment unchanged (p50)',
+          () => 'goal < 1000 ms',
+        ),
       );
     } finally {
       await host.close();
@@ -122,16 +164,14 @@ export async function benchSwitching(): Promise<BenchResult[]> {
 
     const nix = await startTestServer({ config: { environmentProvider: 'nix', nixOffline: true } });
     try {
-      const url = gitServer.url('two-envs.git');
-      const switched = await switchTimes(nix, url, ['main', 'next']);
       results.push(
-        withRatio({
-          name: 'switch ref, environment changed and cached (p50)',
-          value: round(switched.p50),
-          unit: 'ms',
-          baseline: round(await rawCheckout(url, ['main', 'next']), 2),
-          note: `goal < 1000 ms (brief: < 5 s); Nix environment reused by hash, sandbox restarted with it; steps of the last switch (ms): ${switched.steps}`,
-        }),
+        await switchFigure(
+          nix,
+          gitServer.url('two-envs.git'),
+          ['main', 'next'],
+          'switch ref, environment changed and cached (p50)',
+          () => 'goal < 1000 ms (brief: < 5 s); Nix environment reused by hash, sandbox restarted with it',
+        ),
       );
     } finally {
       await nix.close();

@@ -174,7 +174,7 @@ describe('branching a workspace', () => {
     assert.equal(wanted(parent, 'node'), '20');
     assert.match(
       parent.steps.find((st) => st.name === 'install')?.detail ?? '',
-      /npm install --no-package-lock \(uncacheable/,
+      /npm install --no-package-lock \(installed/,
     );
 
     // A plain branch has the parent's install already, with its files: nothing runs again.

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js'
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { writeHelloFlake } from '../support/nix-fixtures.js';
 import { openTerminal, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+import { packedPackage } from '../support/npm-fixtures.js';
 
 const exec = promisify(execFile);
 
@@ -28,6 +29,7 @@ interface Workspace {
     hash: string;
     cached: boolean;
     report: { name: string; wanted: string | null }[];
+    installs: { label: string; result: string }[];
   } | null;
 }
 
@@ -71,6 +73,21 @@ describe('switching a workspace to another ref', () => {
       '.nvmrc': '22\n',
       'notes.txt': 'node22\n',
     });
+    // No lockfile: each commit's package.json names another version of a committed package.
+    await makeRepo(git.root, 'nolock.git', {
+      files: {
+        '.gitignore': 'node_modules/\n',
+        'package.json': JSON.stringify({
+          name: 'nolock',
+          dependencies: { greet: 'file:vendor/greet-1.tgz' },
+        }),
+        'vendor/greet-1.tgz': await packedPackage('greet', '1.0.0', 'greet v1'),
+        'vendor/greet-2.tgz': await packedPackage('greet', '2.0.0', 'greet v2'),
+      },
+    });
+    await addBranch(join(git.root, 'nolock.git'), 'greet2', 'main', {
+      'package.json': JSON.stringify({ name: 'nolock', dependencies: { greet: 'file:vendor/greet-2.tgz' } }),
+    });
     server = await startTestServer();
   });
 
@@ -79,10 +96,10 @@ describe('switching a workspace to another ref', () => {
     await git?.close();
   });
 
-  async function create(): Promise<{ id: string; repo: string; workspace: Workspace }> {
+  async function create(repoName = 'app.git'): Promise<{ id: string; repo: string; workspace: Workspace }> {
     const created = await server.api<Workspace>('/api/workspaces', {
       method: 'POST',
-      body: { repoUrl: git.url('app.git') },
+      body: { repoUrl: git.url(repoName) },
     });
     const workspace = (await waitForStatus(server, created.body.id, [
       'running',
@@ -177,6 +194,45 @@ describe('switching a workspace to another ref', () => {
     });
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.code, 'NOT_FOUND');
+  });
+
+  it('switches back to a commit without a lockfile from the cache, leaving no lockfile in the checkout', async () => {
+    const { id, repo, workspace } = await create('nolock.git');
+    const install = (ws: Workspace) => ws.environment?.installs.map((i) => [i.label, i.result]);
+    const greet = () => readFile(join(repo, 'node_modules', 'greet', 'index.js'), 'utf8');
+    const clean = async () => (await exec('git', ['-C', repo, 'status', '--porcelain'])).stdout;
+    assert.deepEqual(install(workspace), [['npm install --no-package-lock', 'installed']]);
+    assert.match(await greet(), /greet v1/);
+
+    assert.equal((await switchTo(id, 'greet2')).status, 200);
+    const b = await settled(id);
+    assert.equal(b.status, 'running', JSON.stringify(b.steps));
+    assert.deepEqual(install(b), [['npm install --no-package-lock', 'installed']]);
+    assert.match(await greet(), /greet v2/);
+    assert.equal(await clean(), '', 'the install left no change in the checkout');
+
+    // Back to main: its manifest was installed before, so the install comes from the cache.
+    const back = await switchTo(id, 'main');
+    assert.equal(back.status, 200, JSON.stringify(back.body));
+    const a = await settled(id);
+    assert.equal(a.status, 'running', JSON.stringify(a.steps));
+    assert.deepEqual(install(a), [['npm install --no-package-lock', 'cached']]);
+    assert.match(a.steps.find((s) => s.name === 'install')?.detail ?? '', /\(cached, \d+ ms\)/);
+    assert.match(await greet(), /greet v1/);
+    assert.equal(await clean(), '');
+    await assert.rejects(readFile(join(repo, 'package-lock.json')), /ENOENT/);
+
+    // A new shell loads the restored package.
+    const terminal = await openTerminal(server, id);
+    terminal.type(`node -p "require('greet')"\r`);
+    await terminal.waitFor((t) => t.output.includes('greet v1\r\n'));
+    terminal.close();
+
+    // Those installs were this workspace's alone: they go when it is deleted.
+    const cached = join(server.dataDir, 'cache', 'dependencies', 'workspaces', id);
+    assert.equal((await readdir(cached)).length, 2, 'one entry per manifest');
+    assert.equal((await server.api(`/api/workspaces/${id}`, { method: 'DELETE' })).status, 204);
+    await assert.rejects(readdir(cached), /ENOENT/);
   });
 
   it('refuses to switch over uncommitted work by default, and changes nothing', async () => {

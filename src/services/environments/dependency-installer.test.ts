@@ -3,14 +3,17 @@
 // already has exactly that install (switching between commits that share a lockfile).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { DependencyInstaller, type ScriptRunner } from './dependency-installer.js';
 import type { InstallPlan } from './dependency-plan.js';
+
+const execFileAsync = promisify(execFile);
 
 const plan: InstallPlan = {
   label: 'npm ci',
@@ -19,6 +22,7 @@ const plan: InstallPlan = {
   // Writes the lockfile's content into the artifact, so a restore can be told from an install.
   script: 'mkdir -p node_modules && cp package-lock.json node_modules/installed-from && echo installing',
   lockfiles: ['package-lock.json'],
+  writtenLockfiles: ['package-lock.json'],
   manifests: ['package.json'],
   artifacts: ['repo/node_modules'],
 };
@@ -29,7 +33,9 @@ describe('DependencyInstaller', () => {
   const run: ScriptRunner = async (script, options) => {
     runs++;
     const child = spawn('bash', ['-c', script], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (chunk: Buffer) => options.onLine(chunk.toString().trim()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (line) options.onLine(line);
+    });
     const [code] = (await once(child, 'exit')) as [number];
     return code;
   };
@@ -54,6 +60,7 @@ describe('DependencyInstaller', () => {
       const [outcome] = await installer.install([plan], {
         workspaceDir: dir,
         environmentHash: 'env-1',
+        cacheScope: 'workspace-1',
         run,
         onLog: () => {},
       });
@@ -88,39 +95,145 @@ describe('DependencyInstaller', () => {
     assert.equal(await readFile(join(b, 'repo', 'node_modules', 'installed-from'), 'utf8'), 'lock v1');
   });
 
-  it('installs a manifest without a lockfile once per workspace while it is unchanged, caching nothing', async () => {
+  it('caches an install without a lockfile by its whole manifest within its scope, and switches back to it from the cache', async () => {
     const installer = new DependencyInstaller(join(root, 'cache-manifest'));
-    // No dependencies: the install leaves no node_modules, which must not count as "missing".
+    // Writes the manifest into the artifact, so a restore can be told from an install.
     const noLock: InstallPlan = {
       ...plan,
-      label: 'npm install',
-      script: 'echo nothing to install',
-      lockfiles: [],
+      label: 'npm install --no-package-lock',
+      script: 'mkdir -p node_modules && cp package.json node_modules/installed-from && echo installing',
     };
-    const install = async (dir: string) =>
+    const install = async (dir: string, cacheScope = 'workspace-1') =>
       (
         await installer.install([noLock], {
           workspaceDir: dir,
           environmentHash: 'env-1',
+          cacheScope,
           run,
           onLog: () => {},
         })
       )[0]!.result;
+    const installedFrom = (dir: string) =>
+      readFile(join(dir, 'repo', 'node_modules', 'installed-from'), 'utf8');
+    const manifestA = '{"name":"app","dependencies":{"greet":"file:greet-1.tgz"}}';
+    const manifestB = '{"name":"app","dependencies":{"greet":"file:greet-2.tgz"}}';
     const before = runs;
     const dir = join(root, 'manifest-only');
     await mkdir(join(dir, 'repo'), { recursive: true });
-    await writeFile(join(dir, 'repo', 'package.json'), '{"name":"app"}');
-    assert.equal(await install(dir), 'uncacheable');
+    await writeFile(join(dir, 'repo', 'package.json'), manifestA);
+    assert.equal(await install(dir), 'installed');
     assert.equal(await install(dir), 'unchanged', 'same manifest, same workspace');
     assert.equal(runs, before + 1);
-    await writeFile(join(dir, 'repo', 'package.json'), '{"name":"app","dependencies":{"left-pad":"1"}}');
-    assert.equal(await install(dir), 'uncacheable', 'a changed manifest installs again');
+
+    // A → B → A: B installs, and going back to A is served from the cache.
+    await writeFile(join(dir, 'repo', 'package.json'), manifestB);
+    assert.equal(await install(dir), 'installed');
+    assert.equal(await installedFrom(dir), manifestB);
+    await writeFile(join(dir, 'repo', 'package.json'), manifestA);
+    assert.equal(await install(dir), 'cached');
     assert.equal(runs, before + 2);
-    // Another workspace with the same manifest installs for itself: nothing is shared without a lockfile.
-    const other = join(root, 'manifest-other');
-    await mkdir(join(other, 'repo'), { recursive: true });
-    await writeFile(join(other, 'repo', 'package.json'), '{"name":"app"}');
-    assert.equal(await install(other), 'uncacheable');
+    assert.equal(await installedFrom(dir), manifestA);
+
+    // The whole manifest keys it: a change to its scripts alone is another install.
+    await writeFile(
+      join(dir, 'repo', 'package.json'),
+      manifestA.replace('{', '{"scripts":{"postinstall":"x"},'),
+    );
+    assert.equal(await install(dir), 'installed');
     assert.equal(runs, before + 3);
+
+    // The same scope gets a copy of it (here in a fresh directory); another scope installs for itself.
+    const mine = join(root, 'manifest-mine');
+    await mkdir(join(mine, 'repo'), { recursive: true });
+    await writeFile(join(mine, 'repo', 'package.json'), manifestA);
+    assert.equal(await install(mine), 'cached');
+    assert.equal(runs, before + 3);
+    const theirs = join(root, 'manifest-theirs');
+    await mkdir(join(theirs, 'repo'), { recursive: true });
+    await writeFile(join(theirs, 'repo', 'package.json'), manifestA);
+    assert.equal(
+      await install(theirs, 'workspace-2'),
+      'installed',
+      "another workspace's install without a lockfile is not this one's to trust",
+    );
+    assert.equal(runs, before + 4);
+
+    // A deleted workspace's installs go with it.
+    await installer.forget('workspace-1');
+    await rm(join(dir, 'repo', 'node_modules'), { recursive: true });
+    assert.equal(await install(dir), 'installed');
+    assert.equal(runs, before + 5);
+    await assert.rejects(installer.forget('../elsewhere'), /Not a cache scope/);
+  });
+
+  it('moves a lockfile the install wrote out of the checkout into the cache entry, and never a committed one', async () => {
+    const cacheDir = join(root, 'cache-written');
+    const installer = new DependencyInstaller(cacheDir);
+    const writing: InstallPlan = {
+      ...plan,
+      label: 'pnpm install',
+      manager: 'pnpm',
+      script:
+        'mkdir -p node_modules && cp package.json node_modules/installed-from && echo resolved > pnpm-lock.yaml',
+      lockfiles: ['pnpm-lock.yaml'],
+      writtenLockfiles: ['pnpm-lock.yaml'],
+    };
+    const logs: string[] = [];
+    const install = async (dir: string) =>
+      (
+        await installer.install([writing], {
+          workspaceDir: dir,
+          environmentHash: 'env-1',
+          cacheScope: 'workspace-1',
+          run,
+          onLog: (line) => logs.push(line),
+        })
+      )[0]!;
+    const dir = join(root, 'writes-lockfile');
+    await mkdir(join(dir, 'repo'), { recursive: true });
+    await writeFile(join(dir, 'repo', 'package.json'), '{"name":"app"}');
+    const first = await install(dir);
+    assert.equal(first.result, 'installed');
+    await assert.rejects(readFile(join(dir, 'repo', 'pnpm-lock.yaml')), /ENOENT/, 'not left in the checkout');
+    assert.equal(
+      await readFile(
+        join(cacheDir, 'workspaces', 'workspace-1', first.key!, 'lockfiles', 'pnpm-lock.yaml'),
+        'utf8',
+      ),
+      'resolved\n',
+    );
+    assert.ok(
+      logs.some((line) => /pnpm-lock\.yaml kept with the install/.test(line)),
+      logs.join('\n'),
+    );
+    assert.deepEqual(await readdir(join(dir, '.nixspace')), ['installed.json'], 'nothing else left behind');
+
+    // A repository's own lockfile keys the install and stays where it is.
+    const locked = join(root, 'has-lockfile');
+    await mkdir(join(locked, 'repo'), { recursive: true });
+    await writeFile(join(locked, 'repo', 'package.json'), '{"name":"app"}');
+    await writeFile(join(locked, 'repo', 'pnpm-lock.yaml'), 'committed\n');
+    assert.equal((await install(locked)).result, 'installed');
+    assert.equal(await readFile(join(locked, 'repo', 'pnpm-lock.yaml'), 'utf8'), 'resolved\n');
+  });
+
+  it('keys nothing on a manifest reached through a symlink, and does not hang on a FIFO lockfile', async () => {
+    const installer = new DependencyInstaller(join(root, 'cache-hostile'));
+    const install = async (dir: string) =>
+      (
+        await installer.install([{ ...plan, script: 'echo nothing to install' }], {
+          workspaceDir: dir,
+          environmentHash: 'env-1',
+          cacheScope: 'workspace-1',
+          run,
+          onLog: () => {},
+        })
+      )[0]!.result;
+    const dir = join(root, 'hostile');
+    await mkdir(join(dir, 'repo'), { recursive: true });
+    await writeFile(join(root, 'outside.json'), '{"name":"outside"}');
+    await symlink(join(root, 'outside.json'), join(dir, 'repo', 'package.json'));
+    await execFileAsync('mkfifo', [join(dir, 'repo', 'package-lock.json')]);
+    assert.equal(await install(dir), 'uncacheable');
   });
 });

@@ -1,13 +1,17 @@
-// Runs a workspace's dependency installs, and caches what they produce by lockfile: the same
-// lockfile (in the same environment) is installed once, then restored by copy (a reflink where
-// the filesystem allows), so returning to an earlier commit does not install again. Without a
-// lockfile nothing is cached, but a workspace does not install the same manifest twice in a row.
+// Runs a workspace's dependency installs, and caches what they produce: the same lockfile (in the
+// same environment) is installed once, then restored by copy (a reflink where the filesystem
+// allows), so returning to an earlier commit does not install again. Without a lockfile the whole
+// manifest keys the cache instead, in a part of it for one workspace, and a lockfile the install
+// writes is kept in the cache entry, not left in the checkout as a change nobody made.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
+import { shellQuote } from '../../runtime/host/shell-quote.js';
 import { copyTree } from '../files/copy-tree.js';
+import { plainPath, presentIn } from '../files/workspace-file.js';
+import { installKeys } from './dependency-cache-key.js';
 import type { InstallPlan } from './dependency-plan.js';
 
 /** Runs a script in the workspace (inside its sandbox) and reports each output line. */
@@ -20,7 +24,7 @@ export interface InstallOutcome {
   label: string;
   /**
    * `cached`: restored from an earlier identical install; `unchanged`: the workspace already has
-   * exactly this install (nothing copied); `uncacheable`: no lockfile to key on.
+   * exactly this install (nothing copied); `uncacheable`: nothing to key on or to restore.
    */
   result: 'installed' | 'cached' | 'unchanged' | 'uncacheable';
   key: string | undefined;
@@ -30,6 +34,8 @@ export interface InstallOutcome {
 interface Manifest {
   label: string;
   artifacts: string[];
+  /** Lockfiles (repo-relative) the install wrote without the repository having one, kept here. */
+  lockfiles?: string[];
   createdAt: string;
 }
 
@@ -38,12 +44,24 @@ const LOG_TAIL = 40;
 export class DependencyInstaller {
   constructor(private readonly cacheDir: string) {}
 
+  /** Removes what only this scope (a deleted workspace) could be served from the cache. */
+  async forget(scope: string): Promise<void> {
+    await rm(this.scopeDir(scope), { recursive: true, force: true });
+  }
+
+  private scopeDir(scope: string): string {
+    if (!/^[\w-]+$/.test(scope)) throw new NixSpaceError('INTERNAL', `Not a cache scope: ${scope}`);
+    return join(this.cacheDir, 'workspaces', scope);
+  }
+
   async install(
     plans: readonly InstallPlan[],
     options: {
       workspaceDir: string;
       /** The environment's hash: the same lockfile under another toolchain is another install. */
       environmentHash: string;
+      /** Installs without a lockfile are reused only within this scope (the workspace's id). */
+      cacheScope: string;
       run: ScriptRunner;
       onLog(line: string): void;
       signal?: AbortSignal | undefined;
@@ -53,11 +71,17 @@ export class DependencyInstaller {
     for (const plan of plans) {
       options.signal?.throwIfAborted();
       const started = performance.now();
+      const outcome = (result: InstallOutcome['result'], key: string | undefined) =>
+        outcomes.push({
+          label: plan.label,
+          result,
+          key,
+          durationMs: Math.round(performance.now() - started),
+        });
       const repoDir = join(options.workspaceDir, 'repo');
-      const key = await this.cacheKey(plan, repoDir, options.environmentHash);
-      // Without a lockfile nothing is cached, but the same manifest installed in this workspace
-      // before needs no second install.
-      const localKey = key ?? (await manifestKey(plan, repoDir, options.environmentHash));
+      const keys = await installKeys(plan, repoDir, options);
+      const { cache: key, local: localKey } = keys;
+      const entry = key && join(keys.locked ? this.cacheDir : this.scopeDir(options.cacheScope), key);
       const installed = await readInstalled(options.workspaceDir);
       const previous = installed[plan.label];
       if (
@@ -65,14 +89,9 @@ export class DependencyInstaller {
         entryKey(previous) === localKey &&
         (await stillInstalled(previous!, plan, options.workspaceDir))
       ) {
-        // Switching between commits with the same lockfile: what is there is already right.
+        // Switching between commits with the same lockfile (or manifest): what is there is right.
         options.onLog(`${plan.label}: unchanged (${localKey.slice(0, 12)})`);
-        outcomes.push({
-          label: plan.label,
-          result: 'unchanged',
-          key,
-          durationMs: Math.round(performance.now() - started),
-        });
+        outcome('unchanged', key);
         continue;
       }
       // Whatever was installed is about to change: forget it until the new install is complete.
@@ -80,20 +99,22 @@ export class DependencyInstaller {
         delete installed[plan.label];
         await writeInstalled(options.workspaceDir, installed);
       }
-      if (key && (await this.restore(key, options.workspaceDir))) {
+      if (entry && (await this.restore(entry, options.workspaceDir))) {
         await writeInstalled(options.workspaceDir, {
           ...installed,
-          [plan.label]: await installedEntry(key, plan, options.workspaceDir),
+          [plan.label]: await installedEntry(localKey ?? key, plan, options.workspaceDir),
         });
-        options.onLog(`${plan.label}: restored from cache ${key.slice(0, 12)}`);
-        outcomes.push({
-          label: plan.label,
-          result: 'cached',
-          key,
-          durationMs: Math.round(performance.now() - started),
-        });
+        const what = keys.locked ? 'its lockfile' : 'this manifest';
+        options.onLog(
+          `${plan.label}: restored from cache ${key.slice(0, 12)} (${what} was installed before)`,
+        );
+        outcome('cached', key);
         continue;
       }
+      // Without a lockfile, one the install writes is not the repository's: it leaves the checkout.
+      const absent: string[] = [];
+      if (!keys.locked)
+        for (const file of plan.writtenLockfiles) if (!(await presentIn(repoDir, file))) absent.push(file);
       options.onLog(`$ ${plan.label}`);
       const tail: string[] = [];
       const code = await options.run(plan.script, {
@@ -105,51 +126,79 @@ export class DependencyInstaller {
           options.onLog(line);
         },
       });
-      if (code !== 0) {
-        throw new NixSpaceError('INSTALL_FAILED', `\`${plan.label}\` failed with exit code ${code}`, {
-          detail: tail.join('\n'),
-        });
+      // A failed install does not leave what it wrote in the checkout either.
+      const written = await this.setAsideLockfiles(absent, repoDir, options);
+      try {
+        if (code !== 0) {
+          throw new NixSpaceError('INSTALL_FAILED', `\`${plan.label}\` failed with exit code ${code}`, {
+            detail: tail.join('\n'),
+          });
+        }
+        if (written.files.length > 0)
+          options.onLog(
+            `${plan.label}: ${written.files.join(', ')} kept with the install, not in the checkout`,
+          );
+        if (entry) await this.save(entry, plan, options.workspaceDir, written);
+      } finally {
+        if (await plainPath(options.workspaceDir, relative(options.workspaceDir, written.dir)))
+          await rm(written.dir, { recursive: true, force: true });
       }
-      if (key) await this.save(key, plan, options.workspaceDir);
       if (localKey) {
         await writeInstalled(options.workspaceDir, {
           ...installed,
           [plan.label]: await installedEntry(localKey, plan, options.workspaceDir),
         });
       }
-      outcomes.push({
-        label: plan.label,
-        result: key ? 'installed' : 'uncacheable',
-        key,
-        durationMs: Math.round(performance.now() - started),
-      });
+      outcome(key ? 'installed' : 'uncacheable', key);
     }
     return outcomes;
   }
 
-  private async cacheKey(
-    plan: InstallPlan,
+  /**
+   * Moves the lockfiles an install wrote out of the checkout, inside the sandbox (the checkout is
+   * the workspace's to rearrange; the host follows nothing in it), into a directory of the
+   * workspace's own state, and lists those it moved.
+   */
+  private async setAsideLockfiles(
+    files: string[],
     repoDir: string,
-    environmentHash: string,
-  ): Promise<string | undefined> {
-    const hash = createHash('sha256').update(`${environmentHash}\0${plan.manager}\0${plan.script}\0`);
-    let found = 0;
-    for (const file of plan.lockfiles) {
-      const content = await readFile(join(repoDir, file)).catch(() => undefined);
-      if (content === undefined) continue;
-      found++;
-      hash.update(`${file}\0`).update(content).update('\0');
+    options: { workspaceDir: string; run: ScriptRunner; signal?: AbortSignal | undefined },
+  ): Promise<{ dir: string; files: string[] }> {
+    options.signal?.throwIfAborted();
+    const dir = join(options.workspaceDir, '.nixspace', `lockfiles-${randomBytes(6).toString('hex')}`);
+    const written: string[] = [];
+    for (const file of files) if (await presentIn(repoDir, file)) written.push(file);
+    if (written.length === 0) return { dir, files: [] };
+    const moved: string[] = [];
+    const script = [
+      `for f in ${written.map(shellQuote).join(' ')}; do`,
+      '  if [ -e "$f" ] || [ -L "$f" ]; then',
+      `    mkdir -p -- ${shellQuote(dir)}/"$(dirname -- "$f")" && mv -f -- "$f" ${shellQuote(dir)}/"$f" && echo "moved $f"`,
+      '  fi',
+      'done',
+    ].join('\n');
+    const code = await options.run(script, {
+      cwd: repoDir,
+      signal: options.signal,
+      onLine: (line) => {
+        const file = /^moved (.+)$/.exec(line)?.[1];
+        if (file && written.includes(file)) moved.push(file);
+      },
+    });
+    if (code !== 0) {
+      throw new NixSpaceError('INSTALL_FAILED', `Could not move ${written.join(', ')} out of the checkout`);
     }
-    return found > 0 && plan.artifacts.length > 0 ? hash.digest('hex') : undefined;
+    return { dir, files: moved };
   }
 
-  private async restore(key: string, workspaceDir: string): Promise<boolean> {
-    const entry = join(this.cacheDir, key);
+  private async restore(entry: string, workspaceDir: string): Promise<boolean> {
     const manifest = await readFile(join(entry, 'manifest.json'), 'utf8')
       .then((text) => JSON.parse(text) as Manifest)
       .catch(() => undefined);
     if (!manifest) return false;
     for (const artifact of manifest.artifacts) {
+      // The directories on the way are the workspace's: a symlink among them is not followed.
+      if (!(await plainPath(workspaceDir, artifact))) return false;
       const target = join(workspaceDir, artifact);
       await rm(target, { recursive: true, force: true });
       await mkdir(dirname(target), { recursive: true });
@@ -158,22 +207,35 @@ export class DependencyInstaller {
     return true;
   }
 
-  private async save(key: string, plan: InstallPlan, workspaceDir: string): Promise<void> {
-    const entry = join(this.cacheDir, key);
+  private async save(
+    entry: string,
+    plan: InstallPlan,
+    workspaceDir: string,
+    written: { dir: string; files: string[] },
+  ): Promise<void> {
     if (await exists(join(entry, 'manifest.json'))) return;
-    const staging = join(this.cacheDir, `.staging-${randomBytes(6).toString('hex')}`);
+    // Staged beside the entry: the rename that publishes it stays on one filesystem.
+    await mkdir(dirname(entry), { recursive: true });
+    const staging = join(dirname(entry), `.staging-${randomBytes(6).toString('hex')}`);
     try {
       await mkdir(staging, { recursive: true });
       const saved: string[] = [];
       for (const artifact of plan.artifacts) {
         const source = join(workspaceDir, artifact);
-        if (!(await exists(source))) continue;
+        if (!(await plainPath(workspaceDir, artifact)) || !(await exists(source))) continue;
         const target = join(staging, 'files', artifact);
         await mkdir(dirname(target), { recursive: true });
         await copyTree(source, target);
         saved.push(artifact);
       }
-      const manifest: Manifest = { label: plan.label, artifacts: saved, createdAt: new Date().toISOString() };
+      if (written.files.length > 0 && (await plainPath(workspaceDir, relative(workspaceDir, written.dir))))
+        await copyTree(written.dir, join(staging, 'lockfiles'));
+      const manifest: Manifest = {
+        label: plan.label,
+        artifacts: saved,
+        ...(written.files.length > 0 ? { lockfiles: written.files } : {}),
+        createdAt: new Date().toISOString(),
+      };
       await writeFile(join(staging, 'manifest.json'), JSON.stringify(manifest));
       // The rename publishes the entry whole; a concurrent identical install keeps the first.
       await rename(staging, entry).catch(() => undefined);
@@ -214,23 +276,6 @@ async function stillInstalled(
   const artifacts = typeof entry === 'string' ? plan.artifacts : entry.artifacts;
   for (const artifact of artifacts) if (!(await exists(join(workspaceDir, artifact)))) return false;
   return true;
-}
-
-/** For a plan with no lockfile: the environment, the command and its manifests' content. */
-async function manifestKey(
-  plan: InstallPlan,
-  repoDir: string,
-  environmentHash: string,
-): Promise<string | undefined> {
-  const hash = createHash('sha256').update(`local\0${environmentHash}\0${plan.manager}\0${plan.script}\0`);
-  let found = 0;
-  for (const file of plan.manifests) {
-    const content = await readFile(join(repoDir, file)).catch(() => undefined);
-    if (content === undefined) continue;
-    found++;
-    hash.update(`${file}\0`).update(content).update('\0');
-  }
-  return found > 0 ? `local-${hash.digest('hex')}` : undefined;
 }
 
 async function readInstalled(workspaceDir: string): Promise<Record<string, InstalledEntry>> {

@@ -1,6 +1,6 @@
 // How each package manager installs into a workspace: the command that runs, the environment it
-// and every later shell need, the lockfiles that key its cache, and the directories it fills
-// (restored from the cache when the same lockfile was installed before).
+// and every later shell need, the lockfiles (or without one, the manifests) that key its cache,
+// and the directories it fills (restored from the cache when the same one was installed before).
 
 import type { EnvSpec, PackageManagerName, SetupCommand, ToolchainName } from '../../detect/env-spec.js';
 
@@ -11,11 +11,17 @@ export interface InstallPlan {
   toolchain: ToolchainName;
   /** Shell script run with bash in the repository. */
   script: string;
-  /** Lockfiles (repo-relative) whose content keys the cache; empty means "never cached". */
+  /** Lockfiles (repo-relative) whose content keys the cache; without one, the manifests do. */
   lockfiles: string[];
   /**
-   * Manifests (repo-relative) that say what to install: without a lockfile, an unchanged manifest
-   * in the same workspace is not installed twice (nothing is cached across workspaces).
+   * Lockfiles (repo-relative) an install without one writes and the manager's tools do without
+   * afterwards: they are moved out of the checkout (into the cache entry), since they are not the
+   * repository's. Yarn Berry finds its project by its lockfile and Go builds need go.sum: theirs stay.
+   */
+  writtenLockfiles: string[];
+  /**
+   * Manifests (repo-relative) that say what to install: without a lockfile, their whole content
+   * keys the cache (within one workspace).
    */
   manifests: string[];
   /** Directories the install fills, relative to the workspace directory. */
@@ -49,7 +55,7 @@ export function dependencyPath(workspaceDir: string): string[] {
 const pyproject = ['pyproject.toml', 'setup.py', 'setup.cfg'];
 const byManager: Record<
   PackageManagerName,
-  { lockfiles: string[]; manifests: string[]; artifacts: string[] }
+  { lockfiles: string[]; manifests: string[]; artifacts: string[]; keepsWritten?: true }
 > = {
   npm: {
     lockfiles: ['package-lock.json', 'npm-shrinkwrap.json'],
@@ -59,6 +65,7 @@ const byManager: Record<
   pnpm: { lockfiles: ['pnpm-lock.yaml'], manifests: ['package.json'], artifacts: ['repo/node_modules'] },
   yarn: {
     lockfiles: ['yarn.lock'],
+    keepsWritten: true,
     manifests: ['package.json'],
     artifacts: ['repo/node_modules', 'repo/.yarn/cache', 'repo/.pnp.cjs', 'repo/.pnp.loader.mjs'],
   },
@@ -79,7 +86,7 @@ const byManager: Record<
     manifests: ['Cargo.toml'],
     artifacts: ['home/.cargo/registry', 'home/.cargo/git'],
   },
-  go: { lockfiles: ['go.sum'], manifests: ['go.mod'], artifacts: ['home/go/pkg/mod'] },
+  go: { lockfiles: ['go.sum'], manifests: ['go.mod'], artifacts: ['home/go/pkg/mod'], keepsWritten: true },
 };
 
 export function installPlans(spec: EnvSpec): InstallPlan[] {
@@ -109,6 +116,7 @@ function planFor(spec: EnvSpec, setup: SetupCommand): InstallPlan {
     script,
     // pip has no lockfile of its own: requirements files pinned by the repo stand in for one.
     lockfiles: manager === 'pip' ? requirementFiles(setup.command) : lockfiles,
+    writtenLockfiles: manager === 'pip' || known?.keepsWritten ? [] : lockfiles,
     manifests,
     artifacts,
   };

@@ -302,7 +302,7 @@ export class WorkspaceService {
     }
     await this.locked(id, async () => {
       await this.stopSandbox(id);
-      await rm(this.workspaceDir(id), { recursive: true, force: true });
+      await this.removeFiles(id);
       await this.save(id, { status: 'deleted', sandbox: null });
     });
   }
@@ -725,7 +725,7 @@ export class WorkspaceService {
           continue;
         }
       }
-      await rm(this.workspaceDir(row.id), { recursive: true, force: true });
+      await this.removeFiles(row.id);
       const steps = (row.steps as StepRecord[]).map((step) =>
         step.status === 'running' ? { ...step, status: 'failed' as const } : step,
       );
@@ -852,7 +852,7 @@ export class WorkspaceService {
       }
       // A failed creation leaves nothing behind: no sandbox, no processes, no checkout.
       await this.stopSandbox(id).catch(() => {});
-      await rm(dir, { recursive: true, force: true });
+      await this.removeFiles(id);
       const body = toErrorBody(error);
       await this.save(id, {
         status: 'failed',
@@ -1134,6 +1134,12 @@ export class WorkspaceService {
     return policies.includes(wanted) ? wanted : policies[0]!;
   }
 
+  /** Removes a workspace's files, and the installs only it could be served from the cache. */
+  private async removeFiles(id: string): Promise<void> {
+    await rm(this.workspaceDir(id), { recursive: true, force: true });
+    await this.options.installer.forget(id);
+  }
+
   /** Runs installs in a short-lived sandbox over the same files, with the install network policy. */
   private async installDependencies(
     id: string,
@@ -1166,6 +1172,9 @@ export class WorkspaceService {
       return await this.options.installer.install(plans, {
         workspaceDir: dir,
         environmentHash,
+        // An install without a lockfile is reused by this workspace only: whoever can edit another
+        // workspace (a share editor) can change what its installs leave.
+        cacheScope: id,
         signal,
         onLog: (line) => this.log(id, 'install', line),
         run: async (script, options) =>

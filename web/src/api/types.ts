@@ -111,7 +111,10 @@ export interface EnvironmentService {
 
 export interface EnvironmentInstall {
   label: string;
-  /** `cached`: restored from an earlier identical install; `uncacheable`: no lockfile to key on. */
+  /**
+   * `cached`: restored from an earlier identical install (the same lockfile, or without one the
+   * same manifest); `uncacheable`: nothing to key on or to restore.
+   */
   result: 'installed' | 'cached' | 'unchanged' | 'uncacheable';
   key?: string;
   durationMs: number;

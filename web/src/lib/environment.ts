@@ -101,7 +101,7 @@ export function presentInstallResult(result: EnvironmentInstall['result']): Pres
     case 'unchanged':
       return { shape: 'done', label: 'Already installed' };
     case 'uncacheable':
-      return { shape: 'info', label: 'Installed, not cacheable (no lockfile)' };
+      return { shape: 'info', label: 'Installed, not cacheable (nothing to key or restore)' };
   }
 }
 
