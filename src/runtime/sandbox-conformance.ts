@@ -265,6 +265,44 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
       }
     });
 
+    it('gives a shell on a PTY a terminal of its own inside: tty, job control, window size, exit status', {
+      skip: skip.pty,
+    }, async () => {
+      const sandbox = await startSandbox();
+      const command = sandbox.command(['/bin/bash', '--norc', '-i'], { env: { PS1: '$ ' } });
+      const shell = pty.spawn(command.file, command.args, {
+        name: 'xterm',
+        cols: 80,
+        rows: 24,
+        cwd: command.cwd,
+        env: command.env,
+      });
+      let screen = '';
+      const exited = new Promise<number>((resolve) => shell.onExit(({ exitCode }) => resolve(exitCode)));
+      shell.onData((data) => {
+        screen += data;
+      });
+      const shows = (pattern: RegExp, what: string) =>
+        waitFor(async () => (pattern.test(screen) ? true : undefined), what);
+      try {
+        // The typed line echoes the command; only its output has the words joined by "=".
+        shell.write('echo "TTY=$(tty)" "PTS=$(ls /dev/pts | tr \'\\n\' ,)"\r');
+        await shows(/TTY=\/dev\/pts\/\d+ PTS=/, 'a /dev/pts/N terminal');
+        const pts = /PTS=([^\s]*)/.exec(screen.slice(screen.indexOf('TTY=/dev')))?.[1] ?? '';
+        // Only the sandbox's own terminals are there, not the host's.
+        assert.ok(pts.split(',').filter((n) => /^\d+$/.test(n)).length <= 2, `sandbox ptys: ${pts}`);
+        shell.resize(123, 45);
+        shell.write('echo "SIZE=$(stty size | tr \' \' x)"\r');
+        await shows(/SIZE=45x123/, 'the new window size inside');
+        shell.write('sleep 30 & jobs; kill %1; echo "JOBS=done"\r');
+        await shows(/JOBS=done/, 'job control');
+        shell.write('exit 7\r');
+        assert.equal(await exited, 7);
+      } finally {
+        shell.kill('SIGKILL');
+      }
+    });
+
     it('lets the sandbox write only its workspace', { skip: skip.filesystem }, async () => {
       const workspaceDir = await newWorkspace();
       const sandbox = await startSandbox({ workspaceDir });

@@ -76,6 +76,11 @@ export class ProcessTree {
   }
 }
 
+/** Live children of `pid`. */
+export async function childrenOf(pid: number): Promise<number[]> {
+  return [...(await readStats()).values()].filter((s) => s.ppid === pid && !s.zombie).map((s) => s.pid);
+}
+
 function signal(pids: readonly number[], sig: NodeJS.Signals): number[] {
   const sent: number[] = [];
   for (const pid of pids) {

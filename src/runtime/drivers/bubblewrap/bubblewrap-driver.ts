@@ -1,7 +1,7 @@
 // Namespaces + cgroups with bubblewrap: one long-lived sandbox per workspace, a read-only host
 // root, the workspace writable at its own path, a private /tmp, pid/ipc/uts (and optionally net)
-// namespaces. Runs as root (needs no setuid bwrap) and needs util-linux's nsenter, setpriv, setsid
-// and unshare.
+// namespaces. Runs as root (needs no setuid bwrap) and needs util-linux's nsenter, setpriv, setsid,
+// unshare and script.
 import { execFile, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -36,6 +36,7 @@ export class BubblewrapDriver implements SandboxDriver {
   readonly #setpriv = findExecutable('setpriv');
   readonly #setsid = findExecutable('setsid');
   readonly #unshare = findExecutable('unshare');
+  readonly #script = findExecutable('script');
   readonly #sleep = findExecutable('sleep') ?? '/bin/sleep';
 
   constructor(options: BubblewrapDriverOptions = {}) {
@@ -125,21 +126,22 @@ export class BubblewrapDriver implements SandboxDriver {
   }
 
   #tools(): { bwrap: string } & BubblewrapTools {
-    const [bwrap, nsenter, setpriv, setsid, unshare] = [
+    const [bwrap, nsenter, setpriv, setsid, unshare, script] = [
       this.#bwrap,
       this.#nsenter,
       this.#setpriv,
       this.#setsid,
       this.#unshare,
+      this.#script,
     ];
     if (bwrap === undefined) throw new NixSpaceError('SANDBOX_UNAVAILABLE', notInstalled);
-    if (nsenter === undefined || setpriv === undefined || setsid === undefined || unshare === undefined) {
+    if (!nsenter || !setpriv || !setsid || !unshare || !script) {
       throw new NixSpaceError(
         'SANDBOX_UNAVAILABLE',
-        "nsenter, setpriv, setsid and unshare are missing: install the Debian package 'util-linux'",
+        "nsenter, setpriv, setsid, unshare and script are missing: install the Debian packages 'util-linux' and 'bsdutils'",
       );
     }
-    return { bwrap, nsenter, setpriv, setsid, unshare };
+    return { bwrap, nsenter, setpriv, setsid, unshare, script };
   }
 
   async cleanup(id: string): Promise<void> {

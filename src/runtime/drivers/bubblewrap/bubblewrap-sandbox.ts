@@ -22,6 +22,8 @@ export interface BubblewrapTools {
   setpriv: string;
   setsid: string;
   unshare: string;
+  /** util-linux `script`: gives a program on a terminal a pty of the sandbox's own. */
+  script: string;
 }
 
 export interface BubblewrapSandboxInit {
@@ -52,9 +54,7 @@ export class BubblewrapSandbox implements Sandbox {
 
   /**
    * `/bin/sh -c <wrapper> nixspace-sandbox ...argv`: the wrapper joins the cgroups, checks that the
-   * init is still this sandbox's, then execs nsenter into its namespaces and root, and setpriv
-   * drops every capability so root inside cannot remount the read-only host. argv travels as
-   * positional parameters, never through the shell parser.
+   * init is still this sandbox's, then execs nsenter into its namespaces and root.
    *
    * The spawned host process is nsenter, which does not forward signals: the program gets SIGKILL
    * when nsenter dies (pdeathsig), and a graceful signal must go to the process group (spawn
@@ -65,30 +65,39 @@ export class BubblewrapSandbox implements Sandbox {
     if (argv.length === 0) throw new NixSpaceError('BAD_REQUEST', 'command needs a program');
     const cwd = options.cwd ?? spec.workspaceDir;
     if (!isAbsolute(cwd)) throw new NixSpaceError('BAD_REQUEST', `cwd must be absolute: ${cwd}`);
+    const env = sandboxEnv(spec, options.env);
     const gone = `{ echo ${q(`nixspace: sandbox ${this.id} is not running`)} >&2; exit 125; }`;
+    // setpriv drops every capability so root inside cannot remount the read-only host. Mapping the
+    // sandbox's uid 0 into a user namespace needs CAP_SETFCAP, so unshare runs before setpriv. The
+    // program then holds no capability anywhere: it is a non-root user in a namespace that owns no
+    // other namespace.
+    const unprivileged = [
+      ...(options.user === undefined ? [] : [userNamespacePrefix(tools.unshare, options.user)]),
+      q(tools.setpriv),
+      '--bounding-set=-all --inh-caps=-all --no-new-privs --pdeathsig KILL --',
+    ].join(' ');
+    const enter = `${q(tools.nsenter)} --target ${pid} --mount --uts --ipc --net --pid --root --wd=${q(cwd)} --`;
+    // On a terminal, the program gets a pty of the sandbox's own devpts (a real /dev/pts/N there:
+    // `tty` works, and nothing of the host's ptys shows). util-linux script makes it and relays it
+    // to the host's, passing window sizes on; it must lead its own session inside the namespace
+    // (the session node-pty made is led by nsenter, whose pid the sandbox cannot see), and taking
+    // the terminal over needs CAP_SYS_ADMIN, hence setsid before setpriv. script runs the program
+    // with `$SHELL -c`, so its words are quoted here, and SHELL is the program's again inside.
+    const restoreShell = env.SHELL === undefined ? 'unset SHELL;' : `SHELL=${q(env.SHELL)};`;
+    const onTerminal = `${restoreShell} exec ${unprivileged} ${argv.map(q).join(' ')}`;
     const script = [
       ...(cgroup?.joinScript().map((line) => `{ ${line}; } 2>/dev/null || ${gone}`) ?? []),
       `[ "$(readlink /proc/${pid}/ns/pid)" = ${q(`pid:[${pidNamespace}]`)} ] || ${gone}`,
       // The shell exported its own cwd as PWD; the sandboxed program computes its own.
       'unset PWD OLDPWD',
-      `set -- ${q(tools.setpriv)} --bounding-set=-all --inh-caps=-all --no-new-privs --pdeathsig KILL -- "$@"`,
-      // Mapping the sandbox's uid 0 into a user namespace needs CAP_SETFCAP, so unshare runs before
-      // setpriv. The program then holds no capability anywhere: it is a non-root user in a
-      // namespace that owns no other namespace.
-      ...(options.user === undefined
-        ? []
-        : [`set -- ${userNamespacePrefix(tools.unshare, options.user)} "$@"`]),
-      // On a terminal, the program must lead its own session inside the namespace: the session
-      // node-pty made is led by nsenter, whose pid the sandbox cannot see, so job control (and a
-      // shell's exit, which restores the foreground group) would fail with ESRCH. Taking the
-      // terminal over needs CAP_SYS_ADMIN, hence before setpriv.
-      `if [ -t 0 ]; then set -- ${q(tools.setsid)} --ctty "$@"; fi`,
-      `exec ${q(tools.nsenter)} --target ${pid} --mount --uts --ipc --net --pid --root --wd=${q(cwd)} -- "$@"`,
+      `if [ -t 0 ]; then SHELL=/bin/sh exec ${enter} ${q(tools.setsid)} --ctty ${q(tools.script)} --quiet --flush --return --command ${q(onTerminal)} /dev/null; fi`,
+      // Elsewhere argv travels as positional parameters, never through a shell parser.
+      `exec ${enter} ${unprivileged} "$@"`,
     ].join('\n');
     return {
       file: '/bin/sh',
       args: ['-c', script, 'nixspace-sandbox', ...argv],
-      env: sandboxEnv(spec, options.env),
+      env,
       // The cwd is applied inside by nsenter; on the host any existing directory will do.
       cwd: '/',
     };

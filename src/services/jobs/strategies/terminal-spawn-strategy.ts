@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import * as pty from 'node-pty';
 import { NixSpaceError } from '../../../errors.js';
-import { ProcessTree, terminateTree } from '../../../runtime/host/process-tree.js';
+import { childrenOf, ProcessTree, terminateTree } from '../../../runtime/host/process-tree.js';
 import type {
   CommandExit,
   CommandSpec,
@@ -91,15 +91,19 @@ export class TerminalSpawnStrategy implements ExecutionStrategy {
         // Ended without its marker (killed): what was held back as a possible marker is output.
         const rest = marker.flush();
         if (rest.length > 0) onOutput('stdout', rest);
+        // A sandbox's terminal relay ends with 128 + n when its program was killed by signal n.
+        const by = signal || (exitCode > 128 && exitCode < 160 ? exitCode - 128 : 0);
         resolve(
-          signal
-            ? { exitCode: null, signal: SIGNAL_NAMES[signal] ?? `signal ${signal}` }
-            : { exitCode, signal: null },
+          by ? { exitCode: null, signal: SIGNAL_NAMES[by] ?? `signal ${by}` } : { exitCode, signal: null },
         );
       });
     });
     const tree = new ProcessTree(child.pid);
-    return { done, cancel: (graceMs) => terminateTree(tree, { graceMs, exited: done, spare: [child.pid] }) };
+    // The spawned process and what it started first (a sandbox's terminal relay, which passes the
+    // command's last output on) outlive the SIGTERM; the command and its wrapper get it.
+    const cancel = async (graceMs: number) =>
+      terminateTree(tree, { graceMs, exited: done, spare: [child.pid, ...(await childrenOf(child.pid))] });
+    return { done, cancel };
   }
 }
 
