@@ -1,6 +1,7 @@
 // Row types of the database, as Kysely sees them.
 
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { JobStatus, JobStream, JobType } from '../wire/jobs.js';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -146,10 +147,6 @@ export interface ShareLinksTable {
   last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
 }
-
-export type JobType = 'stream' | 'terminal' | 'ssh';
-export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'lost';
-export type JobStream = 'stdout' | 'stderr' | 'system';
 
 export interface SshHostsTable {
   id: string;
