@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
 import { NixSpaceError, toErrorBody } from '../../errors.js';
-import type { GitMirrors, RefListing } from '../../git/mirrors.js';
+import type { GitMirrors } from '../../git/mirrors.js';
 import { parseRepoUrl } from '../../git/repo-url.js';
 import type { RepoUrl, ResolvedRef } from '../../git/source.js';
 import {
@@ -41,6 +41,7 @@ import {
   updateWorkspace,
   type WorkspacePatch,
 } from '../../store/workspace-queries.js';
+import type { RefListing } from '../../wire/switching.js';
 import type { User } from '../access/access-service.js';
 import type { VerifiedWorkspaceToken } from '../access/workspace-tokens.js';
 import type { DependencyInstaller } from '../environments/dependency-installer.js';

@@ -1,4 +1,9 @@
-// Shapes of the NixSpace REST and WebSocket API as the UI sees them.
+// Shapes of the NixSpace REST and WebSocket API as the UI sees them; the parts already written
+// once for server and UI come from the wire contract (src/wire).
+
+import type { ErrorBody } from '@wire/errors';
+
+export type { ErrorBody };
 
 export type WorkspaceStatus =
   | 'pending'
@@ -35,12 +40,6 @@ export interface Step {
   detail: string | null;
   /** The last lines a step printed, kept when it failed (build, install, services). */
   log?: string[];
-}
-
-export interface ErrorBody {
-  code: string;
-  message: string;
-  detail?: string;
 }
 
 export interface Workspace {
@@ -178,16 +177,6 @@ export interface ShareVisit {
   link: ShareLink;
   workspace: Workspace;
 }
-
-/** What a workspace can switch to, as `GET /api/workspaces/:id/refs` lists it. */
-export interface RefListing {
-  branches: { name: string; commit: string; date: string; subject: string }[];
-  tags: { name: string; commit: string; date: string; subject: string }[];
-  commits: { commit: string; date: string; subject: string }[];
-}
-
-/** What a switch does with uncommitted work: refuse (the default), stash it, or carry it over. */
-export type UncommittedPolicy = 'refuse' | 'stash' | 'carry';
 
 /** An environment a workspace ran with, and what it changed against the one before. */
 /** One fact an environment changed against another. */
