@@ -188,7 +188,11 @@ describe('switching a workspace to another ref', () => {
     const refused = await switchTo(id, 'node22');
     assert.equal(refused.status, 409);
     assert.equal(refused.body.code, 'UNCOMMITTED_CHANGES');
-    assert.match(refused.body.message ?? '', /uncommitted changes in 2 files/);
+    // In the words the switch dialog offers: "Stash them", "Carry them over".
+    assert.match(
+      refused.body.message ?? '',
+      /uncommitted changes in 2 files: commit them, stash them or carry them over$/,
+    );
     assert.match(refused.body.detail ?? '', /notes\.txt/);
     assert.equal(await head(repo), before);
     assert.equal(await readFile(join(repo, 'notes.txt'), 'utf8'), 'my edit\n');
@@ -230,7 +234,10 @@ describe('switching a workspace to another ref', () => {
     const clash = await switchTo(id, 'node22', 'carry');
     assert.equal(clash.status, 409);
     assert.equal(clash.body.code, 'UNCOMMITTED_CHANGES');
-    assert.match(clash.body.message ?? '', /cannot be carried/);
+    assert.match(
+      clash.body.message ?? '',
+      /cannot be carried over to node22.*Stash them, or commit them first/,
+    );
     assert.equal(await head(repo), before);
     assert.equal(await readFile(join(repo, 'notes.txt'), 'utf8'), 'my edit\n');
 
