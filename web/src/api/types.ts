@@ -2,8 +2,9 @@
 // once for server and UI come from the wire contract (src/wire).
 
 import type { ErrorBody } from '@wire/errors';
+import type { TerminalControl } from '@wire/terminal';
 
-export type { ErrorBody };
+export type { ErrorBody, TerminalControl };
 
 export type WorkspaceStatus =
   | 'pending'
@@ -138,15 +139,6 @@ export interface User {
 export type WorkspaceEvent =
   | { type: 'workspace'; workspace: Workspace }
   | { type: 'log'; step: StepName; line: string };
-
-export type TerminalControl =
-  | { type: 'hello'; terminalId: string; replayed: boolean; readOnly?: boolean }
-  | { type: 'exit'; code: number }
-  | { type: 'error'; code: string; message: string }
-  /** A viewer's socket before the owner opened any shell. */
-  | { type: 'waiting'; message: string }
-  /** A viewer typed: nothing was sent. */
-  | { type: 'read-only'; code: string; message: string };
 
 export type ShareRole = 'viewer' | 'editor';
 
