@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import type { Workspace as WireWorkspace } from '../../src/wire/workspaces.js';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { writeHelloFlake } from '../support/nix-fixtures.js';
@@ -16,20 +17,11 @@ import { openTerminal, startTestServer, type TestServer, waitForStatus } from '.
 
 const exec = promisify(execFile);
 
-interface Workspace {
-  id: string;
-  status: string;
-  commit: string | null;
-  branch: string | null;
-  ref: string | null;
-  error: { code: string; message: string } | null;
-  steps: { name: string; status: string; detail: string | null }[];
-  environment: {
-    hash: string;
-    cached: boolean;
-    report: { name: string; wanted: string | null }[];
-  } | null;
-}
+type Workspace = WireWorkspace<{
+  hash: string;
+  cached: boolean;
+  report: { name: string; wanted: string | null }[];
+}>;
 
 async function head(dir: string): Promise<string> {
   return (await exec('git', ['-C', dir, 'rev-parse', 'HEAD'])).stdout.trim();

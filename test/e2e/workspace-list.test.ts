@@ -2,42 +2,28 @@
 // one row that expands, and workspaces of one repository are told apart by a short id.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { signedInPage } from '../support/e2e-flows.js';
+import { type E2eSetup, signedInPage, startE2e } from '../support/e2e-flows.js';
 import { makeRepo } from '../support/git-fixtures.js';
-import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
-import { startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
-
-const webDist = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+import { waitForStatus } from '../support/nixspace-server.js';
 
 describe('the workspace list in the browser', () => {
-  let gitServer: GitHttpServer;
-  let server: TestServer;
-  let browser: TestBrowser;
+  let e2e: E2eSetup;
 
   before(async () => {
-    if (!existsSync(webDist)) throw new Error('the UI is not built: run `npm run build:web` first');
-    gitServer = await startGitHttpServer();
-    await makeRepo(gitServer.root, 'app.git', { files: { 'README.md': 'app\n' } });
-    server = await startTestServer();
-    browser = await launchBrowser();
+    e2e = await startE2e((git) => makeRepo(git.root, 'app.git', { files: { 'README.md': 'app\n' } }));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    await gitServer?.close();
+    await e2e?.close();
   });
 
   const failedAttempt = async (ref: string) => {
-    const created = await server.api<{ id: string }>('/api/workspaces', {
+    const created = await e2e.server.api<{ id: string }>('/api/workspaces', {
       method: 'POST',
-      body: { repoUrl: gitServer.url('app.git'), ref },
+      body: { repoUrl: e2e.gitServer.url('app.git'), ref },
     });
-    const failed = await waitForStatus(server, created.body.id, ['failed', 'running']);
+    const failed = await waitForStatus(e2e.server, created.body.id, ['failed', 'running']);
     assert.equal(failed.status, 'failed');
     return created.body.id;
   };
@@ -47,7 +33,7 @@ describe('the workspace list in the browser', () => {
     for (let i = 0; i < 3; i++) grouped.push(await failedAttempt('no-such-branch'));
     const other = await failedAttempt('another-missing-branch');
 
-    const { context, page } = await signedInPage(browser, server);
+    const { context, page } = await signedInPage(e2e.browser, e2e.server);
     const group = page.getByTestId('failed-attempts');
     await group.waitFor();
     assert.equal(await group.count(), 1);

@@ -42,6 +42,7 @@ import {
   type WorkspacePatch,
 } from '../../store/workspace-queries.js';
 import type { RefListing } from '../../wire/switching.js';
+import type { WorkspaceEvent as WireWorkspaceEvent } from '../../wire/workspaces.js';
 import type { User } from '../access/access-service.js';
 import type { VerifiedWorkspaceToken } from '../access/workspace-tokens.js';
 import type { DependencyInstaller } from '../environments/dependency-installer.js';
@@ -69,9 +70,7 @@ import { runScript } from './run-script.js';
 import { WorkspaceTerminals } from './terminals.js';
 import { pendingSteps, toWorkspaceView, type WorkspaceView } from './workspace-view.js';
 
-export type WorkspaceEvent =
-  | { type: 'workspace'; workspace: WorkspaceView }
-  | { type: 'log'; step: StepName; line: string };
+export type WorkspaceEvent = WireWorkspaceEvent<WorkspaceEnvironmentRecord>;
 
 export interface WorkspaceServiceOptions {
   store: Store;

@@ -3,77 +3,24 @@
 
 import type { ErrorBody } from '@wire/errors';
 import type { TerminalControl } from '@wire/terminal';
+import type {
+  IdeState,
+  Step,
+  StepName,
+  StepStatus,
+  IdeStatus as WireIdeStatus,
+  Workspace as WireWorkspace,
+  WorkspaceEvent as WireWorkspaceEvent,
+  WorkspaceStatus,
+} from '@wire/workspaces';
 
-export type { ErrorBody, TerminalControl };
+export type { ErrorBody, IdeState, Step, StepName, StepStatus, TerminalControl, WorkspaceStatus };
 
-export type WorkspaceStatus =
-  | 'pending'
-  | 'fetching'
-  | 'building'
-  | 'starting'
-  | 'switching'
-  | 'running'
-  | 'stopped'
-  | 'failed'
-  | 'deleted';
+/** A workspace as every route and the progress stream show it, its environment as below. */
+export type Workspace = WireWorkspace<Environment>;
 
-export type StepName =
-  | 'resolve'
-  | 'fetch'
-  | 'checkout'
-  | 'detect'
-  | 'build'
-  | 'sandbox'
-  | 'install'
-  | 'services'
-  | 'ready';
-
-export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
-
-export interface Step {
-  name: StepName;
-  label: string;
-  status: StepStatus;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  /** One-line reason, for a failed step in particular. */
-  detail: string | null;
-  /** The last lines a step printed, kept when it failed (build, install, services). */
-  log?: string[];
-}
-
-export interface Workspace {
-  id: string;
-  name: string;
-  repoUrl: string;
-  ref: string | null;
-  commit: string | null;
-  branch: string | null;
-  status: WorkspaceStatus;
-  error: ErrorBody | null;
-  steps: Step[];
-  sandbox: { driver: string; isolated: boolean } | null;
-  /** What the environment provides; null until it is built. */
-  environment: Environment | null;
-  /** VS Code (code-server) of the running workspace; null while it does not run. */
-  ide: IdeStatus | null;
-  urls: { events: string; terminal: string; ide: string };
-  createdAt: string;
-  updatedAt: string;
-}
-
-export type IdeState = 'installing' | 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
-
-export interface IdeStatus {
-  status: IdeState;
-  startedAt: string | null;
-  restarts: number;
-  /** Install progress, why it failed, or the last restart. */
-  detail: string | null;
-  /** Where the IDE is served (the proxy path of this workspace). */
-  url: string;
-}
+/** VS Code (code-server) of a running workspace, with where it is served. */
+export type IdeStatus = WireIdeStatus & { url: string };
 
 export type EnvironmentProvider = 'nix' | 'host' | (string & {});
 
@@ -136,9 +83,7 @@ export interface User {
   email: string;
 }
 
-export type WorkspaceEvent =
-  | { type: 'workspace'; workspace: Workspace }
-  | { type: 'log'; step: StepName; line: string };
+export type WorkspaceEvent = WireWorkspaceEvent<Environment>;
 
 export type ShareRole = 'viewer' | 'editor';
 
