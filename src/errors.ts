@@ -1,6 +1,8 @@
 // The closed set of errors NixSpace reports. Every code maps to an HTTP status here, so a new
 // code does not compile until it has one; the API edge turns anything else into INTERNAL.
 
+import type { ErrorBody as WireErrorBody } from './wire/errors.js';
+
 export const httpStatusByCode = {
   BAD_REQUEST: 400,
   INVALID_URL: 400,
@@ -55,12 +57,8 @@ export const httpStatusByCode = {
 
 export type ErrorCode = keyof typeof httpStatusByCode;
 
-/** The one error body of REST, WebSocket, GraphQL extensions and the UI. */
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  detail?: string;
-}
+/** The one error body of REST, WebSocket, GraphQL extensions and the UI, with a known code. */
+export type ErrorBody = WireErrorBody<ErrorCode>;
 
 export class NixSpaceError extends Error {
   readonly code: ErrorCode;

@@ -9,6 +9,8 @@ const apiServer = 'http://127.0.0.1:7777';
 export default defineConfig({
   root,
   plugins: [solid()],
+  // The wire contract the server speaks (src/wire), imported as `@wire/…`.
+  resolve: { alias: { '@wire': `${root}../src/wire` } },
   build: {
     outDir: `${root}dist`,
     emptyOutDir: true,

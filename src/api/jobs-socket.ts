@@ -2,10 +2,8 @@
 // Socket.IO, every other upgrade to Fastify's WebSocket routes. A connection must come from the
 // UI's origin (or none, for non-browser clients) and carry a valid session cookie.
 //
-// client → server: `execute-command` {command, cwd?, strategy?, target}, `subscribe` {jobId,
-// fromOffset?}, `unsubscribe` {jobId}; each answers through its acknowledgement with
-// `{ job }` or `{ error: { code, message, detail? } }`.
-// server → client: `job:log` {jobId, stream, chunk, ts, offset}, `job:done` {jobId, status, exitCode}.
+// The payloads are the contract in src/wire/jobs.ts: `execute-command`, `subscribe` and
+// `unsubscribe` answer through their acknowledgement; `job:log` and `job:done` follow.
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,6 +13,7 @@ import { type ErrorBody, NixSpaceError, toErrorBody } from '../errors.js';
 import type { AccessService, User } from '../services/access/access-service.js';
 import type { JobFollower } from '../services/jobs/job-follower.js';
 import { type JobService, toWire } from '../services/jobs/job-service.js';
+import { type ExecuteAck, JOB_EVENTS, type JobDoneEvent, type JobLogEvent } from '../wire/jobs.js';
 import { SESSION_COOKIE } from './session.js';
 
 export const SOCKET_PATH = '/socket.io';
@@ -71,9 +70,12 @@ function handleConnection(socket: Socket, jobs: JobService): void {
   const user = socket.data.user as User;
   const followers = new Map<string, JobFollower>();
   const sink = (jobId: string) => ({
-    send: (event: Parameters<typeof toWire>[0]) => socket.emit('job:log', toWire(event)),
-    done: (done: { jobId: string; status: string; exitCode: number | null }) => {
-      socket.emit('job:done', done);
+    send: (event: Parameters<typeof toWire>[0]) => {
+      const wire: JobLogEvent = toWire(event);
+      socket.emit(JOB_EVENTS.log, wire);
+    },
+    done: (done: JobDoneEvent) => {
+      socket.emit(JOB_EVENTS.done, done);
       followers.get(jobId)?.close();
       followers.delete(jobId);
     },
@@ -95,28 +97,29 @@ function handleConnection(socket: Socket, jobs: JobService): void {
       },
       (error: unknown) => {
         const body = toErrorBody(error);
-        if (typeof ack !== 'function') socket.emit('job:error', body);
+        if (typeof ack !== 'function') socket.emit(JOB_EVENTS.error, body);
         reply({ error: body });
         return undefined;
       },
     );
   };
 
-  socket.on('execute-command', (payload: unknown, ack?: unknown) =>
+  socket.on(JOB_EVENTS.execute, (payload: unknown, ack?: unknown) =>
     answer(ack, async () => {
       const input = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<
         string,
         unknown
       >;
-      return { job: await jobs.run(user, input) };
+      const ack: ExecuteAck = { job: await jobs.run(user, input) };
+      return ack;
     }).then((result) => {
       // Output follows the answer, so a client knows the job id before its first `job:log`.
-      if (result) {
-        follow(result.job.id, 0).catch((error: unknown) => socket.emit('job:error', toErrorBody(error)));
+      if (result?.job) {
+        follow(result.job.id, 0).catch((error: unknown) => socket.emit(JOB_EVENTS.error, toErrorBody(error)));
       }
     }),
   );
-  socket.on('subscribe', (payload: unknown, ack?: unknown) =>
+  socket.on(JOB_EVENTS.subscribe, (payload: unknown, ack?: unknown) =>
     answer(ack, async () => {
       const { jobId, fromOffset } = (payload ?? {}) as { jobId?: unknown; fromOffset?: unknown };
       const from = fromOffset === undefined ? 0 : Number(fromOffset);
@@ -127,7 +130,7 @@ function handleConnection(socket: Socket, jobs: JobService): void {
       return { jobId, fromOffset: from };
     }),
   );
-  socket.on('unsubscribe', (payload: unknown, ack?: unknown) =>
+  socket.on(JOB_EVENTS.unsubscribe, (payload: unknown, ack?: unknown) =>
     answer(ack, async () => {
       const { jobId } = (payload ?? {}) as { jobId?: unknown };
       if (typeof jobId === 'string') {

@@ -1,13 +1,14 @@
 // The terminal WebSocket: binary frames carry keystrokes in and output out; text frames carry JSON
-// control messages (hello, resize, exit, error, waiting, read-only). `?terminal=<id>` reattaches to
-// a live shell. The owner and editors open shells and type; a viewer watches the shell opened
-// last (or waits for one), and what they type never reaches it.
+// control messages (src/wire/terminal.ts). `?terminal=<id>` reattaches to a live shell. The owner
+// and editors open shells and type; a viewer watches the owner's shell opened last (or waits for
+// one), never an editor's, and what they type never reaches it.
 
 import type { WebSocket } from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { toErrorBody } from '../errors.js';
 import type { WorkspacePresence } from '../services/access/workspace-presence.js';
 import type { TerminalSession, WorkspaceTerminals } from '../services/workspaces/terminals.js';
+import type { TerminalControl } from '../wire/terminal.js';
 import { type AccessDeps, joinWorkspace, resolveWorkspaceAccess } from './workspace-access.js';
 import { closeWithError, rejectForeignOrigin } from './ws-guard.js';
 
@@ -50,7 +51,8 @@ export function registerTerminalRoutes(
         const cols = clampInt(request.query.cols, 80);
         const rows = clampInt(request.query.rows, 24);
         const existing = request.query.terminal ? terminals.get(request.query.terminal) : undefined;
-        const session = existing ?? terminals.open({ cols, rows });
+        const session =
+          existing ?? terminals.open({ cols, rows }, access.role === 'owner' ? 'owner' : 'editor');
         if (existing) existing.resize(cols, rows);
         const detach = attach(socket, session, Boolean(existing));
         cleanups.push(detach);
@@ -88,19 +90,19 @@ function attach(
       socket.close(1000, 'shell exited');
     },
   });
-  socket.send(
-    JSON.stringify({
-      type: 'hello',
-      terminalId: session.id,
-      replayed,
-      ...(readOnly ? { readOnly: true } : {}),
-    }),
-  );
+  const hello: TerminalControl = {
+    type: 'hello',
+    terminalId: session.id,
+    replayed,
+    openedBy: session.openedBy,
+    ...(readOnly ? { readOnly: true } : {}),
+  };
+  socket.send(JSON.stringify(hello));
   if (attachment.replay) socket.send(Buffer.from(attachment.replay, 'utf8'), { binary: true });
   return () => attachment.detach();
 }
 
-/** A viewer's socket: the named shell, else the latest one, else the next one to open. */
+/** A viewer's socket: the named shell if it is the owner's, else the owner's latest, else their next. */
 function watch(
   socket: WebSocket,
   terminals: WorkspaceTerminals,
@@ -121,14 +123,17 @@ function watch(
       }),
     );
   });
-  const session = (wanted ? terminals.get(wanted) : undefined) ?? terminals.latest();
+  const named = wanted ? terminals.get(wanted) : undefined;
+  const session = named?.openedBy === 'owner' ? named : terminals.latest('owner');
   if (session) {
-    cleanups.push(attach(socket, session, Boolean(wanted), true));
+    cleanups.push(attach(socket, session, session === named, true));
     return;
   }
-  socket.send(JSON.stringify({ type: 'waiting', message: 'No terminal is open in this workspace yet' }));
+  const waiting: TerminalControl = { type: 'waiting', message: 'The owner has no terminal open yet' };
+  socket.send(JSON.stringify(waiting));
   const stop = terminals.watch({
     opened: (opened) => {
+      if (opened.openedBy !== 'owner') return;
       stop();
       if (socket.readyState === socket.OPEN) cleanups.push(attach(socket, opened, false, true));
     },

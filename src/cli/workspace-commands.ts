@@ -90,7 +90,7 @@ const usage = `Usage:
 
 switch moves a running workspace to another branch, tag or commit in place and prints the steps
 as they finish. Uncommitted changes stop it, unless --stash (saved in a named git stash) or
---carry (brought along when they apply cleanly). Jobs running in the workspace stop it too,
+--carry (carried over when they apply cleanly). Jobs running in the workspace stop it too,
 unless --cancel-jobs. WORKSPACE is an id or a unique id prefix.
 `;
 

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NixSpaceError } from '../errors.js';
+import type { RefListing } from '../wire/switching.js';
 import { checkoutFromMirror } from './checkout.js';
 import { dirSize } from './dir-size.js';
 import { failedGit, formatBytes, interruptedGit, redactText } from './git-errors.js';
@@ -72,12 +73,6 @@ const mirrorConfig = {
   'maintenance.auto': 'false',
   'core.logAllRefUpdates': 'false',
 };
-
-export interface RefListing {
-  branches: { name: string; commit: string; date: string; subject: string }[];
-  tags: { name: string; commit: string; date: string; subject: string }[];
-  commits: { commit: string; date: string; subject: string }[];
-}
 
 export class GitMirrors {
   readonly #options: GitMirrorsOptions;

@@ -4,12 +4,15 @@
 // moved backwards. Every failure leaves the working copy as it was.
 
 import { NixSpaceError } from '../errors.js';
+import { UNCOMMITTED_CHOICES, type UncommittedPolicy } from '../wire/switching.js';
 import { redactText } from './git-errors.js';
 import { type GitResult, runGit } from './run-git.js';
 import type { ResolvedRef } from './source.js';
 
-/** What to do with uncommitted work: `refuse` (the default) changes nothing when there is some. */
-export type UncommittedPolicy = 'refuse' | 'stash' | 'carry';
+export type { UncommittedPolicy };
+
+/** A choice's name as a sentence uses it ("stash them"). */
+const choice = (policy: UncommittedPolicy) => UNCOMMITTED_CHOICES[policy].label.toLowerCase();
 
 export interface SwitchResult {
   /** The commit now checked out. */
@@ -62,7 +65,7 @@ export async function switchCheckout(request: SwitchRequest): Promise<SwitchResu
   if (uncommitted.length > 0 && request.uncommitted === 'refuse') {
     throw new NixSpaceError(
       'UNCOMMITTED_CHANGES',
-      `The workspace has uncommitted changes in ${uncommitted.length} file${uncommitted.length === 1 ? '' : 's'}: commit them, or switch with uncommitted "stash" or "carry"`,
+      `The workspace has uncommitted changes in ${uncommitted.length} file${uncommitted.length === 1 ? '' : 's'}: commit them, ${choice('stash')} or ${choice('carry')}`,
       { detail: uncommitted.slice(0, 20).join('\n') },
     );
   }
@@ -102,7 +105,7 @@ export async function switchCheckout(request: SwitchRequest): Promise<SwitchResu
     throw new NixSpaceError(
       overwritten ? 'UNCOMMITTED_CHANGES' : 'GIT_FAILED',
       overwritten
-        ? `The uncommitted changes cannot be carried to ${request.label}: it changes the same files. Stash them, or commit them first`
+        ? `The uncommitted changes cannot be carried over to ${request.label}: it changes the same files. ${UNCOMMITTED_CHOICES.stash.label}, or commit them first`
         : `Could not check out ${request.label}`,
       detail ? { detail } : {},
     );

@@ -1,7 +1,8 @@
 // Queries for jobs and their output events.
 
 import { type Kysely, sql } from 'kysely';
-import type { Database, JobRow, JobStatus, JobStream, JobType } from './schema.js';
+import type { JobStatus, JobStream, JobType } from '../wire/jobs.js';
+import type { Database, JobRow } from './schema.js';
 
 type Db = Kysely<Database>;
 

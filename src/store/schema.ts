@@ -1,6 +1,8 @@
 // Row types of the database, as Kysely sees them.
 
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { JobStatus, JobStream, JobType } from '../wire/jobs.js';
+import type { Step, StepName, StepStatus, WorkspaceError, WorkspaceStatus } from '../wire/workspaces.js';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -29,45 +31,12 @@ export interface AuthSessionsTable {
   created_at: CreatedAt;
 }
 
-export type WorkspaceStatus =
-  | 'pending'
-  | 'fetching'
-  | 'building'
-  | 'starting'
-  | 'switching'
-  | 'running'
-  | 'stopped'
-  | 'failed'
-  | 'deleted';
+export type { StepName, StepStatus, WorkspaceStatus };
 
-export type StepName =
-  | 'resolve'
-  | 'fetch'
-  | 'checkout'
-  | 'detect'
-  | 'build'
-  | 'sandbox'
-  | 'install'
-  | 'services'
-  | 'ready';
-export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+/** A step as stored: its label is the view's. */
+export type StepRecord = Omit<Step, 'label'>;
 
-export interface StepRecord {
-  name: StepName;
-  status: StepStatus;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  detail: string | null;
-  /** The last lines a failed step printed. */
-  log?: string[];
-}
-
-export interface WorkspaceErrorRecord {
-  code: string;
-  message: string;
-  step?: StepName;
-}
+export type WorkspaceErrorRecord = WorkspaceError;
 
 export interface SandboxRecord {
   driver: string;
@@ -146,10 +115,6 @@ export interface ShareLinksTable {
   last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
 }
-
-export type JobType = 'stream' | 'terminal' | 'ssh';
-export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'lost';
-export type JobStream = 'stdout' | 'stderr' | 'system';
 
 export interface SshHostsTable {
   id: string;

@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import type { Workspace as WireWorkspace } from '../../src/wire/workspaces.js';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import {
@@ -20,15 +21,7 @@ import {
 
 const exec = promisify(execFile);
 
-interface Workspace {
-  id: string;
-  status: string;
-  parentId: string | null;
-  commit: string | null;
-  branch: string | null;
-  steps: { name: string; status: string; detail: string | null }[];
-  environment: { hash: string; services: { name: string; status: string }[] } | null;
-}
+type Workspace = WireWorkspace<{ hash: string; services: { name: string; status: string }[] }>;
 
 describe('branching a workspace', () => {
   let git: GitHttpServer;

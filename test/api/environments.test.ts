@@ -7,32 +7,22 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Workspace as WireWorkspace } from '../../src/wire/workspaces.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { writeHelloFlake } from '../support/nix-fixtures.js';
 import { openTerminal, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
 
-interface Step {
-  name: string;
-  status: string;
-  detail: string | null;
-  log?: string[];
-}
-interface Workspace {
-  id: string;
-  status: string;
-  steps: Step[];
-  environment: {
-    hash: string;
-    provider: string;
-    reproducible: boolean;
-    cached: boolean;
-    report: { name: string; status: string; message: string }[];
-    diagnostics: { severity: string; message: string; file?: string; line?: number }[];
-    installs: { label: string; result: string }[];
-    services: { name: string; status: string; version: string | null }[];
-  } | null;
-}
+type Workspace = WireWorkspace<{
+  hash: string;
+  provider: string;
+  reproducible: boolean;
+  cached: boolean;
+  report: { name: string; status: string; message: string }[];
+  diagnostics: { severity: string; message: string; file?: string; line?: number }[];
+  installs: { label: string; result: string }[];
+  services: { name: string; status: string; version: string | null }[];
+}>;
 
 const hostNodeMajor = process.versions.node.split('.')[0]!;
 

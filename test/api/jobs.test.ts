@@ -5,28 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { io } from 'socket.io-client';
+import type { Job, JobPage } from '../../src/wire/jobs.js';
 import { testDatabases } from '../support/databases.js';
 import { closedPort, makeRepo, type SilentHost, startSilentHost } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { connectJobs, type JobsClient } from '../support/jobs-client.js';
 import { startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
-
-interface Job {
-  id: string;
-  status: string;
-  exitCode: number | null;
-  type: string;
-  target: { kind: string; id: string | null; label: string };
-  outputBytes: number;
-}
-
-interface JobPage {
-  job: Job;
-  events: { stream: string; chunk: string; offset: number; error?: boolean }[];
-  nextOffset: number;
-  complete: boolean;
-}
 
 const makefile = 'build:\n\t@echo building\ntest:\n\t@echo testing\n';
 const packageJson = JSON.stringify({ name: 'app', scripts: { lint: 'echo linting' } });

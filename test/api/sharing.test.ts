@@ -205,6 +205,52 @@ describe('sharing a workspace by link', () => {
     await server.api(`/api/workspaces/${other.body.id}`, { method: 'DELETE' });
   });
 
+  it("attaches a viewer to the owner's shell, never an editor's, and says whose it is in the hello", async () => {
+    // The bug: with only an editor's shell open (as after a restart), a viewer was shown it while
+    // the page said "the owner's shell".
+    const other = await server.api<{ id: string }>('/api/workspaces', {
+      method: 'POST',
+      body: { repoUrl: git.url('app.git') },
+    });
+    await waitForStatus(server, other.body.id, ['running']);
+    const links = `/api/workspaces/${other.body.id}/shares`;
+    const editorLink = await server.api<CreatedShare>(links, { method: 'POST', body: { role: 'editor' } });
+    const viewerLink = await server.api<CreatedShare>(links, { method: 'POST', body: { role: 'viewer' } });
+    const editorCookie = (await visit(editorLink.body.token)).cookie;
+    const editor = await openTerminal(server, other.body.id, { cookie: editorCookie });
+    await editor.waitFor((t) => t.messages.some((m) => m.type === 'hello'));
+    assert.equal(editor.messages.find((m) => m.type === 'hello')?.openedBy, 'editor');
+    editor.type('echo editor-$((5*5))\r');
+    await editor.waitFor((t) => t.output.includes('editor-25'));
+    const editorTerminal = String(editor.messages.find((m) => m.type === 'hello')?.terminalId);
+
+    const viewerCookie = (await visit(viewerLink.body.token)).cookie;
+    // Even when it names the editor's shell, a viewer waits for the owner's.
+    const watcher = await openTerminal(server, other.body.id, {
+      cookie: viewerCookie,
+      terminal: editorTerminal,
+    });
+    await watcher.waitFor((t) => t.messages.some((m) => m.type === 'waiting'));
+    assert.match(String(watcher.messages.find((m) => m.type === 'waiting')?.message), /owner/);
+
+    const owner = await openTerminal(server, other.body.id);
+    owner.type('echo owner-$((4*4))\r');
+    await watcher.waitFor((t) => t.output.includes('owner-16'));
+    const hello = watcher.messages.find((m) => m.type === 'hello');
+    assert.equal(hello?.openedBy, 'owner');
+    assert.equal(hello?.readOnly, true);
+    // An editor's newer shell does not take the viewer over.
+    const second = await openTerminal(server, other.body.id, { cookie: editorCookie });
+    second.type('echo newer-editor-shell\r');
+    await second.waitFor((t) => t.output.includes('newer-editor-shell'));
+    const late = await openTerminal(server, other.body.id, { cookie: viewerCookie });
+    await late.waitFor((t) => t.output.includes('owner-16'));
+    assert.equal(late.messages.find((m) => m.type === 'hello')?.terminalId, hello?.terminalId);
+    assert.ok(!watcher.output.includes('editor-25') && !late.output.includes('newer-editor-shell'));
+    for (const client of [late, second, owner, watcher, editor]) client.close();
+    await server.api(`/api/workspaces/${other.body.id}`, { method: 'DELETE' });
+  });
+
   it('lets an editor open a shell that changes the workspace', async () => {
     const created = await share({ role: 'editor' });
     const guest = await visit(created.body.token);

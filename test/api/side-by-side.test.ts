@@ -7,21 +7,17 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Workspace as WireWorkspace } from '../../src/wire/workspaces.js';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { writeHelloFlake } from '../support/nix-fixtures.js';
 import { openTerminal, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
 
-interface Workspace {
-  id: string;
-  status: string;
-  steps: { name: string; status: string; detail: string | null }[];
-  environment: {
-    hash: string;
-    provider: string;
-    services: { name: string; status: string; port?: number }[];
-  } | null;
-}
+type Workspace = WireWorkspace<{
+  hash: string;
+  provider: string;
+  services: { name: string; status: string; port?: number }[];
+}>;
 
 describe('two versions of one repository side by side', () => {
   let git: GitHttpServer;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import type { Workspace as WireWorkspace } from '../../src/wire/workspaces.js';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { writeHelloFlake } from '../support/nix-fixtures.js';
@@ -17,21 +18,12 @@ import { packedPackage } from '../support/npm-fixtures.js';
 
 const exec = promisify(execFile);
 
-interface Workspace {
-  id: string;
-  status: string;
-  commit: string | null;
-  branch: string | null;
-  ref: string | null;
-  error: { code: string; message: string } | null;
-  steps: { name: string; status: string; detail: string | null }[];
-  environment: {
-    hash: string;
-    cached: boolean;
-    report: { name: string; wanted: string | null }[];
-    installs: { label: string; result: string }[];
-  } | null;
-}
+type Workspace = WireWorkspace<{
+  hash: string;
+  cached: boolean;
+  report: { name: string; wanted: string | null }[];
+  installs: { label: string; result: string }[];
+}>;
 
 async function head(dir: string): Promise<string> {
   return (await exec('git', ['-C', dir, 'rev-parse', 'HEAD'])).stdout.trim();
@@ -244,7 +236,11 @@ describe('switching a workspace to another ref', () => {
     const refused = await switchTo(id, 'node22');
     assert.equal(refused.status, 409);
     assert.equal(refused.body.code, 'UNCOMMITTED_CHANGES');
-    assert.match(refused.body.message ?? '', /uncommitted changes in 2 files/);
+    // In the words the switch dialog offers: "Stash them", "Carry them over".
+    assert.match(
+      refused.body.message ?? '',
+      /uncommitted changes in 2 files: commit them, stash them or carry them over$/,
+    );
     assert.match(refused.body.detail ?? '', /notes\.txt/);
     assert.equal(await head(repo), before);
     assert.equal(await readFile(join(repo, 'notes.txt'), 'utf8'), 'my edit\n');
@@ -286,7 +282,10 @@ describe('switching a workspace to another ref', () => {
     const clash = await switchTo(id, 'node22', 'carry');
     assert.equal(clash.status, 409);
     assert.equal(clash.body.code, 'UNCOMMITTED_CHANGES');
-    assert.match(clash.body.message ?? '', /cannot be carried/);
+    assert.match(
+      clash.body.message ?? '',
+      /cannot be carried over to node22.*Stash them, or commit them first/,
+    );
     assert.equal(await head(repo), before);
     assert.equal(await readFile(join(repo, 'notes.txt'), 'utf8'), 'my edit\n');
 

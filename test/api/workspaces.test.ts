@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { detectHierarchies } from '../../src/runtime/cgroups/cgroup-hierarchies.js';
 import { pidsWithEnv } from '../../src/runtime/host/host-processes.js';
+import type { Workspace as WireWorkspace } from '../../src/wire/workspaces.js';
 import { testDatabases } from '../support/databases.js';
 import {
   type MadeRepo,
@@ -27,14 +28,7 @@ import {
   waitForStatus,
 } from '../support/nixspace-server.js';
 
-interface Workspace {
-  id: string;
-  status: string;
-  commit: string | null;
-  branch: string | null;
-  error: { code: string; message: string; step?: string } | null;
-  steps: { name: string; status: string; durationMs: number | null }[];
-}
+type Workspace = WireWorkspace;
 
 for (const backend of testDatabases) {
   describe(`workspaces API on ${backend.name}`, { skip: backend.skip }, () => {
@@ -139,7 +133,7 @@ for (const backend of testDatabases) {
 
       const again = await openTerminal(server, ws.id, { terminal: terminalId });
       await again.waitFor((t) => t.messages.some((m) => m.type === 'hello'));
-      assert.deepEqual(again.messages[0], { type: 'hello', terminalId, replayed: true });
+      assert.deepEqual(again.messages[0], { type: 'hello', terminalId, replayed: true, openedBy: 'owner' });
       await again.waitFor((t) => t.output.includes('kept-42'));
       again.type('echo "same shell: $MARK"\r');
       await again.waitFor((t) => t.output.includes('same shell: kept-42'));

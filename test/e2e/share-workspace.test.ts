@@ -62,6 +62,10 @@ describe('sharing a workspace in the browser', () => {
     await guest.goto(url);
     await guest.getByTestId('shared-workspace').waitFor();
     assert.equal(await guest.getByTestId('share-role').textContent(), 'View only');
+    assert.equal(
+      (await guest.getByTestId('share-watching').textContent())?.trim(),
+      "Watching the owner's terminal",
+    );
     const watched = guest.getByTestId('terminal');
     await watched.and(guest.locator('[data-read-only="true"]')).waitFor();
     await guest.getByText('owner says 42').waitFor();

@@ -1,6 +1,6 @@
 // Switching a workspace from the browser: pick a branch in the switch dialog, watch the switch
 // progress, and find the branch's files in the terminal; uncommitted work stops a default switch
-// with the files named.
+// with the files named. The dialog lists branches newest first with bots' last, and searches tags.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { createInBrowser, signedInPage } from '../support/e2e-flows.js';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { startTestServer, type TestServer } from '../support/nixspace-server.js';
@@ -21,6 +22,7 @@ describe('switching a workspace in the browser', () => {
   let browser: TestBrowser;
   let featureCommit: string;
   let mainCommit: string;
+  const tagCount = 30;
 
   before(async () => {
     if (!existsSync(webDist)) throw new Error('the UI is not built: run `npm run build:web` first');
@@ -39,6 +41,32 @@ describe('switching a workspace in the browser', () => {
       message: 'Feature work',
     });
     await gitIn(['--git-dir', gitDir, 'update-ref', 'refs/heads/feature', featureCommit]);
+
+    // A repository with many tags, a bot's branch committed to last and a branch newer than main.
+    await makeRepo(gitServer.root, 'refs.git', { files: { 'README.md': 'refs\n' } });
+    const refsDir = join(gitServer.root, 'refs.git');
+    let tip = await gitIn(['--git-dir', refsDir, 'rev-parse', 'refs/heads/main']);
+    for (let i = 0; i < tagCount; i++) {
+      tip = await commitFiles(refsDir, {
+        parent: tip,
+        files: { VERSION: `1.${i}.0\n` },
+        message: `1.${i}.0`,
+      });
+      await gitIn(['--git-dir', refsDir, 'update-ref', `refs/tags/v1.${i}.0`, tip]);
+    }
+    await gitIn(['--git-dir', refsDir, 'update-ref', 'refs/heads/main', tip]);
+    const older = await commitFiles(refsDir, { parent: tip, files: { a: 'a\n' }, message: 'Old work' });
+    await gitIn(['--git-dir', refsDir, 'update-ref', 'refs/heads/old-work', older]);
+    const fresh = await commitFiles(refsDir, { parent: tip, files: { b: 'b\n' }, message: 'Fresh work' });
+    await gitIn(['--git-dir', refsDir, 'update-ref', 'refs/heads/fresh-work', fresh]);
+    const bump = await commitFiles(refsDir, { parent: tip, files: { c: 'c\n' }, message: 'Bump lodash' });
+    await gitIn([
+      '--git-dir',
+      refsDir,
+      'update-ref',
+      'refs/heads/dependabot/npm_and_yarn/lodash-4.17.21',
+      bump,
+    ]);
     server = await startTestServer();
     browser = await launchBrowser();
   });
@@ -124,6 +152,38 @@ describe('switching a workspace in the browser', () => {
       mainCommit,
       { timeout: 30_000, polling: 250 },
     );
+    await context.close();
+  });
+
+  it("lists branches by latest commit with bots' branches last, and searches the tags", async () => {
+    const { context, page } = await signedInPage(browser, server);
+    await createInBrowser(page, gitServer.url('refs.git'));
+    await page.getByTestId('switch-workspace').click();
+    const branches = page.locator('[data-testid^="ref-branch-"]');
+    await branches.first().waitFor();
+    const names = await branches.evaluateAll((buttons) =>
+      buttons.map((b) => b.getAttribute('data-testid')?.replace('ref-branch-', '')),
+    );
+    assert.deepEqual(names, ['fresh-work', 'old-work', 'main', 'dependabot/npm_and_yarn/lodash-4.17.21']);
+
+    // Not every tag is listed: the newest ones, and a search box for the rest.
+    const tags = page.locator('[data-testid^="ref-tag-"]');
+    assert.equal(await tags.count(), 12);
+    assert.equal(await tags.first().getAttribute('data-testid'), `ref-tag-v1.${tagCount - 1}.0`);
+    assert.match((await page.getByTestId('switch-tag-count').textContent()) ?? '', /12 newest of 30/);
+    await page.getByTestId('switch-tag-search').fill('v1.1');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid^="ref-tag-"]').length === 11,
+      undefined,
+      { timeout: 5000 },
+    );
+    await page.getByTestId('ref-tag-v1.3.0').waitFor({ state: 'detached' });
+    await page.getByTestId('switch-tag-search').fill('v1.3.0');
+    await page.getByTestId('ref-tag-v1.3.0').click();
+    assert.equal(await page.getByTestId('switch-ref').inputValue(), 'v1.3.0');
+    await page.screenshot({
+      path: `${process.env.NIXSPACE_SCREENSHOTS ?? '/tmp'}/nixspace-e2e-switch-refs.png`,
+    });
     await context.close();
   });
 });

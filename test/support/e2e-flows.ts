@@ -1,9 +1,44 @@
 // What several end-to-end tests do first, as a person would: sign in through the owner's link,
 // paste a Git URL, press Create, and wait until the workspace runs.
 
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import type { TestBrowser } from './browser.js';
-import type { TestServer } from './nixspace-server.js';
+import { launchBrowser, type TestBrowser } from './browser.js';
+import { type GitHttpServer, startGitHttpServer } from './git-http-server.js';
+import { startTestServer, type TestServer } from './nixspace-server.js';
+
+const webDist = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+
+/** What an end-to-end suite runs against: a git server, a NixSpace server and Chromium. */
+export interface E2eSetup {
+  gitServer: GitHttpServer;
+  server: TestServer;
+  browser: TestBrowser;
+  /** Ends all three, whatever was started. */
+  close(): Promise<void>;
+}
+
+/** Starts the three, with the repositories `repos` makes on the git server; refuses an unbuilt UI. */
+export async function startE2e(repos: (gitServer: GitHttpServer) => Promise<unknown>): Promise<E2eSetup> {
+  if (!existsSync(webDist)) throw new Error('the UI is not built: run `npm run build:web` first');
+  const started: Partial<E2eSetup> = {};
+  const close = async () => {
+    await started.browser?.close();
+    await started.server?.close();
+    await started.gitServer?.close();
+  };
+  try {
+    started.gitServer = await startGitHttpServer();
+    await repos(started.gitServer);
+    started.server = await startTestServer();
+    started.browser = await launchBrowser();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { ...(started as Omit<E2eSetup, 'close'>), close };
+}
 
 /** A signed-in owner's page in a fresh browser context. */
 export async function signedInPage(

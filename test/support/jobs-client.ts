@@ -2,21 +2,18 @@
 // `job:done` per job, and checks that offsets follow each other with no gap and no duplicate.
 
 import { io, type Socket } from 'socket.io-client';
+import {
+  type ExecuteAck,
+  type ExecuteCommandInput,
+  JOB_EVENTS,
+  type JobDoneEvent,
+  type JobLogEvent,
+  offsetAfter,
+} from '../../src/wire/jobs.js';
 import type { TestServer } from './nixspace-server.js';
 
-export interface LogEvent {
-  jobId: string;
-  stream: 'stdout' | 'stderr' | 'system';
-  chunk: string;
-  ts: string;
-  offset: number;
-}
-
-export interface DoneEvent {
-  jobId: string;
-  status: string;
-  exitCode: number | null;
-}
+export type LogEvent = JobLogEvent;
+export type DoneEvent = JobDoneEvent;
 
 export class JobsClient {
   readonly logs = new Map<string, LogEvent[]>();
@@ -24,13 +21,13 @@ export class JobsClient {
   private waiters: (() => void)[] = [];
 
   constructor(readonly socket: Socket) {
-    socket.on('job:log', (event: LogEvent) => {
+    socket.on(JOB_EVENTS.log, (event: LogEvent) => {
       const list = this.logs.get(event.jobId) ?? [];
       list.push(event);
       this.logs.set(event.jobId, list);
       this.notify();
     });
-    socket.on('job:done', (event: DoneEvent) => {
+    socket.on(JOB_EVENTS.done, (event: DoneEvent) => {
       this.done.set(event.jobId, event);
       this.notify();
     });
@@ -41,10 +38,9 @@ export class JobsClient {
     return this.socket.timeout(30_000).emitWithAck(event, payload) as Promise<T>;
   }
 
-  async execute(
-    payload: Record<string, unknown>,
-  ): Promise<{ job?: { id: string; type: string }; error?: { code: string; message: string } }> {
-    return this.request('execute-command', payload);
+  /** `execute-command`; the payload may be malformed on purpose, to test the refusals. */
+  async execute(payload: ExecuteCommandInput | Record<string, unknown>): Promise<ExecuteAck> {
+    return this.request(JOB_EVENTS.execute, payload);
   }
 
   /** Output of a job as received, by stream (all streams when none is given). */
@@ -61,7 +57,7 @@ export class JobsClient {
     for (const event of this.logs.get(jobId) ?? []) {
       if (event.offset !== next)
         throw new Error(`job ${jobId}: event at offset ${event.offset}, expected ${next}`);
-      next += Buffer.byteLength(event.chunk);
+      next = offsetAfter(event);
     }
     return next;
   }

@@ -11,19 +11,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { NixSpaceError } from '../../errors.js';
 import type { Sandbox } from '../../runtime/sandbox.js';
+import type { IdeState, IdeStatus } from '../../wire/workspaces.js';
 import { execInSandbox } from '../workspaces/backing-services/sandbox-exec.js';
 import type { CodeServerInstallation } from './code-server-install.js';
 
-export type IdeState = 'installing' | 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
-
-export interface IdeStatus {
-  status: IdeState;
-  /** When the running code-server became ready. */
-  startedAt: string | null;
-  restarts: number;
-  /** Install progress, the reason it failed, or the last restart. */
-  detail: string | null;
-}
+/** The runner's state, as the workspace view shows it (src/wire/workspaces.ts). */
+export type { IdeState, IdeStatus };
 
 export interface RunnerLimits {
   maxRestarts: number;

@@ -2,13 +2,10 @@
 // when its send buffer passes the limit it is paused, and once drained it is caught up from the
 // log (store, then memory) before going live again. A slow viewer never slows the job or others.
 
+import type { JobDoneEvent } from '../../wire/jobs.js';
 import type { JobLogEvent } from './job-log.js';
 
-export interface JobDone {
-  jobId: string;
-  status: string;
-  exitCode: number | null;
-}
+export type JobDone = JobDoneEvent;
 
 export interface FollowerSink {
   send(event: JobLogEvent): void;

@@ -6,8 +6,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import { deleteJobEventsBetween, insertJobEvents, readJobEvents } from '../../store/job-queries.js';
-import type { JobStream } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
+import type { JobStream } from '../../wire/jobs.js';
 
 export interface JobLogEvent {
   jobId: string;

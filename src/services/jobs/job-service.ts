@@ -14,8 +14,15 @@ import {
   pruneJobEvents,
   readJobEvents,
 } from '../../store/job-queries.js';
-import type { JobRow, JobStatus, JobType } from '../../store/schema.js';
+import type { JobRow } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
+import type {
+  JobPage,
+  JobStatus,
+  JobType,
+  Job as JobView,
+  JobLogEvent as WireEvent,
+} from '../../wire/jobs.js';
 import type { User } from '../access/access-service.js';
 import type { WorkspaceService } from '../workspaces/workspace-service.js';
 import { type FollowerSink, type FollowSource, type JobDone, JobFollower } from './job-follower.js';
@@ -25,21 +32,6 @@ import type { CommandExit, ExecutionStrategy, RunningCommand } from './strategie
 import { LocalStreamStrategy } from './strategies/local-stream-strategy.js';
 import { SshStreamStrategy } from './strategies/ssh-stream-strategy.js';
 import { TerminalSpawnStrategy } from './strategies/terminal-spawn-strategy.js';
-
-export interface JobView {
-  id: string;
-  command: string;
-  type: JobType;
-  status: JobStatus;
-  startedAt: string;
-  finishedAt: string | null;
-  exitCode: number | null;
-  target: { kind: 'workspace' | 'ssh'; id: string | null; label: string };
-  cwd: string | null;
-  reason: string | null;
-  outputBytes: number;
-  cutBytes: number;
-}
 
 export interface RunJobInput {
   command?: unknown;
@@ -184,11 +176,7 @@ export class JobService {
   }
 
   /** A job with its output from an offset (a page of it; `nextOffset` continues). */
-  async get(
-    user: User,
-    jobId: string,
-    query: { from?: unknown; maxBytes?: unknown },
-  ): Promise<{ job: JobView; events: WireEvent[]; nextOffset: number; complete: boolean }> {
+  async get(user: User, jobId: string, query: { from?: unknown; maxBytes?: unknown }): Promise<JobPage> {
     const from = query.from === undefined ? 0 : Number(query.from);
     if (!Number.isInteger(from) || from < 0)
       throw new NixSpaceError('BAD_REQUEST', 'from must be a byte offset');
@@ -396,18 +384,7 @@ export class JobService {
   }
 }
 
-/** A `job:log` payload: the contract's fields, ts as an ISO string. */
-export interface WireEvent {
-  jobId: string;
-  stream: JobLogEvent['stream'];
-  chunk: string;
-  ts: string;
-  offset: number;
-  /** Set on a stand-in for output that could not be stored, with how many bytes it stands for. */
-  error?: boolean;
-  covers?: number;
-}
-
+/** A stored or live event as `job:log` carries it. */
 export function toWire(event: JobLogEvent): WireEvent {
   return {
     jobId: event.jobId,

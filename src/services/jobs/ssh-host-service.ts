@@ -8,20 +8,11 @@ import { NixSpaceError } from '../../errors.js';
 import { deleteSshHost, findSshHost, insertSshHost, listSshHosts } from '../../store/job-queries.js';
 import type { SshHostRow } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
+import type { SshHost } from '../../wire/jobs.js';
 import type { User } from '../access/access-service.js';
 import { validateKnownHosts } from './strategies/known-hosts.js';
 
-export interface SshHostView {
-  id: string;
-  name: string;
-  host: string;
-  port: number;
-  username: string;
-  /** SHA256 fingerprint of the client key's public half, as ssh-keygen -l prints it. */
-  keyFingerprint: string;
-  knownHosts: string;
-  createdAt: string;
-}
+export type SshHostView = SshHost;
 
 const addSchema = z.object({
   name: z.string().trim().min(1, 'name is required').max(100).optional(),

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import * as pty from 'node-pty';
 import { NixSpaceError } from '../../errors.js';
 import type { Sandbox } from '../../runtime/sandbox.js';
+import type { TerminalOpener } from '../../wire/terminal.js';
 
 const SCROLLBACK_BYTES = 256 * 1024;
 const MAX_TERMINALS_PER_WORKSPACE = 32;
@@ -37,6 +38,8 @@ export class TerminalSession {
   constructor(
     private readonly process: pty.IPty,
     private readonly onClosed: (session: TerminalSession) => void,
+    /** Who opened it: what a viewer is told it watches. */
+    readonly openedBy: TerminalOpener,
   ) {
     process.onData((data) => {
       this.remember(data);
@@ -109,9 +112,11 @@ export class WorkspaceTerminals {
     return [...this.sessions.values()];
   }
 
-  /** The shell opened last that still runs: what someone watching the workspace sees. */
-  latest(): TerminalSession | undefined {
-    return this.list().at(-1);
+  /** The shell opened last (by `openedBy`, when given) that still runs. */
+  latest(openedBy?: TerminalOpener): TerminalSession | undefined {
+    return this.list()
+      .filter((session) => openedBy === undefined || session.openedBy === openedBy)
+      .at(-1);
   }
 
   /** Tells `watcher` of each shell opened from now on, and when all close; returns what stops it. */
@@ -120,7 +125,7 @@ export class WorkspaceTerminals {
     return () => this.watchers.delete(watcher);
   }
 
-  open(size: { cols: number; rows: number }): TerminalSession {
+  open(size: { cols: number; rows: number }, openedBy: TerminalOpener): TerminalSession {
     if (this.sessions.size >= MAX_TERMINALS_PER_WORKSPACE) {
       throw new NixSpaceError(
         'CONFLICT',
@@ -135,7 +140,7 @@ export class WorkspaceTerminals {
       cwd: command.cwd,
       env: command.env,
     });
-    const session = new TerminalSession(child, (closed) => this.sessions.delete(closed.id));
+    const session = new TerminalSession(child, (closed) => this.sessions.delete(closed.id), openedBy);
     this.sessions.set(session.id, session);
     for (const watcher of [...this.watchers]) watcher.opened(session);
     return session;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
 import { NixSpaceError, toErrorBody } from '../../errors.js';
-import type { GitMirrors, RefListing } from '../../git/mirrors.js';
+import type { GitMirrors } from '../../git/mirrors.js';
 import { parseRepoUrl } from '../../git/repo-url.js';
 import type { RepoUrl, ResolvedRef } from '../../git/source.js';
 import {
@@ -41,6 +41,8 @@ import {
   updateWorkspace,
   type WorkspacePatch,
 } from '../../store/workspace-queries.js';
+import type { RefListing } from '../../wire/switching.js';
+import type { WorkspaceEvent as WireWorkspaceEvent } from '../../wire/workspaces.js';
 import type { User } from '../access/access-service.js';
 import type { VerifiedWorkspaceToken } from '../access/workspace-tokens.js';
 import type { DependencyInstaller } from '../environments/dependency-installer.js';
@@ -68,9 +70,7 @@ import { runScript } from './run-script.js';
 import { WorkspaceTerminals } from './terminals.js';
 import { pendingSteps, toWorkspaceView, type WorkspaceView } from './workspace-view.js';
 
-export type WorkspaceEvent =
-  | { type: 'workspace'; workspace: WorkspaceView }
-  | { type: 'log'; step: StepName; line: string };
+export type WorkspaceEvent = WireWorkspaceEvent<WorkspaceEnvironmentRecord>;
 
 export interface WorkspaceServiceOptions {
   store: Store;

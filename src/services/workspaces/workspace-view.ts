@@ -3,13 +3,11 @@
 import type {
   StepName,
   StepRecord,
-  StepStatus,
   WorkspaceEnvironmentRecord,
   WorkspaceErrorRecord,
   WorkspaceRow,
-  WorkspaceStatus,
 } from '../../store/schema.js';
-import type { IdeStatus } from '../ide/code-server-runner.js';
+import type { IdeStatus, Step, Workspace } from '../../wire/workspaces.js';
 
 export const stepLabels: Record<StepName, string> = {
   resolve: 'Resolve ref',
@@ -35,38 +33,10 @@ export const creationSteps: readonly StepName[] = [
   'ready',
 ];
 
-export interface StepView {
-  name: StepName;
-  label: string;
-  status: StepStatus;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  detail: string | null;
-  log?: string[];
-}
+export type StepView = Step;
 
-export interface WorkspaceView {
-  id: string;
-  name: string;
-  repoUrl: string;
-  ref: string | null;
-  commit: string | null;
-  branch: string | null;
-  status: WorkspaceStatus;
-  error: WorkspaceErrorRecord | null;
-  steps: StepView[];
-  sandbox: { driver: string; isolated: boolean } | null;
-  /** What the environment provides; `reproducible: false` when host tools stand in for Nix. */
-  environment: WorkspaceEnvironmentRecord | null;
-  /** The workspace's VS Code (code-server): null while the workspace does not run. */
-  ide: (IdeStatus & { url: string }) | null;
-  urls: { events: string; terminal: string; ide: string };
-  /** The workspace this one was branched from, if any. */
-  parentId: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+/** The wire's workspace, its environment as the store keeps it. */
+export type WorkspaceView = Workspace<WorkspaceEnvironmentRecord>;
 
 export function toWorkspaceView(row: WorkspaceRow, ide: IdeStatus | null = null): WorkspaceView {
   const ideUrl = `/ide/${row.id}/`;

@@ -1,16 +1,15 @@
 // The one module through which the UI reaches the server: REST calls and the two WebSockets.
 // Every failure surfaces as an ApiError carrying the server's `{ code, message, detail? }` body.
+import type { RefListing, UncommittedPolicy } from '@wire/switching';
 import { apiUrl, credentialsMode } from '../lib/backend-url';
 import type {
   CreatedShare,
   EnvironmentDiff,
   EnvironmentVersion,
   ErrorBody,
-  RefListing,
   ShareLink,
   ShareRole,
   ShareVisit,
-  UncommittedPolicy,
   User,
   Workspace,
   WorkspaceLineage,

@@ -1,79 +1,26 @@
-// Shapes of the NixSpace REST and WebSocket API as the UI sees them.
+// Shapes of the NixSpace REST and WebSocket API as the UI sees them; the parts already written
+// once for server and UI come from the wire contract (src/wire).
 
-export type WorkspaceStatus =
-  | 'pending'
-  | 'fetching'
-  | 'building'
-  | 'starting'
-  | 'switching'
-  | 'running'
-  | 'stopped'
-  | 'failed'
-  | 'deleted';
+import type { ErrorBody } from '@wire/errors';
+import type { TerminalControl } from '@wire/terminal';
+import type {
+  IdeState,
+  Step,
+  StepName,
+  StepStatus,
+  IdeStatus as WireIdeStatus,
+  Workspace as WireWorkspace,
+  WorkspaceEvent as WireWorkspaceEvent,
+  WorkspaceStatus,
+} from '@wire/workspaces';
 
-export type StepName =
-  | 'resolve'
-  | 'fetch'
-  | 'checkout'
-  | 'detect'
-  | 'build'
-  | 'sandbox'
-  | 'install'
-  | 'services'
-  | 'ready';
+export type { ErrorBody, IdeState, Step, StepName, StepStatus, TerminalControl, WorkspaceStatus };
 
-export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+/** A workspace as every route and the progress stream show it, its environment as below. */
+export type Workspace = WireWorkspace<Environment>;
 
-export interface Step {
-  name: StepName;
-  label: string;
-  status: StepStatus;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  /** One-line reason, for a failed step in particular. */
-  detail: string | null;
-  /** The last lines a step printed, kept when it failed (build, install, services). */
-  log?: string[];
-}
-
-export interface ErrorBody {
-  code: string;
-  message: string;
-  detail?: string;
-}
-
-export interface Workspace {
-  id: string;
-  name: string;
-  repoUrl: string;
-  ref: string | null;
-  commit: string | null;
-  branch: string | null;
-  status: WorkspaceStatus;
-  error: ErrorBody | null;
-  steps: Step[];
-  sandbox: { driver: string; isolated: boolean } | null;
-  /** What the environment provides; null until it is built. */
-  environment: Environment | null;
-  /** VS Code (code-server) of the running workspace; null while it does not run. */
-  ide: IdeStatus | null;
-  urls: { events: string; terminal: string; ide: string };
-  createdAt: string;
-  updatedAt: string;
-}
-
-export type IdeState = 'installing' | 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
-
-export interface IdeStatus {
-  status: IdeState;
-  startedAt: string | null;
-  restarts: number;
-  /** Install progress, why it failed, or the last restart. */
-  detail: string | null;
-  /** Where the IDE is served (the proxy path of this workspace). */
-  url: string;
-}
+/** VS Code (code-server) of a running workspace, with where it is served. */
+export type IdeStatus = WireIdeStatus & { url: string };
 
 export type EnvironmentProvider = 'nix' | 'host' | (string & {});
 
@@ -139,18 +86,7 @@ export interface User {
   email: string;
 }
 
-export type WorkspaceEvent =
-  | { type: 'workspace'; workspace: Workspace }
-  | { type: 'log'; step: StepName; line: string };
-
-export type TerminalControl =
-  | { type: 'hello'; terminalId: string; replayed: boolean; readOnly?: boolean }
-  | { type: 'exit'; code: number }
-  | { type: 'error'; code: string; message: string }
-  /** A viewer's socket before the owner opened any shell. */
-  | { type: 'waiting'; message: string }
-  /** A viewer typed: nothing was sent. */
-  | { type: 'read-only'; code: string; message: string };
+export type WorkspaceEvent = WireWorkspaceEvent<Environment>;
 
 export type ShareRole = 'viewer' | 'editor';
 
@@ -181,16 +117,6 @@ export interface ShareVisit {
   link: ShareLink;
   workspace: Workspace;
 }
-
-/** What a workspace can switch to, as `GET /api/workspaces/:id/refs` lists it. */
-export interface RefListing {
-  branches: { name: string; commit: string; date: string; subject: string }[];
-  tags: { name: string; commit: string; date: string; subject: string }[];
-  commits: { commit: string; date: string; subject: string }[];
-}
-
-/** What a switch does with uncommitted work: refuse (the default), stash it, or carry it over. */
-export type UncommittedPolicy = 'refuse' | 'stash' | 'carry';
 
 /** An environment a workspace ran with, and what it changed against the one before. */
 /** One fact an environment changed against another. */

@@ -1,19 +1,18 @@
 // Switch a running workspace to another branch, tag or commit: pick one the repository has (or
 // type any commit id), say what happens to uncommitted work, and watch the switch as progress.
+
+import { UNCOMMITTED_CHOICES, type UncommittedPolicy } from '@wire/switching';
 import { createEffect, createResource, createSignal, For, type JSX, Show } from 'solid-js';
 import { ApiError, listRefs, switchWorkspace } from '../api/client';
-import type { UncommittedPolicy, Workspace } from '../api/types';
+import type { Workspace } from '../api/types';
 import { errorMessage } from '../lib/error-message';
+import { formatAbsoluteTime, formatRelativeTime } from '../lib/format';
+import { isBotBranch, orderBranches, searchTags } from '../lib/ref-order';
 
-const policies: { value: UncommittedPolicy; label: string; hint: string }[] = [
-  { value: 'refuse', label: 'Keep them here', hint: 'Do not switch if there are uncommitted changes.' },
-  {
-    value: 'stash',
-    label: 'Stash them',
-    hint: 'Save them in a named git stash, restore later with git stash pop.',
-  },
-  { value: 'carry', label: 'Bring them along', hint: 'Only if they apply cleanly to the new commit.' },
-];
+const policies = (['refuse', 'stash', 'carry'] as const).map((value) => ({
+  value,
+  ...UNCOMMITTED_CHOICES[value],
+}));
 
 function RefGroup(props: { title: string; children: JSX.Element }) {
   return (
@@ -27,6 +26,7 @@ function RefGroup(props: { title: string; children: JSX.Element }) {
 export function SwitchDialog(props: { open: boolean; workspace: Workspace; onClose: () => void }) {
   let dialog!: HTMLDialogElement;
   const [ref, setRef] = createSignal('');
+  const [tagQuery, setTagQuery] = createSignal('');
   const [policy, setPolicy] = createSignal<UncommittedPolicy>('refuse');
   const [error, setError] = createSignal<{ message: string; detail?: string; code?: string } | null>(null);
   const [busy, setBusy] = createSignal(false);
@@ -39,6 +39,7 @@ export function SwitchDialog(props: { open: boolean; workspace: Workspace; onClo
     if (props.open && !dialog.open) {
       setError(null);
       setRef('');
+      setTagQuery('');
       dialog.showModal();
     }
     if (!props.open && dialog.open) dialog.close();
@@ -130,16 +131,55 @@ export function SwitchDialog(props: { open: boolean; workspace: Workspace; onClo
               <div class="ref-groups">
                 <Show when={listing().branches.length > 0}>
                   <RefGroup title="Branches">
-                    <For each={listing().branches}>
-                      {(b) => option(b.name, <span>{b.name}</span>, `ref-branch-${b.name}`)}
+                    <For each={orderBranches(listing().branches)}>
+                      {(b) =>
+                        option(
+                          b.name,
+                          <>
+                            <span>{b.name}</span>
+                            <Show when={isBotBranch(b.name)}>
+                              <span class="muted"> · bot</span>
+                            </Show>{' '}
+                            <time class="muted" datetime={b.date} title={formatAbsoluteTime(b.date)}>
+                              {formatRelativeTime(b.date)}
+                            </time>
+                          </>,
+                          `ref-branch-${b.name}`,
+                        )
+                      }
                     </For>
                   </RefGroup>
                 </Show>
                 <Show when={listing().tags.length > 0}>
                   <RefGroup title="Tags">
-                    <For each={listing().tags}>
-                      {(t) => option(t.name, <span>{t.name}</span>, `ref-tag-${t.name}`)}
-                    </For>
+                    <input
+                      type="search"
+                      class="ref-search"
+                      value={tagQuery()}
+                      onInput={(event) => setTagQuery(event.currentTarget.value)}
+                      placeholder={`Search ${listing().tags.length} tags`}
+                      aria-label="Search tags"
+                      spellcheck={false}
+                      autocomplete="off"
+                      data-testid="switch-tag-search"
+                    />
+                    {(() => {
+                      const found = () => searchTags(listing().tags, tagQuery());
+                      return (
+                        <>
+                          <For each={found().shown}>
+                            {(t) => option(t.name, <span>{t.name}</span>, `ref-tag-${t.name}`)}
+                          </For>
+                          <p class="muted ref-count" data-testid="switch-tag-count">
+                            {found().matched === 0
+                              ? 'No tag matches.'
+                              : found().matched > found().shown.length
+                                ? `${found().shown.length} newest of ${found().matched}: type to narrow.`
+                                : ''}
+                          </p>
+                        </>
+                      );
+                    })()}
                   </RefGroup>
                 </Show>
                 <Show when={listing().commits.length > 0}>

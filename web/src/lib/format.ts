@@ -9,18 +9,30 @@ export function formatDuration(ms: number): string {
   return `${minutes} min ${String(seconds).padStart(2, '0')} s`;
 }
 
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+// Always numbers ("in 1 day", never "tomorrow"), so times a moment apart read alike.
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'always' });
 const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
+/** Each unit is used while its rounded count stays below the next unit's size. */
+const RELATIVE_UNITS = [
+  { unit: 'minute', seconds: 60, below: 60 },
+  { unit: 'hour', seconds: 3600, below: 24 },
+  { unit: 'day', seconds: 86_400, below: 30 },
+] as const;
+
+/**
+ * "in 5 minutes", "3 hours ago", "in 1 day"; "just now" under a minute; a date past 30 days. A
+ * count is rounded before its unit is chosen, so 23 h 59 min reads "in 1 day" like 24 h does.
+ */
 export function formatRelativeTime(iso: string, now: number = Date.now()): string {
   const then = Date.parse(iso);
   if (Number.isNaN(then)) return iso;
-  const seconds = Math.round((then - now) / 1000);
-  const abs = Math.abs(seconds);
-  if (abs < 45) return 'just now';
-  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
-  if (abs < 86_400) return relative.format(Math.round(seconds / 3600), 'hour');
-  if (abs < 7 * 86_400) return relative.format(Math.round(seconds / 86_400), 'day');
+  const seconds = (then - now) / 1000;
+  if (Math.abs(seconds) < 45) return 'just now';
+  for (const { unit, seconds: size, below } of RELATIVE_UNITS) {
+    const count = Math.sign(seconds) * Math.round(Math.abs(seconds) / size);
+    if (Math.abs(count) < below) return relative.format(count, unit);
+  }
   return absolute.format(then);
 }
 

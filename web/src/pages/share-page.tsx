@@ -152,12 +152,18 @@ export function SharePage(props: { token: string }) {
                 <span class="role-badge" data-role={role()} data-testid="share-role">
                   {role() === 'viewer' ? 'View only' : 'Can edit'}
                 </span>
+                <Show when={role() === 'viewer'}>
+                  {/* The server attaches a viewer to the owner's shells only (hello: openedBy "owner"). */}
+                  <span class="muted" data-testid="share-watching">
+                    Watching the owner's terminal
+                  </span>
+                </Show>
               </div>
             </header>
             <Show when={role() === 'viewer'}>
               <p class="visually-hidden" role="status">
                 You are viewing this workspace read-only: VS Code opens files read-only and the terminal shows
-                the owner's shell.
+                the owner's shell, never another guest's.
               </p>
             </Show>
             <div class="workspace-panes">

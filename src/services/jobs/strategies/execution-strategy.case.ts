@@ -71,47 +71,76 @@ async function hostProcessesWith(...words: string[]): Promise<number[]> {
   return found;
 }
 
+/** Waits until `check` holds, polling, for at most `timeoutMs`; says what it waited for. */
+async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export function runStrategySuite(options: StrategySuiteOptions): void {
   const skip = options.skip ?? {};
   describe(`${options.name} strategy`, () => {
     let strategy: ExecutionStrategy;
     let close: () => Promise<void>;
+    /** Commands still running, and the command lines of processes a case may leave behind. */
+    const running = new Set<RunningCommand>();
+    const leftovers: string[][] = [];
+    const launch = async (command: string, cwd?: string) => {
+      const c = await start(strategy, command, cwd);
+      running.add(c.run);
+      void c.run.done.finally(() => running.delete(c.run));
+      return c;
+    };
     before(async () => {
       ({ strategy, close } = await options.setup());
     });
     after(async () => {
+      // A failed case must not leave its processes to hang the suite: end them, whatever happened.
+      await Promise.allSettled([...running].map((run) => run.cancel(0).then(() => run.done)));
+      for (const words of leftovers) {
+        for (const pid of await hostProcessesWith(...words)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // ended on its own meanwhile
+          }
+        }
+      }
       await close?.();
     });
 
     it('reports the output and the exit code of the command', { skip: skip.exitCode ?? false }, async () => {
-      const c = await start(strategy, 'echo hello from the job; exit 7');
+      const c = await launch('echo hello from the job; exit 7');
       const exit: CommandExit = await c.run.done;
       assert.equal(exit.exitCode, 7);
       assert.match(c.text(), /hello from the job/);
     });
 
     it('keeps stderr apart from stdout', { skip: skip.separateStreams ?? false }, async () => {
-      const c = await start(strategy, 'echo to-out; echo to-err >&2; echo more-out');
+      const c = await launch('echo to-out; echo to-err >&2; echo more-out');
       await c.run.done;
       assert.equal(c.text('stdout'), 'to-out\nmore-out\n');
       assert.equal(c.text('stderr'), 'to-err\n');
     });
 
     it('hands over a 300 kB line without a newline intact', { skip: skip.longLines ?? false }, async () => {
-      const c = await start(strategy, "head -c 300000 /dev/zero | tr '\\0' x; echo; echo end");
+      const c = await launch("head -c 300000 /dev/zero | tr '\\0' x; echo; echo end");
       await c.run.done;
       const text = c.text().replace(/\r\n/g, '\n');
       assert.equal(text, `${'x'.repeat(300_000)}\nend\n`);
     });
 
     it('runs in the working directory it is given', { skip: skip.cwd ?? false }, async () => {
-      const c = await start(strategy, 'pwd', '/usr');
+      const c = await launch('pwd', '/usr');
       await c.run.done;
       assert.equal(c.text().trim(), '/usr');
     });
 
     it('gives the command a terminal exactly when it says so', { skip: skip.terminal ?? false }, async () => {
-      const c = await start(strategy, 'if [ -t 1 ]; then echo on-a-tty; else echo not-a-tty; fi');
+      const c = await launch('if [ -t 1 ]; then echo on-a-tty; else echo not-a-tty; fi');
       await c.run.done;
       assert.equal(c.text().trim(), strategy.capabilities.terminal ? 'on-a-tty' : 'not-a-tty');
     });
@@ -120,25 +149,30 @@ export function runStrategySuite(options: StrategySuiteOptions): void {
       skip: skip.cancelTree ?? false,
     }, async () => {
       const seconds = String(3000 + Math.floor(Math.random() * 5000));
-      const c = await start(
-        strategy,
-        `trap '' TERM; sleep ${seconds} & sleep ${seconds} & echo started; wait`,
-      );
+      const c = await launch(`trap '' TERM; sleep ${seconds} & sleep ${seconds} & echo started; wait`);
+      leftovers.push(['sleep', seconds]);
       await c.waitFor('started');
-      assert.ok((await hostProcessesWith('sleep', seconds)).length >= 2, 'the children run');
+      // "started" is printed before the backgrounded sleeps are sure to have been exec'd.
+      await eventually(
+        async () => (await hostProcessesWith('sleep', seconds)).length >= 2,
+        'both sleeps run',
+      );
       const notes = await c.run.cancel(300);
       const exit = await c.run.done;
       assert.notEqual(exit.exitCode, 0);
       assert.match(notes.join('\n'), /SIGTERM/);
       assert.match(notes.join('\n'), /SIGKILL/);
-      assert.deepEqual(await hostProcessesWith('sleep', seconds), [], 'no child survives');
+      // The kernel reaps a SIGKILLed process soon after, not at once (over SSH, on the far side).
+      await eventually(
+        async () => (await hostProcessesWith('sleep', seconds)).length === 0,
+        'no child survives',
+      );
     });
 
     it('lets a command that handles SIGTERM finish within the grace period', {
       skip: skip.gracefulCancel ?? false,
     }, async () => {
-      const c = await start(
-        strategy,
+      const c = await launch(
         "trap 'echo cleaning up; exit 0' TERM; echo ready; while true; do sleep 0.05; done",
       );
       await c.waitFor('ready');

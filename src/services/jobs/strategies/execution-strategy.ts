@@ -1,7 +1,7 @@
 // How a job's command runs: one interface, one implementation per place and manner (a pipe or a
 // PTY inside a workspace sandbox, or a remote host over SSH), all held to one shared test suite.
 
-import type { JobType } from '../../../store/schema.js';
+import type { JobType } from '../../../wire/jobs.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 

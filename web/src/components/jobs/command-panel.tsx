@@ -1,8 +1,8 @@
 // Where a job starts: a target, a way to run (pipe or terminal, for workspaces), a command, and
 // the repository's own targets and scripts as one-click jobs. Everything waits while a job runs.
+
+import type { ExecuteCommandInput, SuggestedJob } from '@wire/jobs';
 import { createSignal, For, Show } from 'solid-js';
-import type { SuggestedJob } from '../../api/jobs';
-import type { ExecuteInput } from '../../primitives/create-job-stream';
 
 export interface JobTarget {
   id: string;
@@ -14,7 +14,7 @@ export function CommandPanel(props: {
   targets: readonly JobTarget[];
   suggestions: readonly SuggestedJob[];
   running: boolean;
-  onRun(input: ExecuteInput): void;
+  onRun(input: ExecuteCommandInput): void;
   onCancel(): void;
 }) {
   const [command, setCommand] = createSignal('');

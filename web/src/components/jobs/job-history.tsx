@@ -1,6 +1,8 @@
 // The last jobs, newest first: refreshed by hand or every 30 seconds, a row opens its output.
+
+import type { Job } from '@wire/jobs';
 import { createSignal, For, onCleanup, Show } from 'solid-js';
-import { type Job, listJobs } from '../../api/jobs';
+import { listJobs } from '../../api/jobs';
 import { errorMessage } from '../../lib/error-message';
 import { JobStatusBadge } from './job-status-badge';
 

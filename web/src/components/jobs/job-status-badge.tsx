@@ -1,5 +1,5 @@
 // A job status as a pill: a shape, a word and a colour, so it reads without colour vision.
-import type { JobStatus } from '../../api/jobs';
+import type { JobStatus } from '@wire/jobs';
 import { StatusIcon, type StatusShape } from '../status-icon';
 
 const shapeOf: Record<JobStatus, StatusShape> = {

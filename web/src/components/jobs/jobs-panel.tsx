@@ -1,9 +1,11 @@
 // The job cockpit: command panel, the selected job's live log, and the history. Used in the
 // workspace view (target: the workspace) and on the jobs page (targets: SSH hosts).
+
+import type { ExecuteCommandInput, Job, JobStatus } from '@wire/jobs';
 import { createEffect, createMemo, createResource, createSignal, Show } from 'solid-js';
-import { cancelJob, type Job, type JobStatus, suggestedJobs } from '../../api/jobs';
+import { cancelJob, suggestedJobs } from '../../api/jobs';
 import type { ErrorBody } from '../../api/types';
-import { createJobStream, type ExecuteInput } from '../../primitives/create-job-stream';
+import { createJobStream } from '../../primitives/create-job-stream';
 import { Callout } from '../callout';
 import { CommandPanel, type JobTarget } from './command-panel';
 import { createJobHistory, JobHistory } from './job-history';
@@ -49,7 +51,7 @@ export function JobsPanel(props: { targets: readonly JobTarget[]; workspaceId?: 
     }
   });
 
-  const run = async (input: ExecuteInput) => {
+  const run = async (input: ExecuteCommandInput) => {
     setProblem(null);
     setStarting(true);
     try {

@@ -3,7 +3,7 @@
 // output unless scroll lock is off or the reader scrolled up; pause freezes what is shown.
 import { createEffect, createMemo, createSignal, For, on, Show } from 'solid-js';
 import { parseAnsi } from '../../lib/ansi';
-import type { LogLine } from '../../primitives/create-job-stream';
+import type { LogLine } from '../../lib/job-output';
 
 const ROW_PX = 18;
 const OVERSCAN = 20;

@@ -1,0 +1,86 @@
+// The workspace contract: a workspace as REST, GraphQL, the progress stream
+// (`/api/workspaces/:id/events`) and the UI see it. The environment's details are typed by the UI
+// for now (the server keeps them as stored records), so `Workspace` takes their shape as a parameter.
+
+export type WorkspaceStatus =
+  | 'pending'
+  | 'fetching'
+  | 'building'
+  | 'starting'
+  | 'switching'
+  | 'running'
+  | 'stopped'
+  | 'failed'
+  | 'deleted';
+
+export type StepName =
+  | 'resolve'
+  | 'fetch'
+  | 'checkout'
+  | 'detect'
+  | 'build'
+  | 'sandbox'
+  | 'install'
+  | 'services'
+  | 'ready';
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+export interface Step {
+  name: StepName;
+  label: string;
+  status: StepStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  /** One-line reason, for a failed step in particular. */
+  detail: string | null;
+  /** The last lines a step printed, kept when it failed (build, install, services). */
+  log?: string[];
+}
+
+/** Why a workspace failed: the error body, with the step it failed in. */
+export interface WorkspaceError {
+  code: string;
+  message: string;
+  detail?: string;
+  step?: StepName;
+}
+
+export type IdeState = 'installing' | 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
+
+export interface IdeStatus {
+  status: IdeState;
+  /** When the running code-server became ready. */
+  startedAt: string | null;
+  restarts: number;
+  /** Install progress, the reason it failed, or the last restart. */
+  detail: string | null;
+}
+
+export interface Workspace<Environment = unknown> {
+  id: string;
+  name: string;
+  repoUrl: string;
+  ref: string | null;
+  commit: string | null;
+  branch: string | null;
+  status: WorkspaceStatus;
+  error: WorkspaceError | null;
+  steps: Step[];
+  sandbox: { driver: string; isolated: boolean } | null;
+  /** What the environment provides; null until it is built. */
+  environment: Environment | null;
+  /** VS Code (code-server) of the running workspace, with where it is served; null while it does not run. */
+  ide: (IdeStatus & { url: string }) | null;
+  urls: { events: string; terminal: string; ide: string };
+  /** The workspace this one was branched from, if any. */
+  parentId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A frame of the progress stream. */
+export type WorkspaceEvent<Environment = unknown> =
+  | { type: 'workspace'; workspace: Workspace<Environment> }
+  | { type: 'log'; step: StepName; line: string };
