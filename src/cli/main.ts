@@ -1,5 +1,6 @@
-// The `nixspace` command line: `serve` runs the platform, `login-link` prints a sign-in link,
-// `list` and `switch` act on the owner's workspaces, `detect` describes a repository.
+// The `nixspace` command line: `serve` runs the platform, `login-link` prints a sign-in link, the
+// workspace commands (up, list, open, start, stop, delete, logs, shell, switch) talk to a running
+// server, `detect` describes a repository.
 
 import { parseArgs } from 'node:util';
 import { requestLoginLink } from '../admin-socket.js';
@@ -11,13 +12,28 @@ const usage = `Usage: nixspace <command> [options]
 Commands:
   serve          Run NixSpace (API, UI, workspaces) on one HTTP server
   login-link     Print a new one-time sign-in link for the owner
-  list           The owner's workspaces (asks the running server)
+  login [LINK]   Sign in to a server reached with --server URL (keeps the session)
+  logout         Forget the session kept for --server URL
+  up URL         Create a workspace from a Git URL (--ref REF), print its steps and its URL once
+                 it runs; --open opens it in a browser
+  list           The owner's workspaces
+  open WS        Open a workspace's page in a browser
+  start WS       Start a stopped workspace
+  stop WS        Stop a running workspace (its files stay)
+  delete WS      Delete a workspace and its files
+  logs WS        How a workspace was made (steps, timings, errors) and its latest jobs;
+                 --job JOB prints a job's output
+  shell WS       A shell in a running workspace, in this terminal
   switch WS REF  Move a running workspace to another branch, tag or commit in place, printing
                  each step; --stash or --carry for uncommitted changes
   install-ide    Install code-server (and the Node 24 it runs on) once for this machine
   detect DIR     Print what a repository needs (toolchains, services, ...) and where each fact
                  comes from; --json for the EnvSpec and diagnostics
-  help           Show this help
+  help           Show this help (\`nixspace COMMAND --help\` for one command)
+
+WS is a workspace id, a unique id prefix or a name. The workspace commands ask the server running
+with the data directory (--data-dir DIR or NIXSPACE_DATA_DIR, default ~/.local/share/nixspace),
+or the server at --server URL (or NIXSPACE_SERVER) once \`nixspace login\` signed in to it.
 
 Options for serve:
   --host HOST              Address to listen on (default 127.0.0.1; env NIXSPACE_HOST)
@@ -104,6 +120,33 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case 'login-link':
         return await loginLink(rest);
+      case 'login': {
+        const { runLogin } = await import('./login-command.js');
+        return await runLogin(rest);
+      }
+      case 'logout': {
+        const { runLogout } = await import('./login-command.js');
+        return await runLogout(rest);
+      }
+      case 'up': {
+        const { runUp } = await import('./up-command.js');
+        return await runUp(rest);
+      }
+      case 'open':
+      case 'start':
+      case 'stop':
+      case 'delete': {
+        const { runLifecycle } = await import('./lifecycle-commands.js');
+        return await runLifecycle(command, rest);
+      }
+      case 'logs': {
+        const { runLogs } = await import('./logs-command.js');
+        return await runLogs(rest);
+      }
+      case 'shell': {
+        const { runShell } = await import('./shell-command.js');
+        return await runShell(rest);
+      }
       case 'list': {
         const { runList } = await import('./workspace-commands.js');
         return await runList(rest);
