@@ -63,13 +63,17 @@ export function followProgress(
       outcome();
     };
     socket.on('message', (data: Buffer) => {
+      if (settled) return;
       const event = JSON.parse(data.toString('utf8')) as Event;
       if (event.type === 'log') return printer.log(event.line);
       if (event.type === 'error') {
         return finish(() => reject(new ServerError(event.code, event.message, event.detail)));
       }
-      printer.steps(event.workspace);
-      if (!busy.includes(event.workspace.status)) finish(() => resolve(event.workspace));
+      const ws = event.workspace;
+      printer.steps(ws);
+      // A workspace is running from the start of its last step (Ready); it has arrived when that ends.
+      const arriving = ws.status === 'running' && ws.steps.some((step) => step.status === 'running');
+      if (!busy.includes(ws.status) && !arriving) finish(() => resolve(ws));
     });
     socket.on('error', (error) =>
       finish(() => reject(new Error(`progress stream failed: ${error.message}`))),
