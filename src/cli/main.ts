@@ -2,9 +2,7 @@
 // workspace commands (up, list, open, start, stop, delete, logs, shell, switch) talk to a running
 // server, `detect` describes a repository.
 
-import { parseArgs } from 'node:util';
 import { requestLoginLink } from '../admin-socket.js';
-import { type ConfigInput, configFromEnv, mergeConfig, parseConfig } from '../config.js';
 import { NixSpaceError } from '../errors.js';
 
 const usage = `Usage: nixspace <command> [options]
@@ -61,56 +59,6 @@ Options for serve:
                            (default ~/.cache/nixspace/ide; env NIXSPACE_IDE_DIR)
   --no-ide                 Run workspaces without VS Code (env NIXSPACE_IDE=false)
 `;
-
-const options = {
-  host: { type: 'string' },
-  port: { type: 'string' },
-  'data-dir': { type: 'string' },
-  'database-url': { type: 'string' },
-  'public-url': { type: 'string' },
-  'owner-email': { type: 'string' },
-  'sandbox-network': { type: 'string' },
-  'install-network': { type: 'string' },
-  'environment-provider': { type: 'string' },
-  'nix-offline': { type: 'boolean' },
-  'memory-limit': { type: 'string' },
-  'cpu-limit': { type: 'string' },
-  'pids-limit': { type: 'string' },
-  'max-repo-size': { type: 'string' },
-  'git-timeout-ms': { type: 'string' },
-  'job-retention-days': { type: 'string' },
-  'job-max-output': { type: 'string' },
-  'max-workspace-users': { type: 'string' },
-  'log-level': { type: 'string' },
-  'unsafe-no-sandbox': { type: 'boolean' },
-  'ide-dir': { type: 'string' },
-  'no-ide': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const { values } = parseArgs({ args, options, allowPositionals: false, strict: true });
-  const flags: ConfigInput = {
-    host: values.host,
-    port: values.port,
-    dataDir: values['data-dir'],
-    databaseUrl: values['database-url'],
-    publicUrl: values['public-url'],
-    ownerEmail: values['owner-email'],
-    sandboxNetwork: values['sandbox-network'] as ConfigInput['sandboxNetwork'],
-    installNetwork: values['install-network'] as ConfigInput['installNetwork'],
-    environmentProvider: values['environment-provider'] as ConfigInput['environmentProvider'],
-    nixOffline: values['nix-offline'],
-    unsafeNoSandbox: values['unsafe-no-sandbox'],
-    logLevel: values['log-level'] as ConfigInput['logLevel'],
-    maxWorkspaceUsers: values['max-workspace-users'],
-    limits: { memory: values['memory-limit'], cpus: values['cpu-limit'], pids: values['pids-limit'] },
-    git: { maxRepoBytes: values['max-repo-size'], timeoutMs: values['git-timeout-ms'] },
-    ide: { dir: values['ide-dir'], enabled: values['no-ide'] ? false : undefined },
-    jobs: { retentionDays: values['job-retention-days'], maxOutputBytes: values['job-max-output'] },
-  } as ConfigInput;
-  return { config: parseConfig(mergeConfig(configFromEnv(env), flags)), help: values.help === true };
-}
 
 export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
@@ -183,6 +131,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(args: string[]): Promise<number> {
+  const { configFromArgs } = await import('./serve-config.js');
   const { config, help } = configFromArgs(args);
   if (help) {
     process.stdout.write(usage);
@@ -211,6 +160,7 @@ async function serve(args: string[]): Promise<number> {
 }
 
 async function installIde(args: string[]): Promise<number> {
+  const { configFromArgs } = await import('./serve-config.js');
   const { config } = configFromArgs(args);
   const { CodeServerInstaller } = await import('../services/ide/code-server-install.js');
   const installer = new CodeServerInstaller({ dir: config.ide.dir });
@@ -227,6 +177,7 @@ async function installIde(args: string[]): Promise<number> {
 }
 
 async function loginLink(args: string[]): Promise<number> {
+  const { configFromArgs } = await import('./serve-config.js');
   const { config } = configFromArgs(args);
   const fromServer = await requestLoginLink(config.dataDir);
   if (fromServer) {

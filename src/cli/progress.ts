@@ -47,14 +47,14 @@ export function formatStep(step: Workspace['steps'][number]): string {
  * Follows a workspace while its status is one of `busy`, printing each step as it ends; resolves
  * with the view in which it settled (running, failed, stopped, …).
  */
-export function followProgress(
+export async function followProgress(
   client: ServerClient,
   id: string,
   busy: readonly WorkspaceStatus[],
   printer = new StepPrinter(),
 ): Promise<Workspace> {
+  const socket = await client.socket(`/api/workspaces/${id}/events`);
   return new Promise((resolve, reject) => {
-    const socket = client.socket(`/api/workspaces/${id}/events`);
     let settled = false;
     const finish = (outcome: () => void) => {
       if (settled) return;

@@ -2,9 +2,10 @@
 // directory (signed in as the owner with a one-time link, signed out when done) or by URL with
 // the session `nixspace login` stored. Requests go to the same REST and WebSocket API as the UI.
 
-import WebSocket from 'ws';
+import { resolve } from 'node:path';
+import type WebSocket from 'ws';
 import { requestLoginLink } from '../admin-socket.js';
-import { configFromEnv, parseConfig } from '../config.js';
+import { dataDirFromEnv } from '../default-dirs.js';
 import { loadSession, serverKey } from './credentials.js';
 
 /** The parseArgs options every command that talks to a server takes. */
@@ -50,7 +51,7 @@ export class ServerClient {
   static async connect(choice: ServerChoice, env: NodeJS.ProcessEnv = process.env): Promise<ServerClient> {
     const server = choice.server ?? (choice['data-dir'] ? undefined : env.NIXSPACE_SERVER || undefined);
     if (server) return ServerClient.byUrl(server);
-    const dataDir = choice['data-dir'] ?? parseConfig(configFromEnv(env)).dataDir;
+    const dataDir = resolve(choice['data-dir'] ?? dataDirFromEnv(env));
     return ServerClient.byDataDir(dataDir);
   }
 
@@ -107,8 +108,9 @@ export class ServerClient {
     throw new ServerError(error.code, error.message, error.detail);
   }
 
-  /** A WebSocket to a path of the API, carrying the session. */
-  socket(path: string): WebSocket {
+  /** A WebSocket to a path of the API, carrying the session (ws loads only for the commands that need it). */
+  async socket(path: string): Promise<WebSocket> {
+    const { default: WebSocket } = await import('ws');
     return new WebSocket(`${this.base.replace(/^http/, 'ws')}${path}`, { headers: { cookie: this.cookie } });
   }
 

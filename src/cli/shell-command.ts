@@ -41,9 +41,9 @@ function size(): { cols: number; rows: number } {
   return { cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 };
 }
 
-function relay(client: ServerClient, id: string): Promise<number> {
+async function relay(client: ServerClient, id: string): Promise<number> {
   const { cols, rows } = size();
-  const socket = client.socket(`/api/workspaces/${id}/terminal?cols=${cols}&rows=${rows}`);
+  const socket = await client.socket(`/api/workspaces/${id}/terminal?cols=${cols}&rows=${rows}`);
   const stdin = process.stdin;
   const raw = stdin.isTTY === true;
   let exitCode: number | undefined;
