@@ -7,10 +7,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeRepo } from '../test/support/git-fixtures.js';
 import { startGitHttpServer } from '../test/support/git-http-server.js';
 import { type BenchResult, percentile, round, withRatio } from './results-file.js';
-import { api, createToReady, startServer, stopServer } from './spine.js';
+import { api, createToReady, makeSmallRepo, startServer, stopServer } from './spine.js';
 
 const RUNS = 7;
 
@@ -38,10 +37,7 @@ function timeCli(args: string[], until: RegExp): Promise<{ ms: number; out: stri
 
 export async function benchCli(): Promise<BenchResult[]> {
   await using git = await startGitHttpServer();
-  const files: Record<string, string> = {};
-  for (let i = 0; i < 50; i++) files[`src/module-${i}.ts`] = `export const value${i} = ${i};\n`.repeat(20);
-  await makeRepo(git.root, 'small.git', { commits: 10, files });
-  const repoUrl = git.url('small.git');
+  const repoUrl = await makeSmallRepo(git);
 
   const dataDir = await mkdtemp(join(tmpdir(), 'nixspace-bench-cli-'));
   const server = await startServer(dataDir);

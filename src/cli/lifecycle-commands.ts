@@ -1,7 +1,7 @@
 // `nixspace open|stop|start|delete WORKSPACE`: one workspace's lifecycle, by id, id prefix or name.
 
-import { parseArgs } from 'node:util';
-import { type ServerClient, serverOptions, withServer } from './server-client.js';
+import { parseCommand } from './command-args.js';
+import { type ServerClient, withServer } from './server-client.js';
 import { openUrl, reportSettled } from './up-command.js';
 import { resolveWorkspace, type Workspace } from './workspace-target.js';
 
@@ -46,20 +46,14 @@ const actions: Record<string, Action> = {
 export async function runLifecycle(command: string, args: string[]): Promise<number> {
   const action = actions[command];
   if (!action) throw new Error(`unknown workspace command ${command}`);
-  const { values, positionals } = parseArgs({
-    args,
-    options: { ...serverOptions, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
-    strict: true,
+  const parsed = parseCommand(args, {
+    name: command,
+    usage: lifecycleUsage,
+    needs: 'one workspace',
+    positionals: 1,
+    options: {},
   });
-  if (values.help) {
-    process.stdout.write(lifecycleUsage);
-    return 0;
-  }
-  const [target] = positionals;
-  if (positionals.length !== 1 || !target) {
-    process.stderr.write(`nixspace ${command} needs one workspace\n\n${lifecycleUsage}`);
-    return 2;
-  }
-  return withServer(values, async (client) => action(client, await resolveWorkspace(client, target)));
+  if (typeof parsed === 'number') return parsed;
+  const target = parsed.positionals[0]!;
+  return withServer(parsed.values, async (client) => action(client, await resolveWorkspace(client, target)));
 }

@@ -2,10 +2,10 @@
 // log of a failed step, its error; followed live while it is still being made) and its latest
 // jobs; with --job, that job's output as stored (stdout here, the job's status on stderr).
 
-import { parseArgs } from 'node:util';
 import type { JobView, WireEvent } from '../services/jobs/job-service.js';
+import { parseCommand } from './command-args.js';
 import { creating, followProgress, formatStep, StepPrinter } from './progress.js';
-import { type ServerClient, serverOptions, withServer } from './server-client.js';
+import { type ServerClient, withServer } from './server-client.js';
 import { checkedOut, resolveWorkspace, type Workspace } from './workspace-target.js';
 
 export const logsUsage = `Usage: nixspace logs WORKSPACE [--job JOB] [--jobs N] [--server URL | --data-dir DIR]
@@ -16,26 +16,16 @@ the error), following it live while it is still being made, and its latest N job
 `;
 
 export async function runLogs(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      ...serverOptions,
-      job: { type: 'string' },
-      jobs: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
+  const parsed = parseCommand(args, {
+    name: 'logs',
+    usage: logsUsage,
+    needs: 'one workspace',
+    positionals: 1,
+    options: { job: { type: 'string' }, jobs: { type: 'string' } },
   });
-  if (values.help) {
-    process.stdout.write(logsUsage);
-    return 0;
-  }
-  const [target] = positionals;
-  if (positionals.length !== 1 || !target) {
-    process.stderr.write(`nixspace logs needs one workspace\n\n${logsUsage}`);
-    return 2;
-  }
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
+  const target = parsed.positionals[0]!;
   const limit = Number(values.jobs ?? 5);
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
     process.stderr.write('--jobs must be a whole number from 1 to 500\n');

@@ -3,8 +3,8 @@
 // terminal is in raw mode while it runs, follows window size changes (SIGWINCH), and is restored
 // however the shell ends; the command exits with the shell's status.
 
-import { parseArgs } from 'node:util';
-import { type ServerClient, serverOptions, withServer } from './server-client.js';
+import { parseCommand } from './command-args.js';
+import { type ServerClient, withServer } from './server-client.js';
 import { resolveWorkspace } from './workspace-target.js';
 
 export const shellUsage = `Usage: nixspace shell WORKSPACE [--server URL | --data-dir DIR]
@@ -19,22 +19,18 @@ type Control =
   | { type: 'read-only' | 'waiting'; message: string };
 
 export async function runShell(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { ...serverOptions, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
-    strict: true,
+  const parsed = parseCommand(args, {
+    name: 'shell',
+    usage: shellUsage,
+    needs: 'one workspace',
+    positionals: 1,
+    options: {},
   });
-  if (values.help) {
-    process.stdout.write(shellUsage);
-    return 0;
-  }
-  const [target] = positionals;
-  if (positionals.length !== 1 || !target) {
-    process.stderr.write(`nixspace shell needs one workspace\n\n${shellUsage}`);
-    return 2;
-  }
-  return withServer(values, async (client) => relay(client, (await resolveWorkspace(client, target)).id));
+  if (typeof parsed === 'number') return parsed;
+  const target = parsed.positionals[0]!;
+  return withServer(parsed.values, async (client) =>
+    relay(client, (await resolveWorkspace(client, target)).id),
+  );
 }
 
 function size(): { cols: number; rows: number } {

@@ -2,10 +2,10 @@
 // steps with their timings as they end, then its URL; exits 0 once it runs, 1 with the reason
 // when it fails.
 
-import { parseArgs } from 'node:util';
+import { parseCommand } from './command-args.js';
 import { openInBrowser } from './open-browser.js';
 import { creating, followProgress } from './progress.js';
-import { type ServerClient, serverOptions, withServer } from './server-client.js';
+import { type ServerClient, withServer } from './server-client.js';
 import { checkedOut, type Workspace } from './workspace-target.js';
 
 export const upUsage = `Usage: nixspace up REPO_URL [--ref REF] [--open] [--server URL | --data-dir DIR]
@@ -16,26 +16,16 @@ ends, and the workspace's URL once it runs. --open opens that URL in a browser.
 `;
 
 export async function runUp(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      ...serverOptions,
-      ref: { type: 'string' },
-      open: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
+  const parsed = parseCommand(args, {
+    name: 'up',
+    usage: upUsage,
+    needs: 'one repository URL',
+    positionals: 1,
+    options: { ref: { type: 'string' }, open: { type: 'boolean' } },
   });
-  if (values.help) {
-    process.stdout.write(upUsage);
-    return 0;
-  }
-  const [repoUrl] = positionals;
-  if (positionals.length !== 1 || !repoUrl) {
-    process.stderr.write(`nixspace up needs one repository URL\n\n${upUsage}`);
-    return 2;
-  }
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
+  const repoUrl = parsed.positionals[0]!;
   return withServer(values, async (client) => {
     const created = await client.call<Workspace>('POST', '/api/workspaces', {
       repoUrl,

@@ -1,8 +1,8 @@
 // `nixspace list` and `nixspace switch`: the owner's workspaces from the command line.
 
-import { parseArgs } from 'node:util';
+import { parseCommand } from './command-args.js';
 import { followProgress } from './progress.js';
-import { serverOptions, withServer } from './server-client.js';
+import { withServer } from './server-client.js';
 import {
   checkedOut,
   describeWorkspace,
@@ -22,8 +22,15 @@ unless --cancel-jobs. WORKSPACE is an id, a unique id prefix or a name.
 `;
 
 export async function runList(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: serverOptions, strict: true });
-  return withServer(values, async (client) => {
+  const parsed = parseCommand(args, {
+    name: 'list',
+    usage,
+    needs: 'no arguments',
+    positionals: 0,
+    options: {},
+  });
+  if (typeof parsed === 'number') return parsed;
+  return withServer(parsed.values, async (client) => {
     const workspaces = await listWorkspaces(client);
     process.stdout.write(`Workspaces on ${client.description}:\n`);
     for (const ws of workspaces) process.stdout.write(`${describeWorkspace(ws)}\n`);
@@ -34,27 +41,16 @@ export async function runList(args: string[]): Promise<number> {
 }
 
 export async function runSwitch(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      ...serverOptions,
-      stash: { type: 'boolean' },
-      carry: { type: 'boolean' },
-      'cancel-jobs': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
+  const parsed = parseCommand(args, {
+    name: 'switch',
+    usage,
+    needs: 'a workspace and a ref',
+    positionals: 2,
+    options: { stash: { type: 'boolean' }, carry: { type: 'boolean' }, 'cancel-jobs': { type: 'boolean' } },
   });
-  if (values.help) {
-    process.stdout.write(usage);
-    return 0;
-  }
-  const [target, ref] = positionals;
-  if (positionals.length !== 2 || !target || !ref) {
-    process.stderr.write(`nixspace switch needs a workspace and a ref\n\n${usage}`);
-    return 2;
-  }
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
+  const [target, ref] = parsed.positionals as [string, string];
   if (values.stash && values.carry) {
     process.stderr.write('choose one of --stash and --carry\n');
     return 2;

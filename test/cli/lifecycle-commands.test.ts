@@ -11,21 +11,14 @@ import { insertWorkspace } from '../../src/store/workspace-queries.js';
 import { runCli } from '../support/cli.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
-import { startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+import { createRunningWorkspace, startTestServer, type TestServer } from '../support/nixspace-server.js';
 
 describe('nixspace stop, start, delete, open and logs', () => {
   let git: GitHttpServer;
   let server: TestServer;
   let dataDir: string[];
 
-  async function create(repo: string): Promise<string> {
-    const created = await server.api<{ id: string }>('/api/workspaces', {
-      method: 'POST',
-      body: { repoUrl: git.url(repo) },
-    });
-    assert.equal((await waitForStatus(server, created.body.id, ['running', 'failed'])).status, 'running');
-    return created.body.id;
-  }
+  const create = (repo: string) => createRunningWorkspace(server, git.url(repo));
 
   const status = async (id: string) =>
     (await server.api<{ status: string }>(`/api/workspaces/${id}`)).body.status;

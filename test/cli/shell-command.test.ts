@@ -8,7 +8,7 @@ import * as pty from 'node-pty';
 import { cliArgv, repoRoot, runCli } from '../support/cli.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
-import { startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+import { createRunningWorkspace, startTestServer, type TestServer } from '../support/nixspace-server.js';
 
 async function waitUntil(what: string, check: () => boolean, output: () => string): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -28,12 +28,7 @@ describe('nixspace shell', () => {
     git = await startGitHttpServer();
     await makeRepo(git.root, 'app.git');
     server = await startTestServer();
-    const created = await server.api<{ id: string }>('/api/workspaces', {
-      method: 'POST',
-      body: { repoUrl: git.url('app.git') },
-    });
-    id = created.body.id;
-    assert.equal((await waitForStatus(server, id, ['running', 'failed'])).status, 'running');
+    id = await createRunningWorkspace(server, git.url('app.git'));
   });
 
   after(async () => {
@@ -73,13 +68,13 @@ describe('nixspace shell', () => {
       seen,
     );
     term.write('echo hi-$((6*7)); exit 3\r');
-    assert.equal(await exited, 0);
+    assert.equal(await exited, 0, output);
     assert.match(output, /hi-42/);
     assert.match(output, /status=3/);
     const after = output.slice(output.indexOf('status=3'));
     // Canonical mode and echo are back on: the CLI left raw mode.
-    assert.match(after, /(^|\s)icanon\s/m);
-    assert.match(after, /(^|\s)echo\s/m);
+    assert.match(after, /(^|\s)icanon\s/m, output);
+    assert.match(after, /(^|\s)echo\s/m, output);
   });
 
   it('names why a stopped workspace has no shell', async () => {

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { runCli } from '../support/cli.js';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
-import { startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+import { createRunningWorkspace, startTestServer, type TestServer } from '../support/nixspace-server.js';
 
 const nixspace = (...args: string[]) => runCli(args);
 
@@ -31,12 +31,7 @@ describe('nixspace list and switch', () => {
     });
     await gitIn(['--git-dir', gitDir, 'update-ref', 'refs/heads/feature', featureCommit]);
     server = await startTestServer();
-    const created = await server.api<{ id: string }>('/api/workspaces', {
-      method: 'POST',
-      body: { repoUrl: git.url('app.git') },
-    });
-    id = created.body.id;
-    assert.equal((await waitForStatus(server, id, ['running', 'failed'])).status, 'running');
+    id = await createRunningWorkspace(server, git.url('app.git'));
   });
 
   after(async () => {
