@@ -12,7 +12,8 @@ export const upUsage = `Usage: nixspace up REPO_URL [--ref REF] [--open] [--serv
 
 Creates a workspace from a Git URL (https://, http://, file:// or a local path) at a branch, tag
 or commit (default: the repository's default branch), prints each step with its timing as it
-ends, and the workspace's URL once it runs. --open opens that URL in a browser.
+ends, and the workspace's URL once it runs. --open opens that URL in a browser. Ctrl-C stops
+following; the workspace is still made (\`nixspace logs\` follows it again).
 `;
 
 export async function runUp(args: string[]): Promise<number> {
