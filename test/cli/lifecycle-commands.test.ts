@@ -124,6 +124,18 @@ describe('nixspace stop, start, delete, open and logs', () => {
     assert.equal(latest.stdout, job.stdout);
   });
 
+  it('follows a workspace that is still being made until it runs', async () => {
+    const created = await server.api<{ id: string }>('/api/workspaces', {
+      method: 'POST',
+      body: { repoUrl: git.url('web.git') },
+    });
+    const logs = await runCli(['logs', created.body.id, ...dataDir]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /✓ Ready\s+\d+ ms/);
+    assert.match(logs.stdout, /^Now running at main @ [0-9a-f]{12}$/m);
+    assert.equal(await status(created.body.id), 'running');
+  });
+
   it('says when there is no browser to open a workspace with', async () => {
     const id = (await server.api<{ workspaces: { id: string; name: string }[] }>('/api/workspaces')).body
       .workspaces[0]!.id;

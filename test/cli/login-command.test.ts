@@ -7,22 +7,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../support/cli.js';
-import { closedPort } from '../support/git-fixtures.js';
+import { closedPort, makeRepo } from '../support/git-fixtures.js';
+import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { startTestServer, type TestServer } from '../support/nixspace-server.js';
 
 describe('nixspace login and --server', () => {
   let server: TestServer;
+  let git: GitHttpServer;
   let config: string;
   let env: NodeJS.ProcessEnv;
 
   before(async () => {
     server = await startTestServer();
+    git = await startGitHttpServer();
+    await makeRepo(git.root, 'app.git');
     config = await mkdtemp(join(tmpdir(), 'nixspace-config-'));
     env = { XDG_CONFIG_HOME: config, NIXSPACE_SERVER: '', NIXSPACE_DATA_DIR: join(config, 'no-server-here') };
   });
 
   after(async () => {
     await server?.close();
+    await git?.close();
     await rm(config, { recursive: true, force: true });
   });
 
@@ -41,6 +46,13 @@ describe('nixspace login and --server', () => {
     const list = await runCli(['list', '--server', server.url], { env });
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, new RegExp(`^Workspaces on ${server.url}:\\nNo workspaces yet`));
+    // The progress stream goes by the stored session too.
+    const up = await runCli(['up', git.url('app.git'), '--server', server.url], { env });
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(
+      up.stdout,
+      /✓ Ready\s+\d+ ms\napp is running at main @ [0-9a-f]{12}\n {2}http:\/\/127\.0\.0\.1:\d+\/w\//,
+    );
     // NIXSPACE_SERVER stands for --server.
     const byEnv = await runCli(['list'], { env: { ...env, NIXSPACE_SERVER: server.url } });
     assert.equal(byEnv.code, 0, byEnv.stderr);
