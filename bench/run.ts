@@ -2,6 +2,7 @@
 // writes bench/results.json.
 
 import { fileURLToPath } from 'node:url';
+import { benchCli } from './cli.js';
 import { benchEnvironments } from './environments.js';
 import { benchIde } from './ide.js';
 import { benchJobs } from './jobs.js';
@@ -17,6 +18,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   ide: benchIde,
   jobs: benchJobs,
   sharing: benchSharing,
+  cli: benchCli,
 };
 const only = process.argv.slice(2);
 const results: BenchResult[] = [];

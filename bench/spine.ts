@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { makeRepo } from '../test/support/git-fixtures.js';
-import { startGitHttpServer } from '../test/support/git-http-server.js';
+import { type GitHttpServer, startGitHttpServer } from '../test/support/git-http-server.js';
 import { type BenchResult, percentile, round, withRatio } from './results-file.js';
 
 const RUNS = 7;
@@ -137,13 +137,18 @@ async function timeCommand(argv: string[]): Promise<number> {
   return performance.now() - started;
 }
 
-export async function benchSpine(): Promise<BenchResult[]> {
-  const results: BenchResult[] = [];
-  await using git = await startGitHttpServer();
+/** The small repository of the creation figures: 10 commits, 50 source files. */
+export async function makeSmallRepo(git: GitHttpServer): Promise<string> {
   const files: Record<string, string> = {};
   for (let i = 0; i < 50; i++) files[`src/module-${i}.ts`] = `export const value${i} = ${i};\n`.repeat(20);
   await makeRepo(git.root, 'small.git', { commits: 10, files });
-  const repoUrl = git.url('small.git');
+  return git.url('small.git');
+}
+
+export async function benchSpine(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  await using git = await startGitHttpServer();
+  const repoUrl = await makeSmallRepo(git);
 
   // The raw operations underneath, in the same run.
   const scratch = await mkdtemp(join(tmpdir(), 'nixspace-bench-raw-'));

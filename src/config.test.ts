@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { configFromArgs } from './cli/main.js';
+import { configFromArgs } from './cli/serve-config.js';
 import { NixSpaceError } from './errors.js';
 
 describe('configuration', () => {

@@ -1,10 +1,12 @@
 // Server configuration: flags win over environment variables, which win over the defaults.
 // Everything is validated once at start, with errors that name the setting.
 
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
+import { defaultDataDir, defaultIdeDir } from './default-dirs.js';
 import { NixSpaceError } from './errors.js';
+
+export { defaultDataDir, defaultIdeDir } from './default-dirs.js';
 
 const GiB = 1024 ** 3;
 
@@ -86,17 +88,6 @@ export const configSchema = z.object({
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
-
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share');
-  return join(base, 'nixspace');
-}
-
-/** code-server is installed once per machine: under the user's cache, not a data directory. */
-export function defaultIdeDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  return join(base, 'nixspace', 'ide');
-}
 
 /** Settings read from NIXSPACE_* variables (and DATABASE_URL), for merging under the flags. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput {

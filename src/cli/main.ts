@@ -1,9 +1,8 @@
-// The `nixspace` command line: `serve` runs the platform, `login-link` prints a sign-in link,
-// `list` and `switch` act on the owner's workspaces, `detect` describes a repository.
+// The `nixspace` command line: `serve` runs the platform, `login-link` prints a sign-in link, the
+// workspace commands (up, list, open, start, stop, delete, logs, shell, switch) talk to a running
+// server, `detect` describes a repository.
 
-import { parseArgs } from 'node:util';
 import { requestLoginLink } from '../admin-socket.js';
-import { type ConfigInput, configFromEnv, mergeConfig, parseConfig } from '../config.js';
 import { NixSpaceError } from '../errors.js';
 
 const usage = `Usage: nixspace <command> [options]
@@ -11,13 +10,28 @@ const usage = `Usage: nixspace <command> [options]
 Commands:
   serve          Run NixSpace (API, UI, workspaces) on one HTTP server
   login-link     Print a new one-time sign-in link for the owner
-  list           The owner's workspaces (asks the running server)
+  login [LINK]   Sign in to a server reached with --server URL (keeps the session)
+  logout         Forget the session kept for --server URL
+  up URL         Create a workspace from a Git URL (--ref REF), print its steps and its URL once
+                 it runs; --open opens it in a browser
+  list           The owner's workspaces
+  open WS        Open a workspace's page in a browser
+  start WS       Start a stopped workspace
+  stop WS        Stop a running workspace (its files stay)
+  delete WS      Delete a workspace and its files
+  logs WS        How a workspace was made (steps, timings, errors) and its latest jobs;
+                 --job JOB prints a job's output
+  shell WS       A shell in a running workspace, in this terminal
   switch WS REF  Move a running workspace to another branch, tag or commit in place, printing
                  each step; --stash or --carry for uncommitted changes
   install-ide    Install code-server (and the Node 24 it runs on) once for this machine
   detect DIR     Print what a repository needs (toolchains, services, ...) and where each fact
                  comes from; --json for the EnvSpec and diagnostics
-  help           Show this help
+  help           Show this help (\`nixspace COMMAND --help\` for one command)
+
+WS is a workspace id, a unique id prefix or a name. The workspace commands ask the server running
+with the data directory (--data-dir DIR or NIXSPACE_DATA_DIR, default ~/.local/share/nixspace),
+or the server at --server URL (or NIXSPACE_SERVER) once \`nixspace login\` signed in to it.
 
 Options for serve:
   --host HOST              Address to listen on (default 127.0.0.1; env NIXSPACE_HOST)
@@ -46,56 +60,6 @@ Options for serve:
   --no-ide                 Run workspaces without VS Code (env NIXSPACE_IDE=false)
 `;
 
-const options = {
-  host: { type: 'string' },
-  port: { type: 'string' },
-  'data-dir': { type: 'string' },
-  'database-url': { type: 'string' },
-  'public-url': { type: 'string' },
-  'owner-email': { type: 'string' },
-  'sandbox-network': { type: 'string' },
-  'install-network': { type: 'string' },
-  'environment-provider': { type: 'string' },
-  'nix-offline': { type: 'boolean' },
-  'memory-limit': { type: 'string' },
-  'cpu-limit': { type: 'string' },
-  'pids-limit': { type: 'string' },
-  'max-repo-size': { type: 'string' },
-  'git-timeout-ms': { type: 'string' },
-  'job-retention-days': { type: 'string' },
-  'job-max-output': { type: 'string' },
-  'max-workspace-users': { type: 'string' },
-  'log-level': { type: 'string' },
-  'unsafe-no-sandbox': { type: 'boolean' },
-  'ide-dir': { type: 'string' },
-  'no-ide': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const { values } = parseArgs({ args, options, allowPositionals: false, strict: true });
-  const flags: ConfigInput = {
-    host: values.host,
-    port: values.port,
-    dataDir: values['data-dir'],
-    databaseUrl: values['database-url'],
-    publicUrl: values['public-url'],
-    ownerEmail: values['owner-email'],
-    sandboxNetwork: values['sandbox-network'] as ConfigInput['sandboxNetwork'],
-    installNetwork: values['install-network'] as ConfigInput['installNetwork'],
-    environmentProvider: values['environment-provider'] as ConfigInput['environmentProvider'],
-    nixOffline: values['nix-offline'],
-    unsafeNoSandbox: values['unsafe-no-sandbox'],
-    logLevel: values['log-level'] as ConfigInput['logLevel'],
-    maxWorkspaceUsers: values['max-workspace-users'],
-    limits: { memory: values['memory-limit'], cpus: values['cpu-limit'], pids: values['pids-limit'] },
-    git: { maxRepoBytes: values['max-repo-size'], timeoutMs: values['git-timeout-ms'] },
-    ide: { dir: values['ide-dir'], enabled: values['no-ide'] ? false : undefined },
-    jobs: { retentionDays: values['job-retention-days'], maxOutputBytes: values['job-max-output'] },
-  } as ConfigInput;
-  return { config: parseConfig(mergeConfig(configFromEnv(env), flags)), help: values.help === true };
-}
-
 export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   try {
@@ -104,6 +68,33 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case 'login-link':
         return await loginLink(rest);
+      case 'login': {
+        const { runLogin } = await import('./login-command.js');
+        return await runLogin(rest);
+      }
+      case 'logout': {
+        const { runLogout } = await import('./login-command.js');
+        return await runLogout(rest);
+      }
+      case 'up': {
+        const { runUp } = await import('./up-command.js');
+        return await runUp(rest);
+      }
+      case 'open':
+      case 'start':
+      case 'stop':
+      case 'delete': {
+        const { runLifecycle } = await import('./lifecycle-commands.js');
+        return await runLifecycle(command, rest);
+      }
+      case 'logs': {
+        const { runLogs } = await import('./logs-command.js');
+        return await runLogs(rest);
+      }
+      case 'shell': {
+        const { runShell } = await import('./shell-command.js');
+        return await runShell(rest);
+      }
       case 'list': {
         const { runList } = await import('./workspace-commands.js');
         return await runList(rest);
@@ -140,6 +131,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(args: string[]): Promise<number> {
+  const { configFromArgs } = await import('./serve-config.js');
   const { config, help } = configFromArgs(args);
   if (help) {
     process.stdout.write(usage);
@@ -168,6 +160,7 @@ async function serve(args: string[]): Promise<number> {
 }
 
 async function installIde(args: string[]): Promise<number> {
+  const { configFromArgs } = await import('./serve-config.js');
   const { config } = configFromArgs(args);
   const { CodeServerInstaller } = await import('../services/ide/code-server-install.js');
   const installer = new CodeServerInstaller({ dir: config.ide.dir });
@@ -184,6 +177,7 @@ async function installIde(args: string[]): Promise<number> {
 }
 
 async function loginLink(args: string[]): Promise<number> {
+  const { configFromArgs } = await import('./serve-config.js');
   const { config } = configFromArgs(args);
   const fromServer = await requestLoginLink(config.dataDir);
   if (fromServer) {

@@ -1,35 +1,14 @@
 // `nixspace detect` as a person runs it: a real process over real repository files.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { repoRoot, runCli } from '../support/cli.js';
 
-const exec = promisify(execFile);
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const corpusRepo = join(root, '..', 'shared', 'corpus', 'lobsters__lobsters');
-
-// What bin/nixspace.js does with the compiled CLI, over the sources.
-const runMain = `const { main } = await import(${JSON.stringify(join(root, 'src/cli/main.ts'))});
-process.exitCode = await main(process.argv.slice(1));`;
-
-async function nixspace(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '--eval', runMain, '--', ...args],
-      { cwd: root },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const corpusRepo = join(repoRoot, '..', 'shared', 'corpus', 'lobsters__lobsters');
+const nixspace = (...args: string[]) => runCli(args);
 
 describe('nixspace detect', () => {
   let scratch: string;

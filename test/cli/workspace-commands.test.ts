@@ -2,35 +2,16 @@
 // server through its admin socket and REST API.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { runCli } from '../support/cli.js';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
-import { startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+import { createRunningWorkspace, startTestServer, type TestServer } from '../support/nixspace-server.js';
 
-const exec = promisify(execFile);
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const runMain = `const { main } = await import(${JSON.stringify(join(root, 'src/cli/main.ts'))});
-process.exitCode = await main(process.argv.slice(1));`;
-
-async function nixspace(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '--eval', runMain, '--', ...args],
-      { cwd: root },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const nixspace = (...args: string[]) => runCli(args);
 
 describe('nixspace list and switch', () => {
   let git: GitHttpServer;
@@ -50,12 +31,7 @@ describe('nixspace list and switch', () => {
     });
     await gitIn(['--git-dir', gitDir, 'update-ref', 'refs/heads/feature', featureCommit]);
     server = await startTestServer();
-    const created = await server.api<{ id: string }>('/api/workspaces', {
-      method: 'POST',
-      body: { repoUrl: git.url('app.git') },
-    });
-    id = created.body.id;
-    assert.equal((await waitForStatus(server, id, ['running', 'failed'])).status, 'running');
+    id = await createRunningWorkspace(server, git.url('app.git'));
   });
 
   after(async () => {
@@ -99,7 +75,10 @@ describe('nixspace list and switch', () => {
     const empty = await mkdtemp(join(tmpdir(), 'nixspace-no-server-'));
     const none = await nixspace('list', '--data-dir', empty);
     assert.equal(none.code, 1);
-    assert.match(none.stderr, /no NixSpace server is running with the data directory/);
+    assert.match(
+      none.stderr,
+      /no NixSpace server is running with data directory .*: start one with `nixspace serve`, or pass --server URL/,
+    );
     await rm(empty, { recursive: true, force: true });
   });
 });

@@ -133,6 +133,15 @@ export async function waitForStatus(
   }
 }
 
+/** Creates a workspace through the API and resolves with its id once it runs. */
+export async function createRunningWorkspace(server: TestServer, repoUrl: string): Promise<string> {
+  const created = await server.api<{ id: string }>('/api/workspaces', { method: 'POST', body: { repoUrl } });
+  const settled = await waitForStatus(server, created.body.id, ['running', 'failed']);
+  if (settled.status !== 'running')
+    throw new Error(`workspace did not start: ${JSON.stringify(settled.error)}`);
+  return created.body.id;
+}
+
 /** A terminal client over the real WebSocket: collects output, sends keystrokes. */
 export async function openTerminal(
   server: TestServer,

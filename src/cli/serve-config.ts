@@ -1,0 +1,55 @@
+// The options of `nixspace serve` (and of the commands that read the same configuration:
+// login-link, install-ide) and the configuration they make, flags over environment over defaults.
+
+import { parseArgs } from 'node:util';
+import { type ConfigInput, configFromEnv, mergeConfig, parseConfig } from '../config.js';
+
+const options = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'database-url': { type: 'string' },
+  'public-url': { type: 'string' },
+  'owner-email': { type: 'string' },
+  'sandbox-network': { type: 'string' },
+  'install-network': { type: 'string' },
+  'environment-provider': { type: 'string' },
+  'nix-offline': { type: 'boolean' },
+  'memory-limit': { type: 'string' },
+  'cpu-limit': { type: 'string' },
+  'pids-limit': { type: 'string' },
+  'max-repo-size': { type: 'string' },
+  'git-timeout-ms': { type: 'string' },
+  'job-retention-days': { type: 'string' },
+  'job-max-output': { type: 'string' },
+  'max-workspace-users': { type: 'string' },
+  'log-level': { type: 'string' },
+  'unsafe-no-sandbox': { type: 'boolean' },
+  'ide-dir': { type: 'string' },
+  'no-ide': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const { values } = parseArgs({ args, options, allowPositionals: false, strict: true });
+  const flags: ConfigInput = {
+    host: values.host,
+    port: values.port,
+    dataDir: values['data-dir'],
+    databaseUrl: values['database-url'],
+    publicUrl: values['public-url'],
+    ownerEmail: values['owner-email'],
+    sandboxNetwork: values['sandbox-network'] as ConfigInput['sandboxNetwork'],
+    installNetwork: values['install-network'] as ConfigInput['installNetwork'],
+    environmentProvider: values['environment-provider'] as ConfigInput['environmentProvider'],
+    nixOffline: values['nix-offline'],
+    unsafeNoSandbox: values['unsafe-no-sandbox'],
+    logLevel: values['log-level'] as ConfigInput['logLevel'],
+    maxWorkspaceUsers: values['max-workspace-users'],
+    limits: { memory: values['memory-limit'], cpus: values['cpu-limit'], pids: values['pids-limit'] },
+    git: { maxRepoBytes: values['max-repo-size'], timeoutMs: values['git-timeout-ms'] },
+    ide: { dir: values['ide-dir'], enabled: values['no-ide'] ? false : undefined },
+    jobs: { retentionDays: values['job-retention-days'], maxOutputBytes: values['job-max-output'] },
+  } as ConfigInput;
+  return { config: parseConfig(mergeConfig(configFromEnv(env), flags)), help: values.help === true };
+}
