@@ -40,9 +40,13 @@ export interface CodeServerContext {
   onLog?(line: string): void;
 }
 
-/** A quiet first start: no welcome page, no telemetry, no AI chat panel (no model is wired up). */
+/**
+ * A quiet first start: no welcome page, no telemetry, no AI chat panel (no model is wired up), and
+ * no secondary side bar (it would only stand empty beside the editor).
+ */
 const defaultSettings = {
   'workbench.startupEditor': 'none',
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'telemetry.telemetryLevel': 'off',
   'chat.disableAIFeatures': true,
   'update.mode': 'none',

@@ -6,7 +6,8 @@ const storageKey = 'nixspace.split';
 
 function loadRatio(): number {
   const saved = Number(localStorage.getItem(storageKey));
-  return Number.isFinite(saved) && saved >= 0.15 && saved <= 0.85 ? saved : 0.6;
+  // The editor gets most of the width unless the person moved the divider.
+  return Number.isFinite(saved) && saved >= 0.15 && saved <= 0.85 ? saved : 0.7;
 }
 
 export function SplitView(props: {

@@ -1,6 +1,7 @@
-// VS Code's own services over the IDE proxy, in headless Chromium against real code-server: the
-// built-in git extension runs, Source Control lists a change made in the terminal, and the
-// workbench's connection holds (VS Code's frames can pass 1 MiB; nothing may cut them).
+// VS Code's workbench in the workspace view, in headless Chromium against real code-server: its
+// own services over the IDE proxy (the built-in git extension runs, Source Control lists a change
+// made in the terminal, and the connection holds: VS Code's frames can pass 1 MiB and nothing may
+// cut them), and a layout that leaves the editor room.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -19,7 +20,7 @@ const webDist = fileURLToPath(new URL('../../web/dist/index.html', import.meta.u
 const screenshots = process.env.NIXSPACE_SCREENSHOTS ?? '/tmp';
 const quietSeconds = Number(process.env.NIXSPACE_IDE_QUIET_SECONDS ?? 60);
 
-describe('VS Code source control through the proxy', () => {
+describe('the VS Code workbench', () => {
   let gitServer: GitHttpServer;
   let server: TestServer;
   let browser: TestBrowser;
@@ -99,6 +100,32 @@ describe('VS Code source control through the proxy', () => {
     const closed = ideSockets.filter((s) => s.closed).map((s) => s.socket.url());
     assert.deepEqual(closed, [], 'no IDE socket closed');
     assert.equal(ideSockets.length, opened, 'no IDE socket was opened again');
+    await context.close();
+  });
+
+  it('gives the editor most of the width, and a usable width with Jobs and Environment open', async () => {
+    const { context, page } = await signedInPage(browser, server);
+    await createInBrowser(page, gitServer.url('tracked.git'));
+    const ide = page.frameLocator('[data-testid="ide-frame"]');
+    await ide.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const width = async (testId: string) => (await page.getByTestId(testId).boundingBox())?.width ?? 0;
+    assert.ok(
+      (await width('split-start')) > 2 * (await width('split-end')),
+      `VS Code ${await width('split-start')} px, terminal ${await width('split-end')} px`,
+    );
+    // VS Code's secondary side bar stays closed on a first start: it would only stand empty.
+    await ide.locator('.part.editor').waitFor();
+    assert.equal(await ide.locator('.part.auxiliarybar').isVisible(), false);
+
+    await page.getByTestId('jobs-toggle').click();
+    await page.getByTestId('environment-toggle').click();
+    await page.getByTestId('environment-close').waitFor();
+    const squeezed = await width('split-start');
+    assert.ok(squeezed >= 440, `VS Code keeps a usable width beside Jobs and Environment: ${squeezed} px`);
+    const viewport = page.viewportSize()!.width;
+    const panes = (await page.locator('.workspace-panes').boundingBox())!;
+    assert.ok(panes.x + panes.width <= viewport + 1, 'nothing runs off the right edge');
+    await page.screenshot({ path: `${screenshots}/nixspace-e2e-layout.png` });
     await context.close();
   });
 });
