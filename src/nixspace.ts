@@ -143,6 +143,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     });
     const shares = new ShareService({ store, tokens, presence, workspaces, origin: () => origin });
     const app = await buildServer({
+      startedAt: new Date(),
       logger,
       access,
       workspaces,

@@ -158,7 +158,8 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
     // A WebSocket is relayed as bytes once its upgrade request has passed the checks above: VS
     // Code's frames can be of any size, and nothing here needs to read them.
     const relays = new Set<UpgradeRelay>();
-    scope.addHook('onClose', async () => {
+    // Before the server closes: it waits for every connection, and these are no longer HTTP ones.
+    scope.addHook('preClose', async () => {
       for (const relay of relays) relay.close();
     });
     scope.addHook<{ Params: { id: string } }>('preHandler', async (request, reply) => {

@@ -34,6 +34,8 @@ export interface ServerDeps {
   presence: WorkspacePresence;
   jobs: JobService;
   sshHosts: SshHostService;
+  /** When this server process started: pages that meet another start time know it restarted. */
+  startedAt: Date;
   /** The UI's origin: the only origin allowed by CORS and on WebSockets (known once listening). */
   origin: () => string;
   /** Directory of the built UI; defaults to web/dist of this package. */
@@ -55,7 +57,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     origin: (origin, callback) => callback(null, origin === deps.origin()),
     credentials: true,
   });
-  await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 1024 * 1024 },
+    // Open sockets learn that the server is going away (1001), not that it refused them: pages
+    // reconnect by themselves once it is back.
+    preClose(done) {
+      for (const client of app.websocketServer.clients) client.close(1001, 'NixSpace is restarting');
+      app.websocketServer.close(() => done());
+    },
+  });
   installSessions(app, deps.access);
 
   const secureCookies = deps.origin().startsWith('https:');

@@ -35,9 +35,10 @@ const rollbackBody = z.object({
 
 export function registerWorkspaceRoutes(
   app: FastifyInstance,
-  deps: AccessDeps & { presence: WorkspacePresence; origin: () => string },
+  deps: AccessDeps & { presence: WorkspacePresence; origin: () => string; startedAt: Date },
 ) {
   const { workspaces, origin } = deps;
+  const hello = JSON.stringify({ type: 'hello', server: { startedAt: deps.startedAt.toISOString() } });
   app.get('/api/workspaces', async (request) => ({
     workspaces: await workspaces.list(requireUser(request)),
   }));
@@ -141,6 +142,7 @@ export function registerWorkspaceRoutes(
         cleanups.push(
           joinWorkspace(deps.presence, access, 'events', (reason) => closeWithError(socket, reason)),
         );
+        socket.send(hello);
         const unsubscribe = await workspaces.subscribe(access.actor, id, (event) => {
           if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
         });

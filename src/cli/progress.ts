@@ -7,6 +7,7 @@ import { type ServerClient, ServerError } from './server-client.js';
 import type { Workspace } from './workspace-target.js';
 
 type Event =
+  | { type: 'hello' }
   | { type: 'workspace'; workspace: Workspace }
   | { type: 'log'; step: string; line: string }
   | { type: 'error'; code: string; message: string; detail?: string };
@@ -65,6 +66,7 @@ export async function followProgress(
     socket.on('message', (data: Buffer) => {
       if (settled) return;
       const event = JSON.parse(data.toString('utf8')) as Event;
+      if (event.type === 'hello') return;
       if (event.type === 'log') return printer.log(event.line);
       if (event.type === 'error') {
         return finish(() => reject(new ServerError(event.code, event.message, event.detail)));

@@ -80,7 +80,11 @@ export interface Workspace<Environment = unknown> {
   updatedAt: string;
 }
 
-/** A frame of the progress stream. */
+/**
+ * A frame of the progress stream. The first is `hello`, with when this server process started: a
+ * page that meets another start time knows the server restarted.
+ */
 export type WorkspaceEvent<Environment = unknown> =
+  | { type: 'hello'; server: { startedAt: string } }
   | { type: 'workspace'; workspace: Workspace<Environment> }
   | { type: 'log'; step: StepName; line: string };

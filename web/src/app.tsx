@@ -2,6 +2,7 @@
 import { Match, Show, Switch } from 'solid-js';
 import { AppHeader } from './components/app-header';
 import { Callout } from './components/callout';
+import { ServerNotice } from './components/server-notice';
 import { SettingsModal } from './components/settings-modal';
 import { createRouter, RouterProvider } from './lib/router';
 import { HomePage } from './pages/home-page';
@@ -41,6 +42,7 @@ export function App() {
       </a>
       <div class="app" data-route={router.route().name}>
         <AppHeader email={user()?.email} onSignOut={session.signOut} />
+        <ServerNotice />
         {/* One stable landmark: focus lands here after navigation and survives page swaps. */}
         <main id="main" class="app-main" tabindex="-1">
           <Switch>

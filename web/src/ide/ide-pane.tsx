@@ -1,6 +1,6 @@
 // VS Code (code-server) of the workspace in a frame on its proxied path, once code-server runs
 // and the frame carries a fresh workspace token; until then, what the IDE is doing.
-import { Match, onCleanup, Switch } from 'solid-js';
+import { Match, onCleanup, Show, Switch } from 'solid-js';
 import type { IdeStatus } from '../api/types';
 import { createIdeToken } from '../primitives/create-ide-token';
 import { guardFrameFocus } from './guard-frame-focus';
@@ -46,20 +46,25 @@ export function IdePane(props: { workspaceId: string; ide: IdeStatus | null }) {
       <Switch>
         <Match when={running() && token().kind === 'ready' && props.ide}>
           {(ide) => (
-            // Keyed on the start time: a restarted code-server gets a fresh page.
-            <iframe
-              class="ide-frame"
-              title="VS Code"
-              src={ide().url}
-              data-started={ide().startedAt ?? ''}
-              data-testid="ide-frame"
-              allow="clipboard-read; clipboard-write"
-              ref={(frame) => {
-                focusGuard?.dispose();
-                focusGuard = guardFrameFocus(frame);
-              }}
-              onLoad={(event) => void onFrameLoad(event.currentTarget)}
-            />
+            // A new start of code-server (after a restart of it, the sandbox or the server) gets a
+            // fresh page: the old one's connection cannot be resumed by the new process.
+            <Show when={ide().startedAt ?? 'unknown'} keyed>
+              {(startedAt) => (
+                <iframe
+                  class="ide-frame"
+                  title="VS Code"
+                  src={ide().url}
+                  data-started={startedAt}
+                  data-testid="ide-frame"
+                  allow="clipboard-read; clipboard-write"
+                  ref={(frame) => {
+                    focusGuard?.dispose();
+                    focusGuard = guardFrameFocus(frame);
+                  }}
+                  onLoad={(event) => void onFrameLoad(event.currentTarget)}
+                />
+              )}
+            </Show>
           )}
         </Match>
         <Match when={status() === 'failed'}>

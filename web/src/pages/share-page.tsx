@@ -11,6 +11,7 @@ import { IdePane } from '../ide/ide-pane';
 import { errorMessage } from '../lib/error-message';
 import { makeBackoff } from '../lib/make-backoff';
 import { createDocumentTitle } from '../primitives/create-document-title';
+import { isServerGone, serverAnswered, serverLost } from '../primitives/server-connection';
 import { WorkspaceSummary } from './workspace-summary';
 
 type ShareState =
@@ -74,7 +75,12 @@ export function SharePage(props: { token: string }) {
       follow(opened.workspace.id);
     } catch (error) {
       if (disposed) return;
-      if (error instanceof ApiError) close(error.code, error.message);
+      const unreachable = !(error instanceof ApiError) || error.code === 'NETWORK';
+      if (unreachable && state().kind === 'open') {
+        // The server is away (restarting, or the network is): try again until it answers.
+        serverLost();
+        reconnectTimer = window.setTimeout(() => void visit(), backoff.next());
+      } else if (error instanceof ApiError) close(error.code, error.message);
       else close('NETWORK', errorMessage(error));
     }
   };
@@ -92,6 +98,7 @@ export function SharePage(props: { token: string }) {
         const event = JSON.parse(message.data) as
           | WorkspaceEvent
           | { type: 'error'; code: string; message: string };
+        if (event.type === 'hello') serverAnswered(event.server.startedAt);
         if (event.type === 'workspace') setWorkspace(event.workspace);
         if (event.type === 'error') lastError = event;
       } catch {
@@ -113,6 +120,7 @@ export function SharePage(props: { token: string }) {
         );
         return;
       }
+      if (isServerGone(event.code)) serverLost();
       // Anything else (a dropped connection, an expired token): visit again, which renews the token.
       reconnectTimer = window.setTimeout(() => void visit(), backoff.next());
     };

@@ -15,6 +15,7 @@ import type { StepName, Workspace, WorkspaceEvent } from '../api/types';
 import { errorMessage } from '../lib/error-message';
 import { makeBackoff } from '../lib/make-backoff';
 import { isSettled } from '../lib/workspace-status';
+import { isServerGone, serverAnswered, serverLost } from './server-connection';
 
 export interface LogLine {
   id: number;
@@ -69,7 +70,9 @@ export function createWorkspaceEvents(id: string) {
   };
 
   const onEvent = (event: WorkspaceEvent) => {
-    if (event.type === 'workspace') {
+    if (event.type === 'hello') {
+      serverAnswered(event.server.startedAt);
+    } else if (event.type === 'workspace') {
       setWorkspace(event.workspace);
     } else if (event.type === 'log') {
       pending.push({ id: nextLogId++, step: event.step, line: event.line });
@@ -77,9 +80,12 @@ export function createWorkspaceEvents(id: string) {
     }
   };
 
+  // A settled workspace changes only when asked, unless the server went away: then the stream
+  // comes back by itself, with the workspace as the server has it now.
+  let serverGone = false;
   const shouldStayConnected = () => {
     const ws = workspace();
-    return !disposed && missing() === null && (ws === undefined || !isSettled(ws.status));
+    return !disposed && missing() === null && (ws === undefined || serverGone || !isSettled(ws.status));
   };
 
   const connect = () => {
@@ -90,6 +96,7 @@ export function createWorkspaceEvents(id: string) {
     current.onmessage = (message) => {
       if (typeof message.data !== 'string') return;
       setConnection('live');
+      serverGone = false;
       backoff.reset();
       try {
         onEvent(JSON.parse(message.data) as WorkspaceEvent);
@@ -102,6 +109,10 @@ export function createWorkspaceEvents(id: string) {
       socket = undefined;
       if (event.code === CloseCode.unauthenticated) notifyUnauthenticated();
       if (event.code === CloseCode.notFound) setMissing('This workspace does not exist or was deleted.');
+      if (isServerGone(event.code)) {
+        serverGone = true;
+        serverLost();
+      }
       if (shouldStayConnected()) {
         setConnection('reconnecting');
         reconnectTimer = window.setTimeout(connect, backoff.next());

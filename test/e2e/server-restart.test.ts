@@ -1,0 +1,123 @@
+// A server restart as the open pages live through it, in headless Chromium against real
+// code-server: the owner's page and a viewer's share page say that the server restarted and
+// reconnect by themselves (the terminal answers again, VS Code loads the new code-server), with
+// no reload of the page.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { defaultIdeDir } from '../../src/config.js';
+import { CodeServerInstaller } from '../../src/services/ide/code-server-install.js';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { createInBrowser, signedInPage } from '../support/e2e-flows.js';
+import { makeRepo } from '../support/git-fixtures.js';
+import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
+import { startTestServer, type TestServer } from '../support/nixspace-server.js';
+
+const webDist = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+
+async function terminalShows(page: Page, text: string): Promise<void> {
+  await page.waitForFunction(
+    (wanted) => document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent?.includes(wanted),
+    text,
+    { timeout: 30_000 },
+  );
+}
+
+describe('a server restart under open pages', () => {
+  let gitServer: GitHttpServer;
+  let server: TestServer;
+  let browser: TestBrowser;
+
+  before(async () => {
+    assert.ok(existsSync(webDist), 'the UI is built (npm run build:web)');
+    await new CodeServerInstaller({ dir: defaultIdeDir() }).ensure();
+    gitServer = await startGitHttpServer();
+    await makeRepo(gitServer.root, 'app.git', { files: { 'notes.txt': 'hello\n' } });
+    server = await startTestServer({ config: { ide: { enabled: true } } });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await gitServer?.close();
+  });
+
+  it('tells the owner and a viewer, and reconnects the terminal and VS Code without a reload', async () => {
+    const { context, page } = await signedInPage(browser, server);
+    const id = await createInBrowser(page, gitServer.url('app.git'));
+    const frame = page.getByTestId('ide-frame');
+    await page
+      .frameLocator('[data-testid="ide-frame"]')
+      .locator('.monaco-workbench')
+      .waitFor({ timeout: 60_000 });
+    const firstStart = await frame.getAttribute('data-started');
+    await page.getByTestId('terminal').and(page.locator('[data-state="connected"]')).waitFor();
+
+    const link = await server.api<{ url: string }>(`/api/workspaces/${id}/shares`, {
+      method: 'POST',
+      body: { role: 'viewer', anonymous: true },
+    });
+    const viewerContext = await browser.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const viewer = await viewerContext.newPage();
+    await viewer.goto(link.body.url);
+    await viewer
+      .getByTestId('terminal')
+      .and(viewer.locator('[data-state="connected"]'))
+      .waitFor({ timeout: 30_000 });
+
+    // Pages know they were loaded once: reloading would reset this.
+    for (const p of [page, viewer]) await p.evaluate(() => Object.assign(window, { loadedOnce: true }));
+
+    await server.restart();
+
+    for (const p of [page, viewer]) {
+      await p
+        .getByTestId('server-notice')
+        .and(p.locator('[data-kind="restarted"]'))
+        .waitFor({ timeout: 60_000 })
+        .catch(async (error) => {
+          await p.screenshot({
+            path: `${process.env.NIXSPACE_SCREENSHOTS ?? '/tmp'}/nixspace-e2e-restart.png`,
+          });
+          throw error;
+        });
+      assert.match((await p.getByTestId('server-notice').textContent()) ?? '', /server restarted/);
+    }
+    // The owner's terminal answers again, in the workspace's new shell.
+    await page
+      .getByTestId('terminal')
+      .and(page.locator('[data-state="connected"]'))
+      .waitFor({ timeout: 30_000 });
+    await page.getByTestId('terminal').click();
+    await page.keyboard.type('echo BACK-$((40+2))\n');
+    await terminalShows(page, 'BACK-42');
+    // VS Code loaded the new code-server's page.
+    await page.waitForFunction(
+      (before) => {
+        const started = document.querySelector('[data-testid="ide-frame"]')?.getAttribute('data-started');
+        return started && started !== before;
+      },
+      firstStart,
+      { timeout: 60_000 },
+    );
+    await page
+      .frameLocator('[data-testid="ide-frame"]')
+      .locator('.monaco-workbench')
+      .waitFor({ timeout: 60_000 });
+    // The viewer follows the owner's terminal again.
+    await terminalShows(viewer, 'BACK-42');
+    for (const p of [page, viewer]) {
+      assert.equal(
+        await p.evaluate(() => (window as { loadedOnce?: boolean }).loadedOnce),
+        true,
+        'no reload',
+      );
+    }
+    await viewerContext.close();
+    await context.close();
+  });
+});
