@@ -38,6 +38,18 @@ export const configSchema = z.object({
   environmentProvider: z.enum(['auto', 'nix', 'host']).default('auto'),
   /** Build with Nix without asking binary caches (machines with no route to them). */
   nixOffline: z.boolean().default(false),
+  toolchains: z
+    .object({
+      /** Fetch the Node, pnpm and yarn releases the host lacks from the npm registry. */
+      fetch: z.boolean().default(true),
+      /** Machine-wide cache of those releases, shared by every data directory. */
+      dir: z
+        .string()
+        .min(1)
+        .default(() => defaultCacheDir('toolchains'))
+        .transform((dir) => resolve(dir)),
+    })
+    .prefault({}),
   limits: z
     .object({
       memory: byteSize.default(4 * GiB),
@@ -94,8 +106,13 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** code-server is installed once per machine: under the user's cache, not a data directory. */
 export function defaultIdeDir(env: NodeJS.ProcessEnv = process.env): string {
+  return defaultCacheDir('ide', env);
+}
+
+/** A machine-wide cache directory of NixSpace (`~/.cache/nixspace/<name>`). */
+export function defaultCacheDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  return join(base, 'nixspace', 'ide');
+  return join(base, 'nixspace', name);
 }
 
 /** Settings read from NIXSPACE_* variables (and DATABASE_URL), for merging under the flags. */
@@ -117,6 +134,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     installNetwork: pick('NIXSPACE_INSTALL_NETWORK'),
     environmentProvider: pick('NIXSPACE_ENVIRONMENT_PROVIDER'),
     nixOffline: flag('NIXSPACE_NIX_OFFLINE'),
+    toolchains: prune({
+      fetch: flag('NIXSPACE_TOOLCHAINS_FETCH'),
+      dir: pick('NIXSPACE_TOOLCHAINS_DIR'),
+    }),
     limits: prune({
       memory: pick('NIXSPACE_MEMORY_LIMIT'),
       cpus: pick('NIXSPACE_CPU_LIMIT'),

@@ -41,6 +41,11 @@ Options for serve:
                            env NIXSPACE_MAX_WORKSPACE_USERS)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
   --unsafe-no-sandbox      Run workspaces without bubblewrap isolation (only on a machine you trust)
+  --toolchains-dir DIR     Where Node, pnpm and yarn releases from the npm registry are kept,
+                           once per machine (default ~/.cache/nixspace/toolchains;
+                           env NIXSPACE_TOOLCHAINS_DIR)
+  --no-toolchain-fetch     Use only the host's Node, pnpm and yarn when Nix is not used
+                           (env NIXSPACE_TOOLCHAINS_FETCH=false)
   --ide-dir DIR            Where code-server is installed, once per machine
                            (default ~/.cache/nixspace/ide; env NIXSPACE_IDE_DIR)
   --no-ide                 Run workspaces without VS Code (env NIXSPACE_IDE=false)
@@ -67,6 +72,8 @@ const options = {
   'max-workspace-users': { type: 'string' },
   'log-level': { type: 'string' },
   'unsafe-no-sandbox': { type: 'boolean' },
+  'toolchains-dir': { type: 'string' },
+  'no-toolchain-fetch': { type: 'boolean' },
   'ide-dir': { type: 'string' },
   'no-ide': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -91,6 +98,10 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.
     limits: { memory: values['memory-limit'], cpus: values['cpu-limit'], pids: values['pids-limit'] },
     git: { maxRepoBytes: values['max-repo-size'], timeoutMs: values['git-timeout-ms'] },
     ide: { dir: values['ide-dir'], enabled: values['no-ide'] ? false : undefined },
+    toolchains: {
+      dir: values['toolchains-dir'],
+      fetch: values['no-toolchain-fetch'] ? false : undefined,
+    },
     jobs: { retentionDays: values['job-retention-days'], maxOutputBytes: values['job-max-output'] },
   } as ConfigInput;
   return { config: parseConfig(mergeConfig(configFromEnv(env), flags)), help: values.help === true };

@@ -154,6 +154,8 @@ interface LiveWorkspace {
   terminals: WorkspaceTerminals;
   /** Variables of every shell: base, environment activation, installed tools, services. */
   shell: { argv: string[]; cwd: string; env: Record<string, string> };
+  /** Host directories the environment needs seen read-only (toolchains fetched from a registry). */
+  toolchainPaths: readonly string[];
   services: { stop(): Promise<void> } | undefined;
   ide: IdeHandle | undefined;
   viewerIde: Promise<ViewerIde> | undefined;
@@ -995,6 +997,8 @@ export class WorkspaceService {
             hash: value.row.hash,
             provider: value.provider,
             reproducible: value.reproducible,
+            reproducibility: value.reproducibility,
+            fallback: value.fallback,
             cached: value.cached,
             report: value.activation.report,
             diagnostics,
@@ -1059,10 +1063,11 @@ export class WorkspaceService {
     const { driver, limits } = this.options;
     const dir = this.workspaceDir(row.id);
     const env = this.shellEnv(row.id, setup.activation);
+    const toolchainPaths = setup.activation?.readOnlyPaths ?? [];
     const sandbox = await RuntimeSandbox.start(driver, {
       id: row.id,
       workspaceDir: dir,
-      readOnlyPaths: [this.options.mirrorsDir, ...(this.options.ide?.readOnlyPaths ?? [])],
+      readOnlyPaths: [this.options.mirrorsDir, ...toolchainPaths, ...(this.options.ide?.readOnlyPaths ?? [])],
       hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor(this.options.network),
       limits,
@@ -1075,6 +1080,7 @@ export class WorkspaceService {
       sandbox,
       terminals,
       shell,
+      toolchainPaths,
       services: undefined,
       ide: undefined,
       viewerIde: undefined,
@@ -1159,7 +1165,7 @@ export class WorkspaceService {
       installSandbox ??= RuntimeSandbox.start(this.options.driver, {
         id: `${id}-install`,
         workspaceDir: dir,
-        readOnlyPaths: [this.options.mirrorsDir],
+        readOnlyPaths: [this.options.mirrorsDir, ...live.toolchainPaths],
         hiddenPaths: this.options.hiddenPaths ?? [],
         network,
         limits: this.options.limits,
@@ -1293,7 +1299,7 @@ export class WorkspaceService {
     const sandbox = await RuntimeSandbox.start(this.options.driver, {
       id: `${id}-viewer`,
       workspaceDir: stateDir,
-      readOnlyPaths: [dir, this.options.mirrorsDir, ...ide.readOnlyPaths],
+      readOnlyPaths: [dir, this.options.mirrorsDir, ...live.toolchainPaths, ...ide.readOnlyPaths],
       hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor('none'),
       limits: this.options.limits,
