@@ -19,10 +19,16 @@ export function describeDetection(detection: DetectionResult): string {
   return problems ? `${summary}; ${problems} problem${problems === 1 ? '' : 's'} found` : summary;
 }
 
+const levels: Record<BuiltEnvironment['reproducibility'], string> = {
+  reproducible: '',
+  pinned: ', pinned toolchain (npm registry)',
+  none: ', not reproducible',
+};
+
 export function describeReport(built: BuiltEnvironment): string {
   const off = built.activation.report.filter((entry) => entry.status !== 'ok');
-  const reproducible = built.reproducible ? '' : ', not reproducible';
-  return off.length ? `${reproducible}: ${off.map((entry) => entry.message).join('; ')}` : reproducible;
+  const level = levels[built.reproducibility];
+  return off.length ? `${level}: ${off.map((entry) => entry.hint ?? entry.message).join('; ')}` : level;
 }
 
 /** A step that failed but leaves the workspace running, so its owner can fix the cause. */
