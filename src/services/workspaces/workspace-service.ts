@@ -63,7 +63,7 @@ import { copyTree } from '../files/copy-tree.js';
 import type { IdeStatus } from '../ide/code-server-runner.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
-import { describeDetection, describeReport, softFailure } from './environment-summary.js';
+import { describeDetection, describeReport, runnableInstalls, softFailure } from './environment-summary.js';
 import { runScript } from './run-script.js';
 import { WorkspaceTerminals } from './terminals.js';
 import { pendingSteps, toWorkspaceView, type WorkspaceView } from './workspace-view.js';
@@ -1019,13 +1019,21 @@ export class WorkspaceService {
     built: BuiltEnvironment | undefined,
     signal: AbortSignal,
   ): Promise<StepResult<undefined>> {
-    const plans = installPlans(spec);
-    if (plans.length === 0) return { value: undefined, status: 'skipped', detail: 'nothing to install' };
+    const { plans, blocked } = runnableInstalls(installPlans(spec), built?.activation.report ?? []);
+    if (plans.length === 0 && blocked.length === 0) {
+      return { value: undefined, status: 'skipped', detail: 'nothing to install' };
+    }
+    for (const line of blocked) this.log(id, 'install', line);
     try {
-      const outcomes = await this.installDependencies(id, plans, built?.row.hash ?? 'none', signal);
+      const outcomes = plans.length
+        ? await this.installDependencies(id, plans, built?.row.hash ?? 'none', signal)
+        : [];
       return {
         value: undefined,
-        detail: outcomes.map((o) => `${o.label} (${o.result}, ${o.durationMs} ms)`).join('; '),
+        ...(blocked.length ? { status: 'failed' as const } : {}),
+        detail: [...outcomes.map((o) => `${o.label} (${o.result}, ${o.durationMs} ms)`), ...blocked].join(
+          '; ',
+        ),
         patch: built ? { environment: { ...(await this.environmentRecord(id)), installs: outcomes } } : {},
       };
     } catch (error) {

@@ -1,11 +1,13 @@
 // The roster of workspaces with their state and the actions that apply to each.
 import { For, Show } from 'solid-js';
 import type { Workspace } from '../api/types';
+import { reproducibility, workspaceNotes } from '../lib/environment';
 import { describeRevision, displayRepo, formatAbsoluteTime, formatRelativeTime } from '../lib/format';
 import { Link } from '../lib/router';
 import { canDelete, canStart, canStop } from '../lib/workspace-status';
 import { StatusBadge } from './status-badge';
 import { StatusIcon } from './status-icon';
+import { WorkspaceNotes } from './workspace-notes';
 
 export function WorkspaceList(props: {
   workspaces: readonly Workspace[];
@@ -32,16 +34,24 @@ export function WorkspaceList(props: {
               <span class="workspace-repo" title={ws.repoUrl}>
                 {displayRepo(ws.repoUrl)}
               </span>
-              <Show when={ws.environment?.reproducible === false}>
-                <span
-                  class="workspace-marker"
-                  data-testid="not-reproducible-marker"
-                  title="Uses the server's own tools instead of a Nix environment"
-                >
-                  <StatusIcon shape="warning" />
-                  not reproducible
-                </span>
+              <Show when={ws.environment?.reproducible === false && ws.environment}>
+                {(env) => (
+                  <span
+                    class="workspace-marker"
+                    data-testid="not-reproducible-marker"
+                    data-reproducibility={env().reproducibility}
+                    title={
+                      env().fallback?.message ?? "Uses the server's own tools instead of a Nix environment"
+                    }
+                  >
+                    <StatusIcon shape={reproducibility(env()).shape} />
+                    {env().reproducibility === 'pinned'
+                      ? 'pinned toolchain (npm registry)'
+                      : 'not reproducible'}
+                  </span>
+                )}
               </Show>
+              <WorkspaceNotes notes={workspaceNotes(ws)} />
             </div>
             <span class="workspace-rev mono">{describeRevision(ws)}</span>
             <StatusBadge status={ws.status} testId="workspace-row-status" />
