@@ -104,6 +104,16 @@ describe('toolchains from the npm registry, without Nix', () => {
     terminal.type('touch "$(dirname "$(command -v node)")/x" 2>/dev/null || echo cache-read-only\r');
     await terminal.waitFor((t) => t.output.includes('cache-read-only\r'));
     terminal.close();
+
+    // Started again, it runs with the same pinned release.
+    await server.api(`/api/workspaces/${ws.id}/stop`, { method: 'POST' });
+    await waitForStatus(server, ws.id, ['stopped']);
+    await server.api(`/api/workspaces/${ws.id}/start`, { method: 'POST' });
+    await waitForStatus(server, ws.id, ['running']);
+    const again = await openTerminal(server, ws.id);
+    again.type('echo "again=$(node --version)"\r');
+    await again.waitFor((t) => t.output.includes(`again=v${node?.provided}`), 30_000);
+    again.close();
   });
 
   it('uses the host Node when it satisfies the range, and shows the range', async () => {
