@@ -51,7 +51,6 @@ export function WorkspaceList(props: {
                   </span>
                 )}
               </Show>
-              <WorkspaceNotes notes={workspaceNotes(ws)} />
             </div>
             <span class="workspace-rev mono">{describeRevision(ws)}</span>
             <StatusBadge status={ws.status} testId="workspace-row-status" />
@@ -113,6 +112,7 @@ export function WorkspaceList(props: {
                 </button>
               </Show>
             </div>
+            <WorkspaceNotes notes={workspaceNotes(ws)} />
           </li>
         )}
       </For>
