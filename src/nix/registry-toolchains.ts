@@ -4,8 +4,7 @@
 // asks for Node 22 gets Node 22 on a server whose own Node is 20, without Nix.
 
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NixSpaceError } from '../errors.js';
 import {
@@ -28,6 +27,9 @@ export interface FetchedTool {
   durationMs: number;
 }
 
+/** New releases come out every few weeks: an hour-old list of them is fresh enough. */
+const releasesMaxAgeMs = 60 * 60 * 1000;
+
 const programs: Record<RegistryTool, string> = { node: 'node', pnpm: 'pnpm', yarn: 'yarn' };
 
 function binDir(tool: RegistryTool, root: string): string {
@@ -37,7 +39,7 @@ function binDir(tool: RegistryTool, root: string): string {
 
 export class RegistryToolchains {
   readonly dir: string;
-  readonly #releases = new Map<string, Promise<string[]>>();
+  readonly #releases = new Map<string, { at: number; versions: Promise<string[]> }>();
   readonly #installing = new Map<string, Promise<FetchedTool>>();
 
   constructor(options: { dir: string }) {
@@ -132,22 +134,26 @@ export class RegistryToolchains {
     return done(installed, true);
   }
 
-  /** Every version the registry has of a package (asked once per process, while it answers). */
+  /** Every version the registry has of a package (asked again after an hour, or after a failure). */
   releases(npmName: string, signal?: AbortSignal): Promise<string[]> {
-    let asked = this.#releases.get(npmName);
-    if (!asked) {
-      asked = runNpm(['view', npmName, 'versions', '--json'], tmpdir(), {
-        failure: 'ENVIRONMENT_BUILD_FAILED',
-        logStdout: false,
-        signal,
-      }).then((stdout) => {
+    const known = this.#releases.get(npmName);
+    if (known && Date.now() - known.at < releasesMaxAgeMs) return known.versions;
+    // Asked from the cache directory: no project .npmrc but the server's own can steer it.
+    const asked = mkdir(this.dir, { recursive: true })
+      .then(() =>
+        runNpm(['view', npmName, 'versions', '--json'], this.dir, {
+          failure: 'ENVIRONMENT_BUILD_FAILED',
+          logStdout: false,
+          signal,
+        }),
+      )
+      .then((stdout) => {
         const parsed = JSON.parse(stdout) as unknown;
         return (Array.isArray(parsed) ? parsed : [parsed]).filter((v): v is string => typeof v === 'string');
       });
-      // A failed answer is not kept: the next workspace asks again.
-      asked.catch(() => this.#releases.delete(npmName));
-      this.#releases.set(npmName, asked);
-    }
+    // A failed answer is not kept: the next workspace asks again.
+    asked.catch(() => this.#releases.delete(npmName));
+    this.#releases.set(npmName, { at: Date.now(), versions: asked });
     return asked;
   }
 
