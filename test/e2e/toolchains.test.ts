@@ -14,6 +14,7 @@ import { startTestServer, type TestServer, waitForStatus } from '../support/nixs
 
 const webDist = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const pinnedMajor = process.versions.node.startsWith('22.') ? 24 : 22;
+const hostMajor = Number(process.versions.node.split('.')[0]);
 
 describe('how a workspace without Nix shows its toolchains', () => {
   let git: GitHttpServer;
@@ -27,6 +28,9 @@ describe('how a workspace without Nix shows its toolchains', () => {
       files: { '.nvmrc': `${pinnedMajor}\n`, 'package.json': '{"name":"pinned","version":"1.0.0"}' },
     });
     await makeRepo(git.root, 'go-app.git', { files: { 'go.mod': 'module example.com/app\n\ngo 1.23\n' } });
+    await makeRepo(git.root, 'ranged.git', {
+      files: { 'package.json': JSON.stringify({ name: 'ranged', engines: { node: `>=${hostMajor - 2}` } }) },
+    });
     server = await startTestServer({ config: { environmentProvider: 'auto' } });
     browser = await launchBrowser();
   });
@@ -91,6 +95,22 @@ describe('how a workspace without Nix shows its toolchains', () => {
     await page.screenshot({
       path: `${process.env.NIXSPACE_SCREENSHOTS ?? '/tmp'}/nixspace-e2e-toolchains.png`,
     });
+    await context.close();
+  });
+
+  it('shows a range the host satisfies as the range, not the line detection picked', async () => {
+    const ranged = await create('ranged.git');
+    const context = await browser.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(await server.nixspace.ownerLoginLink());
+    await page.goto(`${server.url}/w/${ranged.id}`);
+    await page.getByTestId('environment-toggle').click();
+    const row = page.getByTestId('report-row').filter({ hasText: 'Toolchain' });
+    await row.waitFor();
+    assert.equal(await row.getAttribute('data-status'), 'ok');
+    const wanted = `≥ ${hostMajor - 2} (host ${process.versions.node} satisfies)`;
+    const text = (await row.textContent()) ?? '';
+    assert.ok(text.includes(wanted), text);
     await context.close();
   });
 });
