@@ -18,7 +18,7 @@ export interface Presented {
 const providerNames: Record<string, string> = {
   nix: 'Nix',
   host: 'host tools',
-  registry: 'pinned toolchain (npm registry)',
+  registry: 'host tools and a pinned toolchain (npm registry)',
 };
 
 export function providerName(provider: string): string {
