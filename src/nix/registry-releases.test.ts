@@ -65,7 +65,7 @@ describe('choosing a release from the npm registry', () => {
     assert.equal(newestRelease(releases, nodeWant(node('19', 'exact')).accepts), undefined);
   });
 
-  it('fetches pnpm and yarn from the packages that carry them', () => {
+  it('fetches pnpm and yarn from the packages that carry them, unpinned only yarn classic', () => {
     assert.deepEqual(
       [
         pm('pnpm', '9.15.0'),
@@ -74,9 +74,10 @@ describe('choosing a release from the npm registry', () => {
         pm('yarn', undefined, 'berry'),
         pm('yarn'),
       ].map((p) => packageManagerWant(p)?.npmName),
-      ['pnpm', 'yarn', '@yarnpkg/cli-dist', '@yarnpkg/cli-dist', 'yarn'],
+      ['pnpm', 'yarn', '@yarnpkg/cli-dist', undefined, 'yarn'],
     );
     assert.equal(packageManagerWant(pm('npm', '10.0.0')), undefined, 'npm comes with Node');
+    assert.equal(packageManagerWant(pm('pnpm')), undefined, 'the newest pnpm may not run on this Node');
     assert.equal(
       newestRelease(['9.15.0', '9.15.1', '10.0.0'], packageManagerWant(pm('pnpm', '9.15.0'))!.accepts),
       '9.15.0',

@@ -34,17 +34,21 @@ export function nodeWant(toolchain: Toolchain): RegistryWant {
   };
 }
 
-/** pnpm or yarn as `packageManager` pins it (or the newest of its line when it does not). */
+/**
+ * pnpm or yarn as `packageManager` pins it. Unpinned, only yarn classic (its 1.x line runs on
+ * every Node): the newest pnpm or yarn berry may need a newer Node than the one that runs it.
+ */
 export function packageManagerWant(pm: PackageManager): RegistryWant | undefined {
   if (pm.name !== 'pnpm' && pm.name !== 'yarn') return undefined;
   const berry =
     pm.name === 'yarn' &&
     (pm.variant === 'berry' || (pm.version !== undefined && (parseVersion(pm.version)?.[0] ?? 1) >= 2));
   const line = pm.version ?? (pm.name === 'yarn' && !berry ? '1' : undefined);
+  if (line === undefined) return undefined;
   return {
     tool: pm.name,
     npmName: berry ? '@yarnpkg/cli-dist' : pm.name,
-    accepts: (version) => line === undefined || versionsAgree(line, version),
+    accepts: (version) => versionsAgree(line, version),
     asked: pm.version ?? 'any',
   };
 }
