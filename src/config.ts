@@ -3,10 +3,10 @@
 
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { defaultDataDir, defaultIdeDir } from './default-dirs.js';
+import { defaultCacheDir, defaultDataDir, defaultIdeDir } from './default-dirs.js';
 import { NixSpaceError } from './errors.js';
 
-export { defaultDataDir, defaultIdeDir } from './default-dirs.js';
+export { defaultCacheDir, defaultDataDir, defaultIdeDir } from './default-dirs.js';
 
 const GiB = 1024 ** 3;
 
@@ -40,6 +40,18 @@ export const configSchema = z.object({
   environmentProvider: z.enum(['auto', 'nix', 'host']).default('auto'),
   /** Build with Nix without asking binary caches (machines with no route to them). */
   nixOffline: z.boolean().default(false),
+  toolchains: z
+    .object({
+      /** Fetch the Node, pnpm and yarn releases the host lacks from the npm registry. */
+      fetch: z.boolean().default(true),
+      /** Machine-wide cache of those releases, shared by every data directory. */
+      dir: z
+        .string()
+        .min(1)
+        .default(() => defaultCacheDir('toolchains'))
+        .transform((dir) => resolve(dir)),
+    })
+    .prefault({}),
   limits: z
     .object({
       memory: byteSize.default(4 * GiB),
@@ -108,6 +120,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     installNetwork: pick('NIXSPACE_INSTALL_NETWORK'),
     environmentProvider: pick('NIXSPACE_ENVIRONMENT_PROVIDER'),
     nixOffline: flag('NIXSPACE_NIX_OFFLINE'),
+    toolchains: prune({
+      fetch: flag('NIXSPACE_TOOLCHAINS_FETCH'),
+      dir: pick('NIXSPACE_TOOLCHAINS_DIR'),
+    }),
     limits: prune({
       memory: pick('NIXSPACE_MEMORY_LIMIT'),
       cpus: pick('NIXSPACE_CPU_LIMIT'),

@@ -11,6 +11,7 @@ import { buildServer } from './api/server.js';
 import { type Config, publicOrigin } from './config.js';
 import { GitMirrors } from './git/mirrors.js';
 import type { EnvironmentProvider } from './nix/environment-provider.js';
+import { RegistryToolchains } from './nix/registry-toolchains.js';
 import { selectEnvironmentProvider } from './nix/select-provider.js';
 import type { SandboxDriver } from './runtime/sandbox.js';
 import { selectSandboxDriver } from './runtime/select-driver.js';
@@ -72,6 +73,9 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       (await selectEnvironmentProvider({
         ...(config.environmentProvider === 'auto' ? {} : { force: config.environmentProvider }),
         nix: { offline: config.nixOffline },
+        ...(config.toolchains.fetch
+          ? { host: { toolchains: new RegistryToolchains({ dir: config.toolchains.dir }) } }
+          : {}),
         onLog: (line) => logger.info(line),
       }));
     const environments = new EnvironmentService({

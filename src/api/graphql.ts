@@ -11,6 +11,7 @@ import type { CreatedShareLink, ShareLinkView, ShareService } from '../services/
 import type { FactChange, SpecDiff } from '../services/environments/spec-diff.js';
 import type { EnvironmentVersionView, WorkspaceService } from '../services/workspaces/workspace-service.js';
 import type { StepView, WorkspaceView } from '../services/workspaces/workspace-view.js';
+import { environmentObject } from './graphql-environment.js';
 
 interface Context {
   user: User | undefined;
@@ -46,11 +47,18 @@ function userOf(ctx: Context): User {
   return ctx.user;
 }
 
+interface GraphQLTypes {
+  Context: Context;
+  Objects: { Workspace: WorkspaceView; Step: StepView };
+}
+
+/** The schema builder, for the modules that define parts of the schema. */
+export type GraphQLBuilder = PothosSchemaTypes.SchemaBuilder<
+  PothosSchemaTypes.ExtendDefaultTypes<GraphQLTypes>
+>;
+
 export function buildSchema(workspaces: WorkspaceService, shares: ShareService) {
-  const builder = new SchemaBuilder<{
-    Context: Context;
-    Objects: { Workspace: WorkspaceView; Step: StepView };
-  }>({});
+  const builder = new SchemaBuilder<GraphQLTypes>({});
 
   const ErrorInfo = builder
     .objectRef<{ code: string; message: string; step?: string }>('WorkspaceError')
@@ -93,6 +101,8 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
     }),
   });
 
+  const Environment = environmentObject(builder);
+
   builder.objectType('Workspace', {
     description: 'A checkout of a repository at a commit, running in a sandbox.',
     fields: (t) => ({
@@ -108,6 +118,7 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
       steps: t.field({ type: ['Step'], resolve: (w) => w.steps }),
       urls: t.field({ type: Urls, resolve: (w) => w.urls }),
       ide: t.field({ type: Ide, nullable: true, resolve: (w) => w.ide }),
+      environment: t.field({ type: Environment, nullable: true, resolve: (w) => w.environment }),
       sandboxDriver: t.string({ nullable: true, resolve: (w) => w.sandbox?.driver ?? null }),
       isolated: t.boolean({ nullable: true, resolve: (w) => w.sandbox?.isolated ?? null }),
       createdAt: t.exposeString('createdAt'),

@@ -55,6 +55,11 @@ Options for serve:
                            env NIXSPACE_MAX_WORKSPACE_USERS)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
   --unsafe-no-sandbox      Run workspaces without bubblewrap isolation (only on a machine you trust)
+  --toolchains-dir DIR     Where Node, pnpm and yarn releases from the npm registry are kept,
+                           once per machine (default ~/.cache/nixspace/toolchains;
+                           env NIXSPACE_TOOLCHAINS_DIR)
+  --no-toolchain-fetch     Use only the host's Node, pnpm and yarn when Nix is not used
+                           (env NIXSPACE_TOOLCHAINS_FETCH=false)
   --ide-dir DIR            Where code-server is installed, once per machine
                            (default ~/.cache/nixspace/ide; env NIXSPACE_IDE_DIR)
   --no-ide                 Run workspaces without VS Code (env NIXSPACE_IDE=false)

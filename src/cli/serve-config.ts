@@ -25,6 +25,8 @@ const options = {
   'max-workspace-users': { type: 'string' },
   'log-level': { type: 'string' },
   'unsafe-no-sandbox': { type: 'boolean' },
+  'toolchains-dir': { type: 'string' },
+  'no-toolchain-fetch': { type: 'boolean' },
   'ide-dir': { type: 'string' },
   'no-ide': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -49,6 +51,10 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.
     limits: { memory: values['memory-limit'], cpus: values['cpu-limit'], pids: values['pids-limit'] },
     git: { maxRepoBytes: values['max-repo-size'], timeoutMs: values['git-timeout-ms'] },
     ide: { dir: values['ide-dir'], enabled: values['no-ide'] ? false : undefined },
+    toolchains: {
+      dir: values['toolchains-dir'],
+      fetch: values['no-toolchain-fetch'] ? false : undefined,
+    },
     jobs: { retentionDays: values['job-retention-days'], maxOutputBytes: values['job-max-output'] },
   } as ConfigInput;
   return { config: parseConfig(mergeConfig(configFromEnv(env), flags)), help: values.help === true };

@@ -108,15 +108,11 @@ export class AutoEnvironmentProvider implements EnvironmentProvider {
     const problem = await this.nixpkgsProblem();
     if (problem === null) return this.nix.plan(spec, repoDir);
     const plan = await this.host.plan(spec, repoDir);
+    const message = `nixpkgs ${nixpkgsPin.branch} cannot be obtained on this server (${problem}): using the host toolchains`;
     return {
       ...plan,
-      notes: [
-        {
-          severity: 'warning',
-          message: `nixpkgs ${nixpkgsPin.branch} cannot be obtained on this server (${problem}): using the host toolchains`,
-        },
-        ...plan.notes,
-      ],
+      fallback: { cause: 'nixpkgs', detail: problem, message: `Nix was not used: ${message}` },
+      notes: [{ severity: 'warning', message }, ...plan.notes],
     };
   }
 

@@ -5,10 +5,34 @@
 import type { EnvSpec } from '../detect/env-spec.js';
 import type { PlanNote, SuppliedFact } from './generate-flake.js';
 
+/**
+ * Why an environment uses the host's toolchains instead of Nix: `nixpkgs` when Nix is here but
+ * cannot obtain the pinned nixpkgs, `nix` when Nix cannot build here at all, `configured` when
+ * the server was told to use the host (`--environment-provider host`).
+ */
+export interface ProviderFallback {
+  cause: 'nixpkgs' | 'nix' | 'configured';
+  /** What Nix (or the configuration) actually said. */
+  detail: string;
+  /** One sentence for the UI: "Nix was not used: nixpkgs … cannot be obtained (…)". */
+  message: string;
+}
+
+/**
+ * How exactly an environment can be had again: `reproducible` (Nix, same hash same build),
+ * `pinned` (exact Node, pnpm or yarn releases from the npm registry over the host's other tools),
+ * `none` (whatever the host has).
+ */
+export type Reproducibility = 'reproducible' | 'pinned' | 'none';
+
+export type ProviderName = 'nix' | 'host' | 'registry';
+
 export interface EnvironmentPlan {
   /** environmentHash of the spec's build projection and the flake: equal hashes, one build. */
   hash: string;
   provider: 'nix' | 'host';
+  /** For host plans: why Nix is not used. */
+  fallback?: ProviderFallback;
   /**
    * The flake to build: generated from the spec (with its generated lock), or the repo's own
    * (`generated: false`, built as-is, never overwritten). Null for host plans of repos without one.
@@ -30,16 +54,28 @@ export interface ReportEntry {
   wanted: string | null;
   provided: string | null;
   status: ReportStatus;
+  /** What the repository literally asked for, when it differs from `wanted` (`>=18`). */
+  requested?: string;
+  /** Who supplies it: the host, the npm registry (a pinned release), or a Nix environment. */
+  origin?: 'host' | 'registry' | 'environment';
   /** Where the spec got the fact from (`.nvmrc:1`). */
   source?: string;
   /** One sentence for the UI: "node 24 wanted (from .nvmrc), host has 20.20.2". */
   message: string;
+  /** For what is missing or mismatched: why, and how to get it ("install golang-go, or …"). */
+  hint?: string;
 }
 
 export interface PreparedEnvironment {
-  provider: 'nix' | 'host';
+  /** `registry` when the host's toolchains are joined by releases fetched from the npm registry. */
+  provider: ProviderName;
   hash: string;
   reproducible: boolean;
+  reproducibility: Reproducibility;
+  /** Why Nix was not used, for host and registry environments. */
+  fallback: ProviderFallback | null;
+  /** Host directories the sandbox must see, read-only (the fetched toolchains). */
+  readOnlyPaths: string[];
   /**
    * Variables every process of the workspace gets (shells, jobs, services): the activation
    * environment. PATH comes first and already includes the base PATH after the environment's.

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type EnvSpec, emptySpec } from '../detect/env-spec.js';
 import { NixSpaceError } from '../errors.js';
+import type { ReportEntry } from './environment-provider.js';
 import { HostEnvironmentProvider } from './host-provider.js';
+import { RegistryToolchains } from './registry-toolchains.js';
 import { selectEnvironmentProvider } from './select-provider.js';
 
 // The host's PATH narrowed to the directory of the node running the tests: node is there for
@@ -85,7 +87,70 @@ describe('HostEnvironmentProvider', () => {
     const prepared = await prepare(spec);
     assert.equal(prepared.report[0]?.status, 'ok');
   });
+
+  it('fetches nothing when the host satisfies the range, and says so', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nixspace-toolchains-'));
+    const provider = new HostEnvironmentProvider({ path, toolchains: new RegistryToolchains({ dir }) });
+    const spec: EnvSpec = {
+      ...emptySpec(),
+      toolchains: [
+        {
+          name: 'node',
+          version: '24',
+          requested: '>= 18',
+          resolution: 'range',
+          source: { file: 'package.json' },
+        },
+      ],
+    };
+    const plan = await provider.plan(spec, '/nonexistent-repo');
+    const prepared = await provider.prepare(plan, { workDir: dir });
+    assert.deepEqual(pick(prepared.report[0]), {
+      status: 'ok',
+      wanted: '24',
+      requested: '>= 18',
+      provided: hostNode,
+      origin: 'host',
+    });
+    assert.equal(prepared.provider, 'host');
+    assert.equal(prepared.reproducibility, 'none');
+    assert.deepEqual(prepared.readOnlyPaths, []);
+    assert.deepEqual(await readdir(dir), [], 'nothing was downloaded');
+  });
+
+  it('says why Nix was not used and how to get each missing tool', async () => {
+    const provider = new HostEnvironmentProvider({
+      path,
+      fallback: { cause: 'nixpkgs', detail: 'no route to github.com', message: 'Nix was not used: no route' },
+    });
+    const spec: EnvSpec = {
+      ...emptySpec(),
+      toolchains: [
+        { name: 'go', version: '1.23', resolution: 'minimum', source: { file: 'go.mod', line: 3 } },
+      ],
+    };
+    const prepared = await provider.prepare(await provider.plan(spec, '/nonexistent-repo'), {
+      workDir: await mkdtemp(join(tmpdir(), 'nixspace-host-')),
+    });
+    assert.equal(prepared.fallback?.detail, 'no route to github.com');
+    assert.equal(
+      prepared.report[0]?.hint,
+      'Go 1.23 is not on this machine and Nix cannot fetch nixpkgs: install golang-go, or let this server reach nixpkgs',
+    );
+    assert.ok(prepared.log.includes('Nix was not used: no route'));
+    assert.ok(prepared.log.includes(prepared.report[0]!.hint!));
+  });
 });
+
+function pick(entry: ReportEntry | undefined) {
+  return {
+    status: entry?.status,
+    wanted: entry?.wanted,
+    requested: entry?.requested,
+    provided: entry?.provided,
+    origin: entry?.origin,
+  };
+}
 
 describe('selectEnvironmentProvider', () => {
   it('falls back to the host when nix cannot run, and refuses when nix is forced', async () => {

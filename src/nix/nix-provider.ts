@@ -39,6 +39,15 @@ interface CachedActivation {
   report: ReportEntry[];
 }
 
+/** What every Nix environment is: reproducible, with nothing outside the store to show. */
+const nixPrepared = {
+  provider: 'nix',
+  reproducible: true,
+  reproducibility: 'reproducible',
+  fallback: null,
+  readOnlyPaths: [],
+} as const satisfies Partial<PreparedEnvironment>;
+
 export class NixEnvironmentProvider implements EnvironmentProvider {
   readonly name = 'nix' as const;
   readonly reproducible = true;
@@ -79,9 +88,8 @@ export class NixEnvironmentProvider implements EnvironmentProvider {
       say(`environment ${plan.hash.slice(0, 12)} is already built; reusing it`);
       const { env, shellHook, report } = cached;
       return {
-        provider: 'nix',
+        ...nixPrepared,
         hash: plan.hash,
-        reproducible: true,
         env,
         shellHook,
         report,
@@ -139,9 +147,8 @@ export class NixEnvironmentProvider implements EnvironmentProvider {
     await rename(`${resultFile}.tmp`, resultFile);
     say(`environment ${plan.hash.slice(0, 12)} is ready`);
     return {
-      provider: 'nix',
+      ...nixPrepared,
       hash: plan.hash,
-      reproducible: true,
       ...activation,
       report,
       cached: false,

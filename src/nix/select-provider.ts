@@ -43,5 +43,12 @@ export async function selectEnvironmentProvider(
     });
   }
   options.onLog?.(`environments: host toolchains, not reproducible (${problem})`);
-  return new HostEnvironmentProvider(options.host);
+  return new HostEnvironmentProvider({
+    ...options.host,
+    fallback: {
+      cause: 'nix',
+      detail: problem,
+      message: `Nix was not used: it cannot build here (${problem})`,
+    },
+  });
 }

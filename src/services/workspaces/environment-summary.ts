@@ -3,6 +3,8 @@
 
 import type { DetectionResult } from '../../detect/detect.js';
 import { NixSpaceError } from '../../errors.js';
+import type { ReportEntry } from '../../nix/environment-provider.js';
+import type { InstallPlan } from '../environments/dependency-plan.js';
 import type { BuiltEnvironment } from '../environments/environment-service.js';
 
 export function describeDetection(detection: DetectionResult): string {
@@ -19,10 +21,37 @@ export function describeDetection(detection: DetectionResult): string {
   return problems ? `${summary}; ${problems} problem${problems === 1 ? '' : 's'} found` : summary;
 }
 
+const levels: Record<BuiltEnvironment['reproducibility'], string> = {
+  reproducible: '',
+  pinned: ', pinned toolchain (npm registry)',
+  none: ', not reproducible',
+};
+
 export function describeReport(built: BuiltEnvironment): string {
   const off = built.activation.report.filter((entry) => entry.status !== 'ok');
-  const reproducible = built.reproducible ? '' : ', not reproducible';
-  return off.length ? `${reproducible}: ${off.map((entry) => entry.message).join('; ')}` : reproducible;
+  const level = levels[built.reproducibility];
+  return off.length ? `${level}: ${off.map((entry) => entry.hint ?? entry.message).join('; ')}` : level;
+}
+
+/**
+ * The installs whose package manager (or toolchain) the environment has, and for the others a
+ * line saying why they did not run and how to get what they need, instead of a bare
+ * `go: command not found`.
+ */
+export function runnableInstalls(
+  plans: readonly InstallPlan[],
+  report: readonly ReportEntry[],
+): { plans: InstallPlan[]; blocked: string[] } {
+  const missing = (name: string | undefined) =>
+    report.find((entry) => entry.status === 'missing' && entry.name === name);
+  const runnable: InstallPlan[] = [];
+  const blocked: string[] = [];
+  for (const plan of plans) {
+    const absent = missing(plan.manager) ?? missing(plan.toolchain);
+    if (absent) blocked.push(`${plan.label} not run: ${absent.hint ?? absent.message}`);
+    else runnable.push(plan);
+  }
+  return { plans: runnable, blocked };
 }
 
 /** A step that failed but leaves the workspace running, so its owner can fix the cause. */

@@ -65,7 +65,7 @@ import { copyTree } from '../files/copy-tree.js';
 import type { IdeStatus } from '../ide/code-server-runner.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
-import { describeDetection, describeReport, softFailure } from './environment-summary.js';
+import { describeDetection, describeReport, runnableInstalls, softFailure } from './environment-summary.js';
 import { runScript } from './run-script.js';
 import { WorkspaceTerminals } from './terminals.js';
 import { pendingSteps, toWorkspaceView, type WorkspaceView } from './workspace-view.js';
@@ -154,6 +154,8 @@ interface LiveWorkspace {
   terminals: WorkspaceTerminals;
   /** Variables of every shell: base, environment activation, installed tools, services. */
   shell: { argv: string[]; cwd: string; env: Record<string, string> };
+  /** Host directories the environment needs seen read-only (toolchains fetched from a registry). */
+  toolchainPaths: readonly string[];
   services: { stop(): Promise<void> } | undefined;
   ide: IdeHandle | undefined;
   viewerIde: Promise<ViewerIde> | undefined;
@@ -995,6 +997,8 @@ export class WorkspaceService {
             hash: value.row.hash,
             provider: value.provider,
             reproducible: value.reproducible,
+            reproducibility: value.reproducibility,
+            fallback: value.fallback,
             cached: value.cached,
             report: value.activation.report,
             diagnostics,
@@ -1015,13 +1019,21 @@ export class WorkspaceService {
     built: BuiltEnvironment | undefined,
     signal: AbortSignal,
   ): Promise<StepResult<undefined>> {
-    const plans = installPlans(spec);
-    if (plans.length === 0) return { value: undefined, status: 'skipped', detail: 'nothing to install' };
+    const { plans, blocked } = runnableInstalls(installPlans(spec), built?.activation.report ?? []);
+    if (plans.length === 0 && blocked.length === 0) {
+      return { value: undefined, status: 'skipped', detail: 'nothing to install' };
+    }
+    for (const line of blocked) this.log(id, 'install', line);
     try {
-      const outcomes = await this.installDependencies(id, plans, built?.row.hash ?? 'none', signal);
+      const outcomes = plans.length
+        ? await this.installDependencies(id, plans, built?.row.hash ?? 'none', signal)
+        : [];
       return {
         value: undefined,
-        detail: outcomes.map((o) => `${o.label} (${o.result}, ${o.durationMs} ms)`).join('; '),
+        ...(blocked.length ? { status: 'failed' as const } : {}),
+        detail: [...outcomes.map((o) => `${o.label} (${o.result}, ${o.durationMs} ms)`), ...blocked].join(
+          '; ',
+        ),
         patch: built ? { environment: { ...(await this.environmentRecord(id)), installs: outcomes } } : {},
       };
     } catch (error) {
@@ -1059,10 +1071,11 @@ export class WorkspaceService {
     const { driver, limits } = this.options;
     const dir = this.workspaceDir(row.id);
     const env = this.shellEnv(row.id, setup.activation);
+    const toolchainPaths = setup.activation?.readOnlyPaths ?? [];
     const sandbox = await RuntimeSandbox.start(driver, {
       id: row.id,
       workspaceDir: dir,
-      readOnlyPaths: [this.options.mirrorsDir, ...(this.options.ide?.readOnlyPaths ?? [])],
+      readOnlyPaths: [this.options.mirrorsDir, ...toolchainPaths, ...(this.options.ide?.readOnlyPaths ?? [])],
       hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor(this.options.network),
       limits,
@@ -1075,6 +1088,7 @@ export class WorkspaceService {
       sandbox,
       terminals,
       shell,
+      toolchainPaths,
       services: undefined,
       ide: undefined,
       viewerIde: undefined,
@@ -1159,7 +1173,7 @@ export class WorkspaceService {
       installSandbox ??= RuntimeSandbox.start(this.options.driver, {
         id: `${id}-install`,
         workspaceDir: dir,
-        readOnlyPaths: [this.options.mirrorsDir],
+        readOnlyPaths: [this.options.mirrorsDir, ...live.toolchainPaths],
         hiddenPaths: this.options.hiddenPaths ?? [],
         network,
         limits: this.options.limits,
@@ -1293,7 +1307,7 @@ export class WorkspaceService {
     const sandbox = await RuntimeSandbox.start(this.options.driver, {
       id: `${id}-viewer`,
       workspaceDir: stateDir,
-      readOnlyPaths: [dir, this.options.mirrorsDir, ...ide.readOnlyPaths],
+      readOnlyPaths: [dir, this.options.mirrorsDir, ...live.toolchainPaths, ...ide.readOnlyPaths],
       hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor('none'),
       limits: this.options.limits,

@@ -52,7 +52,7 @@ export function toWorkspaceView(row: WorkspaceRow, ide: IdeStatus | null = null)
     error: (row.error as unknown as WorkspaceErrorRecord | null) ?? null,
     steps: steps.map((step) => ({ ...step, label: stepLabels[step.name] })),
     sandbox: (row.sandbox as unknown as WorkspaceView['sandbox']) ?? null,
-    environment: row.environment ?? null,
+    environment: row.environment ? environmentView(row.environment) : null,
     ide: ide && row.status === 'running' ? { ...ide, url: ideUrl } : null,
     urls: {
       events: `/api/workspaces/${row.id}/events`,
@@ -62,6 +62,15 @@ export function toWorkspaceView(row: WorkspaceRow, ide: IdeStatus | null = null)
     parentId: row.parent_id ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** Records written before the reproducibility level and the fallback reason existed get both. */
+function environmentView(record: WorkspaceEnvironmentRecord): WorkspaceEnvironmentRecord {
+  return {
+    ...record,
+    reproducibility: record.reproducibility ?? (record.reproducible ? 'reproducible' : 'none'),
+    fallback: record.fallback ?? null,
   };
 }
 

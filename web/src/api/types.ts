@@ -22,7 +22,10 @@ export type Workspace = WireWorkspace<Environment>;
 /** VS Code (code-server) of a running workspace, with where it is served. */
 export type IdeStatus = WireIdeStatus & { url: string };
 
-export type EnvironmentProvider = 'nix' | 'host' | (string & {});
+export type EnvironmentProvider = 'nix' | 'host' | 'registry' | (string & {});
+
+/** `reproducible` (Nix), `pinned` (exact releases from the npm registry over host tools), `none`. */
+export type Reproducibility = 'reproducible' | 'pinned' | 'none';
 
 export interface EnvironmentReportEntry {
   kind: 'toolchain' | 'service' | 'package-manager';
@@ -30,9 +33,15 @@ export interface EnvironmentReportEntry {
   wanted: string | null;
   provided: string | null;
   status: 'ok' | 'missing' | 'mismatch';
+  /** What the repository literally asked for, when it differs from `wanted` (`>=18`). */
+  requested?: string;
+  /** Who supplies it: the host, the npm registry (a pinned release) or a Nix environment. */
+  origin?: 'host' | 'registry' | 'environment';
   /** The file that asked for it, e.g. `.nvmrc` or `package.json`. */
   source?: string;
   message: string;
+  /** For what is missing: why, and how to get it. */
+  hint?: string;
 }
 
 export interface EnvironmentDiagnostic {
@@ -73,6 +82,9 @@ export interface Environment {
   provider: EnvironmentProvider;
   /** False when host tools stand in for Nix. */
   reproducible: boolean;
+  reproducibility: Reproducibility;
+  /** Why Nix was not used, with the actual error; null for Nix environments. */
+  fallback: { cause: 'nixpkgs' | 'nix' | 'configured'; detail: string; message: string } | null;
   /** An earlier build of the same hash was reused. */
   cached: boolean;
   report: EnvironmentReportEntry[];

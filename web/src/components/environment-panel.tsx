@@ -4,7 +4,9 @@ import { createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import type { Environment, IdeStatus, Step } from '../api/types';
 import { copyText } from '../lib/clipboard';
 import {
+  describeProvided,
   describeServiceVersion,
+  describeWanted,
   diagnosticLocation,
   presentInstallResult,
   presentReportStatus,
@@ -120,6 +122,13 @@ export function EnvironmentPanel(props: {
                   : 'Built for this workspace.'}
               </p>
               <HashField hash={env().hash} />
+              <Show when={env().fallback}>
+                {(fallback) => (
+                  <p class="env-message" data-testid="environment-fallback" data-cause={fallback().cause}>
+                    {fallback().message}
+                  </p>
+                )}
+              </Show>
             </section>
           )}
         </Show>
@@ -198,9 +207,9 @@ export function EnvironmentPanel(props: {
                             </div>
                             <dl class="env-facts">
                               <dt>Wanted</dt>
-                              <dd class="mono">{entry.wanted ?? 'any'}</dd>
+                              <dd class="mono">{describeWanted(entry)}</dd>
                               <dt>Provided</dt>
-                              <dd class="mono">{entry.provided ?? 'none'}</dd>
+                              <dd class="mono">{describeProvided(entry)}</dd>
                               <Show when={entry.source}>
                                 {(source) => (
                                   <>
@@ -212,6 +221,13 @@ export function EnvironmentPanel(props: {
                             </dl>
                             <Show when={entry.status !== 'ok' && entry.message}>
                               <p class="env-message">{entry.message}</p>
+                            </Show>
+                            <Show when={entry.hint}>
+                              {(hint) => (
+                                <p class="env-message" data-testid="report-hint">
+                                  {hint()}
+                                </p>
+                              )}
                             </Show>
                           </li>
                         );

@@ -3,12 +3,14 @@
 // show a short id.
 import { createSignal, For, type JSX, Show } from 'solid-js';
 import type { Workspace } from '../api/types';
+import { reproducibility, workspaceNotes } from '../lib/environment';
 import { describeRevision, displayRepo, formatAbsoluteTime, formatRelativeTime } from '../lib/format';
 import { Link } from '../lib/router';
 import { groupWorkspaces, isFailedAttempts, sharedNames, shortId } from '../lib/workspace-groups';
 import { canDelete, canStart, canStop } from '../lib/workspace-status';
 import { StatusBadge } from './status-badge';
 import { StatusIcon } from './status-icon';
+import { WorkspaceNotes } from './workspace-notes';
 
 interface RowActions {
   now: number;
@@ -128,15 +130,18 @@ function WorkspaceRow(props: Omit<RowActions, 'isBusy'> & { ws: Workspace; showI
         <span class="workspace-repo" title={ws.repoUrl}>
           {displayRepo(ws.repoUrl)}
         </span>
-        <Show when={ws.environment?.reproducible === false}>
-          <span
-            class="workspace-marker"
-            data-testid="not-reproducible-marker"
-            title="Uses the server's own tools instead of a Nix environment"
-          >
-            <StatusIcon shape="warning" />
-            not reproducible
-          </span>
+        <Show when={ws.environment?.reproducible === false && ws.environment}>
+          {(env) => (
+            <span
+              class="workspace-marker"
+              data-testid="not-reproducible-marker"
+              data-reproducibility={env().reproducibility}
+              title={env().fallback?.message ?? "Uses the server's own tools instead of a Nix environment"}
+            >
+              <StatusIcon shape={reproducibility(env()).shape} />
+              {env().reproducibility === 'pinned' ? 'pinned toolchain (npm registry)' : 'not reproducible'}
+            </span>
+          )}
         </Show>
       </div>
       <span class="workspace-rev mono">{describeRevision(ws)}</span>
@@ -199,6 +204,7 @@ function WorkspaceRow(props: Omit<RowActions, 'isBusy'> & { ws: Workspace; showI
           </button>
         </Show>
       </div>
+      <WorkspaceNotes notes={workspaceNotes(ws)} />
     </li>
   );
 }

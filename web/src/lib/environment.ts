@@ -6,6 +6,7 @@ import type {
   EnvironmentInstall,
   EnvironmentReportEntry,
   EnvironmentService,
+  Workspace,
 } from '../api/types';
 import type { StatusShape } from '../components/status-icon';
 
@@ -14,17 +15,65 @@ export interface Presented {
   label: string;
 }
 
-const providerNames: Record<string, string> = { nix: 'Nix', host: 'host tools' };
+const providerNames: Record<string, string> = {
+  nix: 'Nix',
+  host: 'host tools',
+  registry: 'host tools and a pinned toolchain (npm registry)',
+};
 
 export function providerName(provider: string): string {
   return providerNames[provider] ?? provider;
 }
 
-/** "Reproducible (Nix)" or "Not reproducible — host tools". */
+/** "Reproducible (Nix)", "Pinned toolchain (npm registry)" or "Not reproducible — host tools". */
 export function reproducibility(env: Environment): Presented {
-  return env.reproducible
-    ? { shape: 'done', label: `Reproducible (${providerName(env.provider)})` }
-    : { shape: 'warning', label: `Not reproducible — ${providerName(env.provider)}` };
+  switch (env.reproducibility) {
+    case 'reproducible':
+      return { shape: 'done', label: `Reproducible (${providerName(env.provider)})` };
+    case 'pinned':
+      return { shape: 'info', label: 'Pinned toolchain (npm registry)' };
+    default:
+      return { shape: 'warning', label: `Not reproducible — ${providerName(env.provider)}` };
+  }
+}
+
+/** What was asked for: "≥ 18 (host 20.20.2 satisfies)" for a range the host meets, else the version. */
+export function describeWanted(entry: EnvironmentReportEntry): string {
+  const asked = (entry.requested ?? entry.wanted)?.replace(/>=\s*/g, '≥ ').replace(/<=\s*/g, '≤ ') ?? 'any';
+  if (entry.status !== 'ok' || !entry.provided || entry.requested === undefined) return asked;
+  const who = entry.origin === 'registry' ? 'npm registry' : 'host';
+  return `${asked} (${who} ${entry.provided} satisfies)`;
+}
+
+/** "22.23.3 (npm registry)" for a release fetched for the workspace, else what runs. */
+export function describeProvided(entry: EnvironmentReportEntry): string {
+  if (!entry.provided) return 'none';
+  return entry.origin === 'registry' ? `${entry.provided} (npm registry)` : entry.provided;
+}
+
+/**
+ * What a workspace card says needs attention: steps that failed while the workspace runs on,
+ * tools nobody supplied (with how to get them), and why Nix was not used when that matters.
+ */
+export function workspaceNotes(ws: Workspace): string[] {
+  const notes: string[] = [];
+  const missing = (ws.environment?.report ?? []).filter((entry) => entry.status !== 'ok');
+  const fallback = ws.environment?.fallback;
+  if (fallback && fallback.cause !== 'configured' && missing.length > 0) notes.push(fallback.message);
+  // Go is both a toolchain and its own package manager: one line per tool.
+  const named = new Set<string>();
+  for (const entry of missing) {
+    if (named.has(entry.name)) continue;
+    named.add(entry.name);
+    notes.push(entry.hint ?? entry.message);
+  }
+  for (const step of ws.steps) {
+    if (step.status !== 'failed') continue;
+    const { detail } = step;
+    const known = detail !== null && notes.some((note) => detail.includes(note));
+    notes.push(`${step.label} failed${known ? ', for the reason above' : detail ? `: ${detail}` : ''}`);
+  }
+  return notes;
 }
 
 export function shortHash(hash: string): string {
