@@ -139,6 +139,26 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, tim
   }
 }
 
+/** A program of the sandbox on a PTY (node-pty, 80×24), with what it has printed so far. */
+function onPty(sandbox: Pick<RuntimeSandbox, 'command'>, argv: string[]) {
+  const command = sandbox.command(argv, { env: { PS1: '$ ' } });
+  const shell = pty.spawn(command.file, command.args, {
+    name: 'xterm',
+    cols: 80,
+    rows: 24,
+    cwd: command.cwd,
+    env: command.env,
+  });
+  const seen = { screen: '' };
+  shell.onData((data) => {
+    seen.screen += data;
+  });
+  const exited = new Promise<number>((resolve) => shell.onExit(({ exitCode }) => resolve(exitCode)));
+  const shows = (pattern: RegExp, what: string) =>
+    waitFor(async () => (pattern.test(seen.screen) ? true : undefined), what);
+  return { shell, seen, exited, shows };
+}
+
 /** A sleep whose argv is unique to this test run, so the host can find exactly its processes. */
 function uniqueSleep(): string[] {
   return ['sleep', `1000.${randomBytes(4).readUInt32BE()}`];
@@ -241,23 +261,11 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
 
     it('runs an interactive shell on a PTY (node-pty)', { skip: skip.pty }, async () => {
       const sandbox = await startSandbox();
-      const command = sandbox.command(['/bin/sh'], { env: { PS1: '$ ' } });
-      const shell = pty.spawn(command.file, command.args, {
-        name: 'xterm',
-        cols: 80,
-        rows: 24,
-        cwd: command.cwd,
-        env: command.env,
-      });
-      let screen = '';
-      const exited = new Promise<number>((resolve) => shell.onExit(({ exitCode }) => resolve(exitCode)));
-      shell.onData((data) => {
-        screen += data;
-      });
+      const { shell, exited, shows } = onPty(sandbox, ['/bin/sh']);
       try {
         shell.write('echo $((6*7))\r');
         // The typed line echoes "6*7"; only the shell's arithmetic prints 42 (after a prompt).
-        await waitFor(async () => (/\b42\r?\n/.test(screen) ? true : undefined), '42 on the PTY');
+        await shows(/\b42\r?\n/, '42 on the PTY');
         shell.write('exit\r');
         assert.equal(await exited, 0);
       } finally {
@@ -269,26 +277,12 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
       skip: skip.pty,
     }, async () => {
       const sandbox = await startSandbox();
-      const command = sandbox.command(['/bin/bash', '--norc', '-i'], { env: { PS1: '$ ' } });
-      const shell = pty.spawn(command.file, command.args, {
-        name: 'xterm',
-        cols: 80,
-        rows: 24,
-        cwd: command.cwd,
-        env: command.env,
-      });
-      let screen = '';
-      const exited = new Promise<number>((resolve) => shell.onExit(({ exitCode }) => resolve(exitCode)));
-      shell.onData((data) => {
-        screen += data;
-      });
-      const shows = (pattern: RegExp, what: string) =>
-        waitFor(async () => (pattern.test(screen) ? true : undefined), what);
+      const { shell, seen, exited, shows } = onPty(sandbox, ['/bin/bash', '--norc', '-i']);
       try {
         // The typed line echoes the command; only its output has the words joined by "=".
         shell.write('echo "TTY=$(tty)" "PTS=$(ls /dev/pts | tr \'\\n\' ,)"\r');
         await shows(/TTY=\/dev\/pts\/\d+ PTS=/, 'a /dev/pts/N terminal');
-        const pts = /PTS=([^\s]*)/.exec(screen.slice(screen.indexOf('TTY=/dev')))?.[1] ?? '';
+        const pts = /PTS=([^\s]*)/.exec(seen.screen.slice(seen.screen.indexOf('TTY=/dev')))?.[1] ?? '';
         // Only the sandbox's own terminals are there, not the host's.
         assert.ok(pts.split(',').filter((n) => /^\d+$/.test(n)).length <= 2, `sandbox ptys: ${pts}`);
         shell.resize(123, 45);

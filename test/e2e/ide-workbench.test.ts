@@ -4,46 +4,41 @@
 // cut them), and a layout that leaves the editor room.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { WebSocket as PageSocket } from 'playwright-core';
-import { defaultIdeDir } from '../../src/config.js';
-import { CodeServerInstaller } from '../../src/services/ide/code-server-install.js';
-import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { createInBrowser, signedInPage } from '../support/e2e-flows.js';
+import {
+  createInBrowser,
+  type E2eSetup,
+  focusTerminal,
+  signedInPage,
+  startE2e,
+  terminalShows,
+  workbench,
+} from '../support/e2e-flows.js';
 import { makeRepo } from '../support/git-fixtures.js';
-import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
-import { startTestServer, type TestServer } from '../support/nixspace-server.js';
 
-const webDist = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const screenshots = process.env.NIXSPACE_SCREENSHOTS ?? '/tmp';
 const quietSeconds = Number(process.env.NIXSPACE_IDE_QUIET_SECONDS ?? 60);
 
 describe('the VS Code workbench', () => {
-  let gitServer: GitHttpServer;
-  let server: TestServer;
-  let browser: TestBrowser;
+  let e2e: E2eSetup;
 
   before(async () => {
-    assert.ok(existsSync(webDist), 'the UI is built (npm run build:web)');
-    await new CodeServerInstaller({ dir: defaultIdeDir() }).ensure();
-    gitServer = await startGitHttpServer();
-    await makeRepo(gitServer.root, 'tracked.git', {
-      files: { 'index.js': 'console.log("one");\n', 'package.json': '{ "name": "tracked" }\n' },
-    });
-    server = await startTestServer({ config: { ide: { enabled: true } } });
-    browser = await launchBrowser();
+    e2e = await startE2e(
+      (git) =>
+        makeRepo(git.root, 'tracked.git', {
+          files: { 'index.js': 'console.log("one");\n', 'package.json': '{ "name": "tracked" }\n' },
+        }),
+      { ide: true },
+    );
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    await gitServer?.close();
+    await e2e?.close();
   });
 
   it('lists an uncommitted change in Source Control, runs the git extension, and never reconnects', async () => {
-    const { context, page } = await signedInPage(browser, server);
+    const { context, page } = await signedInPage(e2e.browser, e2e.server);
     const ideSockets: { socket: PageSocket; closed: boolean }[] = [];
     page.on('websocket', (socket) => {
       if (!socket.url().includes('/ide/')) return;
@@ -53,21 +48,14 @@ describe('the VS Code workbench', () => {
         entry.closed = true;
       });
     });
-    await createInBrowser(page, gitServer.url('tracked.git'));
-    const ide = page.frameLocator('[data-testid="ide-frame"]');
-    await ide.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await createInBrowser(page, e2e.gitServer.url('tracked.git'));
+    const ide = await workbench(page);
 
     // A change made in the workspace's shell.
-    await page.getByTestId('terminal').and(page.locator('[data-state="connected"]')).waitFor();
-    await page.getByTestId('terminal').click();
+    await focusTerminal(page);
     await page.keyboard.type('echo \'console.log("two");\' >> index.js && echo CHANGED-OK');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(
-      () =>
-        document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent?.includes('CHANGED-OK'),
-      undefined,
-      { timeout: 20_000 },
-    );
+    await terminalShows(page, 'CHANGED-OK');
 
     // Source Control shows it (the git extension found the repository).
     await ide.locator('.monaco-workbench').click({ position: { x: 400, y: 300 } });
@@ -104,10 +92,9 @@ describe('the VS Code workbench', () => {
   });
 
   it('gives the editor most of the width, and a usable width with Jobs and Environment open', async () => {
-    const { context, page } = await signedInPage(browser, server);
-    await createInBrowser(page, gitServer.url('tracked.git'));
-    const ide = page.frameLocator('[data-testid="ide-frame"]');
-    await ide.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const { context, page } = await signedInPage(e2e.browser, e2e.server);
+    await createInBrowser(page, e2e.gitServer.url('tracked.git'));
+    const ide = await workbench(page);
     const width = async (testId: string) => (await page.getByTestId(testId).boundingBox())?.width ?? 0;
     assert.ok(
       (await width('split-start')) > 2 * (await width('split-end')),

@@ -8,31 +8,17 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { FrameLocator, Page } from 'playwright-core';
 import { defaultIdeDir } from '../../src/config.js';
 import { WorkspaceTokens } from '../../src/services/access/workspace-tokens.js';
 import { CodeServerInstaller } from '../../src/services/ide/code-server-install.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { terminalShows, workbench } from '../support/e2e-flows.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { startTestServer, type TestServer } from '../support/nixspace-server.js';
 
 const webDist = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const screenshots = process.env.NIXSPACE_SCREENSHOTS ?? '/tmp';
-
-async function terminalShows(page: Page, text: string, timeout = 20_000): Promise<void> {
-  await page.waitForFunction(
-    (wanted) => document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent?.includes(wanted),
-    text,
-    { timeout },
-  );
-}
-
-async function workbench(page: Page): Promise<FrameLocator> {
-  const frame = page.frameLocator('[data-testid="ide-frame"]');
-  await frame.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  return frame;
-}
 
 describe('VS Code in the browser', () => {
   let gitServer: GitHttpServer;

@@ -4,56 +4,36 @@
 // no reload of the page.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
-import { defaultIdeDir } from '../../src/config.js';
-import { CodeServerInstaller } from '../../src/services/ide/code-server-install.js';
-import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { createInBrowser, signedInPage } from '../support/e2e-flows.js';
+import {
+  createInBrowser,
+  type E2eSetup,
+  signedInPage,
+  startE2e,
+  terminalShows,
+  workbench,
+} from '../support/e2e-flows.js';
 import { makeRepo } from '../support/git-fixtures.js';
-import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
-import { startTestServer, type TestServer } from '../support/nixspace-server.js';
-
-const webDist = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
-
-async function terminalShows(page: Page, text: string): Promise<void> {
-  await page.waitForFunction(
-    (wanted) => document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent?.includes(wanted),
-    text,
-    { timeout: 30_000 },
-  );
-}
 
 describe('a server restart under open pages', () => {
-  let gitServer: GitHttpServer;
-  let server: TestServer;
-  let browser: TestBrowser;
+  let e2e: E2eSetup;
 
   before(async () => {
-    assert.ok(existsSync(webDist), 'the UI is built (npm run build:web)');
-    await new CodeServerInstaller({ dir: defaultIdeDir() }).ensure();
-    gitServer = await startGitHttpServer();
-    await makeRepo(gitServer.root, 'app.git', { files: { 'notes.txt': 'hello\n' } });
-    server = await startTestServer({ config: { ide: { enabled: true } } });
-    browser = await launchBrowser();
+    e2e = await startE2e((git) => makeRepo(git.root, 'app.git', { files: { 'notes.txt': 'hello\n' } }), {
+      ide: true,
+    });
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    await gitServer?.close();
+    await e2e?.close();
   });
 
   it('tells the owner and a viewer, and reconnects the terminal and VS Code without a reload', async () => {
+    const { server, browser } = e2e;
     const { context, page } = await signedInPage(browser, server);
-    const id = await createInBrowser(page, gitServer.url('app.git'));
+    const id = await createInBrowser(page, e2e.gitServer.url('app.git'));
     const frame = page.getByTestId('ide-frame');
-    await page
-      .frameLocator('[data-testid="ide-frame"]')
-      .locator('.monaco-workbench')
-      .waitFor({ timeout: 60_000 });
+    await workbench(page);
     const firstStart = await frame.getAttribute('data-started');
     await page.getByTestId('terminal').and(page.locator('[data-state="connected"]')).waitFor();
 
@@ -79,7 +59,7 @@ describe('a server restart under open pages', () => {
         .getByTestId('server-notice')
         .and(p.locator('[data-kind="restarted"]'))
         .waitFor({ timeout: 60_000 })
-        .catch(async (error) => {
+        .catch(async (error: unknown) => {
           await p.screenshot({
             path: `${process.env.NIXSPACE_SCREENSHOTS ?? '/tmp'}/nixspace-e2e-restart.png`,
           });
@@ -104,10 +84,7 @@ describe('a server restart under open pages', () => {
       firstStart,
       { timeout: 60_000 },
     );
-    await page
-      .frameLocator('[data-testid="ide-frame"]')
-      .locator('.monaco-workbench')
-      .waitFor({ timeout: 60_000 });
+    await workbench(page);
     // The viewer follows the owner's terminal again.
     await terminalShows(viewer, 'BACK-42');
     for (const p of [page, viewer]) {

@@ -3,7 +3,9 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
+import { defaultIdeDir } from '../../src/config.js';
+import { CodeServerInstaller } from '../../src/services/ide/code-server-install.js';
 import { launchBrowser, type TestBrowser } from './browser.js';
 import { type GitHttpServer, startGitHttpServer } from './git-http-server.js';
 import { startTestServer, type TestServer } from './nixspace-server.js';
@@ -19,9 +21,16 @@ export interface E2eSetup {
   close(): Promise<void>;
 }
 
-/** Starts the three, with the repositories `repos` makes on the git server; refuses an unbuilt UI. */
-export async function startE2e(repos: (gitServer: GitHttpServer) => Promise<unknown>): Promise<E2eSetup> {
+/**
+ * Starts the three, with the repositories `repos` makes on the git server; refuses an unbuilt UI.
+ * With `ide`, workspaces get VS Code (code-server, installed first if this machine lacks it).
+ */
+export async function startE2e(
+  repos: (gitServer: GitHttpServer) => Promise<unknown>,
+  options: { ide?: boolean } = {},
+): Promise<E2eSetup> {
   if (!existsSync(webDist)) throw new Error('the UI is not built: run `npm run build:web` first');
+  if (options.ide) await new CodeServerInstaller({ dir: defaultIdeDir() }).ensure();
   const started: Partial<E2eSetup> = {};
   const close = async () => {
     await started.browser?.close();
@@ -31,7 +40,7 @@ export async function startE2e(repos: (gitServer: GitHttpServer) => Promise<unkn
   try {
     started.gitServer = await startGitHttpServer();
     await repos(started.gitServer);
-    started.server = await startTestServer();
+    started.server = await startTestServer(options.ide ? { config: { ide: { enabled: true } } } : {});
     started.browser = await launchBrowser();
   } catch (error) {
     await close();
@@ -64,4 +73,30 @@ export async function createInBrowser(page: Page, repoUrl: string): Promise<stri
 
 export function runningBadge(page: Page) {
   return page.getByTestId('workspace-status').and(page.locator('[data-status="running"]'));
+}
+
+/** VS Code's workbench in the workspace view, once it has loaded. */
+export async function workbench(page: Page): Promise<FrameLocator> {
+  const frame = page.frameLocator('[data-testid="ide-frame"]');
+  await frame.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  return frame;
+}
+
+/** Waits until the workspace view's terminal shows `text`. */
+export async function terminalShows(page: Page, text: string, timeout = 30_000): Promise<void> {
+  await page.waitForFunction(
+    (wanted) => document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent?.includes(wanted),
+    text,
+    { timeout },
+  );
+}
+
+/** Waits until the terminal is connected, then gives it the keyboard. */
+export async function focusTerminal(page: Page): Promise<void> {
+  await page
+    .getByTestId('terminal')
+    .and(page.locator('[data-state="connected"]'))
+    .waitFor({ timeout: 30_000 });
+  await page.getByTestId('terminal').click();
+  await page.waitForFunction(() => document.activeElement?.classList.contains('xterm-helper-textarea'));
 }
