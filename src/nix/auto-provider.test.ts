@@ -49,11 +49,10 @@ describe('AutoEnvironmentProvider', () => {
     const plan = await provider.plan(nodeSpec(), tmpdir());
     assert.equal(plan.provider, 'host');
     assert.equal(plan.flake, null);
-    const note = plan.notes[0];
-    assert.equal(note?.severity, 'warning');
+    assert.equal(plan.fallback?.cause, 'nixpkgs');
     assert.match(
-      note?.message ?? '',
-      new RegExp(`nixpkgs ${nixpkgsPin.branch}.*unable to download github\\.com`),
+      plan.fallback?.message ?? '',
+      new RegExp(`Nix was not used: nixpkgs ${nixpkgsPin.branch}.*unable to download github\\.com`),
     );
     const workDir = await mkdtemp(join(tmpdir(), 'nixspace-env-'));
     const prepared = await provider.prepare(plan, { workDir });

@@ -109,10 +109,10 @@ export class AutoEnvironmentProvider implements EnvironmentProvider {
     if (problem === null) return this.nix.plan(spec, repoDir);
     const plan = await this.host.plan(spec, repoDir);
     const message = `nixpkgs ${nixpkgsPin.branch} cannot be obtained on this server (${problem}): using the host toolchains`;
+    // The host provider says this when it prepares the environment (and the API carries it).
     return {
       ...plan,
       fallback: { cause: 'nixpkgs', detail: problem, message: `Nix was not used: ${message}` },
-      notes: [{ severity: 'warning', message }, ...plan.notes],
     };
   }
 

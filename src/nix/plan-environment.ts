@@ -72,7 +72,8 @@ export function planHostEnvironment(spec: EnvSpec, repoDir: string): Environment
     flake: null,
     spec,
     supplied: [],
-    notes: [{ severity: 'warning', message: 'host toolchains: this environment is not reproducible' }],
+    // The host provider says why Nix was not used, and that the result is not reproducible.
+    notes: [],
     repoDir,
   };
 }

@@ -11,7 +11,9 @@ export function describeDetection(detection: DetectionResult): string {
   const { spec, diagnostics } = detection;
   const parts = spec.toolchains.map((t) => {
     const managers = spec.packageManagers.filter((pm) => pm.toolchain === t.name).map((pm) => pm.name);
-    return `${t.name} ${t.version}${managers.length ? ` (${managers.join(', ')})` : ''}`;
+    // A range says what was asked for (`node >=18`): the build picks a release inside it.
+    const version = t.requested && t.resolution === 'range' ? t.requested : t.version;
+    return `${t.name} ${version}${managers.length ? ` (${managers.join(', ')})` : ''}`;
   });
   for (const service of spec.services)
     parts.push(`${service.name}${service.version ? ` ${service.version}` : ''}`);
