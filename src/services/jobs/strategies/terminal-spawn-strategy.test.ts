@@ -15,7 +15,7 @@ runStrategySuite({
   skip: { separateStreams: 'a terminal merges stderr into stdout' },
 });
 
-describe('PTY jobs that end right after a burst of output', () => {
+describe('PTY jobs in a sandbox', () => {
   let t: TestSandbox;
   let strategy: TerminalSpawnStrategy;
 
@@ -43,5 +43,15 @@ describe('PTY jobs that end right after a burst of output', () => {
     }
     const killed = await strategy.start({ command: 'echo bye; kill -TERM $$' }, () => {});
     assert.deepEqual(await killed.done, { exitCode: null, signal: 'SIGTERM' });
+  });
+
+  it("runs on a terminal of the sandbox's own: tty names /dev/pts/N", async () => {
+    const chunks: Buffer[] = [];
+    const started = await strategy.start(
+      { command: 'tty; test -t 0 && echo on-a-terminal' },
+      (_stream, data) => chunks.push(data),
+    );
+    assert.deepEqual(await started.done, { exitCode: 0, signal: null });
+    assert.match(Buffer.concat(chunks).toString('utf8'), /^\/dev\/pts\/\d+\r?\non-a-terminal\r?\n$/);
   });
 });
