@@ -11,7 +11,13 @@ import type { Workspace as WireWorkspace } from '../../src/wire/workspaces.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { writeHelloFlake } from '../support/nix-fixtures.js';
-import { openTerminal, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+import {
+  createAndWaitRunning,
+  openTerminal,
+  startTestServer,
+  type TestServer,
+  waitForStatus,
+} from '../support/nixspace-server.js';
 
 type Workspace = WireWorkspace<{
   hash: string;
@@ -93,21 +99,7 @@ describe('workspace environments', () => {
     await git?.close();
   });
 
-  async function createAndWait(name: string): Promise<Workspace> {
-    const created = await server.api<Workspace>('/api/workspaces', {
-      method: 'POST',
-      body: { repoUrl: git.url(name) },
-    });
-    assert.equal(created.status, 201);
-    const done = (await waitForStatus(
-      server,
-      created.body.id,
-      ['running', 'failed'],
-      60_000,
-    )) as unknown as Workspace;
-    assert.equal(done.status, 'running', JSON.stringify(done.steps));
-    return done;
-  }
+  const createAndWait = (name: string) => createAndWaitRunning<Workspace>(server, git.url(name));
 
   const step = (ws: Workspace, name: string) => ws.steps.find((s) => s.name === name)!;
 

@@ -9,7 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import { findOnPath } from '../../src/nix/version-probe.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
-import { openTerminal, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+import {
+  createAndWaitRunning,
+  openTerminal,
+  startTestServer,
+  type TestServer,
+  waitForStatus,
+} from '../support/nixspace-server.js';
 
 interface ReportEntry {
   name: string;
@@ -38,18 +44,8 @@ const hostNodeMajor = Number(process.versions.node.split('.')[0]);
 /** A Node major the host does not have (22 on this machine's Node 20). */
 const pinnedMajor = hostNodeMajor === 22 ? 24 : 22;
 
-async function createAndWait(server: TestServer, repoUrl: string): Promise<Workspace> {
-  const created = await server.api<Workspace>('/api/workspaces', { method: 'POST', body: { repoUrl } });
-  assert.equal(created.status, 201);
-  const done = (await waitForStatus(
-    server,
-    created.body.id,
-    ['running', 'failed'],
-    240_000,
-  )) as unknown as Workspace;
-  assert.equal(done.status, 'running', JSON.stringify(done.steps));
-  return done;
-}
+const createAndWait = (server: TestServer, repoUrl: string) =>
+  createAndWaitRunning<Workspace>(server, repoUrl, 240_000);
 
 const entry = (ws: Workspace, name: string) => ws.environment?.report.find((e) => e.name === name);
 

@@ -1,6 +1,7 @@
 // A real NixSpace server on a random loopback port for API and end-to-end tests: its own data
 // directory, the database backend under test, the real bubblewrap driver.
 
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,13 +138,25 @@ export async function waitForStatus(
   }
 }
 
+/**
+ * Creates a workspace through the API and resolves with its view once it runs; a workspace that
+ * fails instead fails the test with its steps.
+ */
+export async function createAndWaitRunning<T = Record<string, unknown> & { status: string }>(
+  server: TestServer,
+  repoUrl: string,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const created = await server.api<{ id: string }>('/api/workspaces', { method: 'POST', body: { repoUrl } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const done = await waitForStatus(server, created.body.id, ['running', 'failed'], timeoutMs);
+  assert.equal(done.status, 'running', JSON.stringify(done.steps));
+  return done as T;
+}
+
 /** Creates a workspace through the API and resolves with its id once it runs. */
 export async function createRunningWorkspace(server: TestServer, repoUrl: string): Promise<string> {
-  const created = await server.api<{ id: string }>('/api/workspaces', { method: 'POST', body: { repoUrl } });
-  const settled = await waitForStatus(server, created.body.id, ['running', 'failed']);
-  if (settled.status !== 'running')
-    throw new Error(`workspace did not start: ${JSON.stringify(settled.error)}`);
-  return created.body.id;
+  return (await createAndWaitRunning<{ id: string }>(server, repoUrl)).id;
 }
 
 /** A terminal client over the real WebSocket: collects output, sends keystrokes. */
