@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { detectDirectory } from '../src/detect/detect.js';
 import { emptySpec } from '../src/detect/env-spec.js';
 import { NixEnvironmentProvider } from '../src/nix/nix-provider.js';
+import { giveTree } from '../src/runtime/host/give-tree.js';
 import { RuntimeSandbox } from '../src/runtime/runtime-sandbox.js';
 import { selectSandboxDriver } from '../src/runtime/select-driver.js';
 import { DependencyInstaller } from '../src/services/environments/dependency-installer.js';
@@ -19,6 +20,7 @@ import { EnvironmentService } from '../src/services/environments/environment-ser
 import { runScript } from '../src/services/workspaces/run-script.js';
 import { Store } from '../src/store/store.js';
 import { writeHelloFlake } from '../test/support/nix-fixtures.js';
+import { TEST_SANDBOX_USER } from '../test/support/sandbox.js';
 import { type BenchResult, percentile, round, withRatio } from './results-file.js';
 
 const corpus = fileURLToPath(new URL('../../shared/corpus', import.meta.url));
@@ -151,8 +153,10 @@ async function benchInstallCache(): Promise<BenchResult[]> {
     ],
   };
   const installIn = async (workspaceDir: string) => {
+    await giveTree(workspaceDir, TEST_SANDBOX_USER);
     const sandbox = await RuntimeSandbox.start(driver, {
       id: `bench-${Date.now()}`,
+      user: TEST_SANDBOX_USER,
       workspaceDir,
       network: 'none',
       limits: {},

@@ -5,8 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { TEST_SANDBOX_USER } from '../../test/support/sandbox.js';
 import { NixSpaceError } from '../errors.js';
 import { BubblewrapDriver } from './drivers/bubblewrap/bubblewrap-driver.js';
+import { giveTree } from './host/give-tree.js';
 import { RuntimeSandbox } from './runtime-sandbox.js';
 import type { SandboxSpec } from './sandbox.js';
 
@@ -18,6 +20,7 @@ describe('RuntimeSandbox', () => {
 
   before(async () => {
     workspaceDir = await mkdtemp(join(tmpdir(), 'nixspace-runtime-sandbox-'));
+    await giveTree(workspaceDir, TEST_SANDBOX_USER);
   });
 
   after(async () => {
@@ -28,6 +31,7 @@ describe('RuntimeSandbox', () => {
   function newSandbox(): RuntimeSandbox {
     const spec: SandboxSpec = {
       id: `runtime-${process.pid}-${counter++}`,
+      user: TEST_SANDBOX_USER,
       workspaceDir,
       network: 'none',
       limits: {},

@@ -32,6 +32,11 @@ export class RuntimeSandbox implements Sandbox {
   #resolveExited: (exit: SandboxExit) => void = () => {};
   readonly exited: Promise<SandboxExit>;
 
+  /** Every program already runs as the unprivileged workspace user (see DriverCapabilities). */
+  get unprivileged(): boolean {
+    return this.#driver.capabilities.unprivileged;
+  }
+
   constructor(driver: SandboxDriver, spec: SandboxSpec) {
     this.#driver = driver;
     this.#spec = spec;

@@ -14,9 +14,26 @@ export interface SandboxLimits {
   pids?: number;
 }
 
+/**
+ * The unprivileged host identity every process of a sandbox runs as, and owns the workspace's
+ * files on the host. Inside, an isolating driver shows it as the workspace user (`dev`, uid 1000).
+ */
+export interface SandboxUser {
+  uid: number;
+  gid: number;
+}
+
+/** The workspace user as processes see themselves inside an isolating sandbox. */
+export const WORKSPACE_USER = { name: 'dev', uid: 1000, gid: 1000 } as const;
+
 export interface SandboxSpec {
   /** Stable id (the workspace id); names the cgroup and lets `cleanup` find leftovers. */
   id: string;
+  /**
+   * Who the sandbox's processes are on the host: never root. A driver without isolation runs them
+   * as the server's own user and ignores this.
+   */
+  user: SandboxUser;
   /** The only host directory the sandbox may write (absolute path, mounted at the same path). */
   workspaceDir: string;
   /**
@@ -49,11 +66,10 @@ export interface CommandOptions {
   cwd?: string;
   env?: Record<string, string>;
   /**
-   * Runs the program as this non-root uid/gid, for programs that refuse to run as root (postgres).
-   * A user namespace maps the sandbox's own user to it: the program sees itself as uid/gid and
-   * as the owner of the workspace's files, while on the host it keeps the sandbox's identity, so
-   * what it writes belongs to whoever owns the workspace and no host account or chown is needed.
-   * The uid should exist in /etc/passwd: some programs look their user up (initdb).
+   * Where the sandbox runs programs as root (a driver without isolation, under a root server), runs
+   * this one as the given non-root uid/gid instead, for programs that refuse root (postgres): a
+   * user namespace maps the server's user to it. Ignored where every program already runs as the
+   * unprivileged workspace user (DriverCapabilities.unprivileged).
    */
   user?: { uid: number; gid: number };
 }
@@ -65,6 +81,8 @@ export interface SandboxExit {
 
 export interface Sandbox {
   readonly id: string;
+  /** Every program runs as the unprivileged workspace user, never root (DriverCapabilities). */
+  readonly unprivileged: boolean;
   /** Host pid of the sandbox's init process, when it has one. */
   readonly pid: number | undefined;
   /**
@@ -86,6 +104,11 @@ export interface Sandbox {
 export interface DriverCapabilities {
   /** The sandbox cannot write outside workspaceDir nor see host processes. */
   isolation: boolean;
+  /**
+   * Every process runs as the spec's unprivileged user (the workspace user inside), with no
+   * capabilities, no new privileges and a seccomp filter: root is never anyone's in the sandbox.
+   */
+  unprivileged: boolean;
   /** Limits this driver enforces on this host (empty when cgroups are not writable). */
   limits: readonly LimitKind[];
   networkPolicies: readonly NetworkPolicy[];

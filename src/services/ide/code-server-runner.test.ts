@@ -6,7 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { TEST_SANDBOX_USER } from '../../../test/support/sandbox.js';
 import { defaultIdeDir } from '../../config.js';
+import { giveTree } from '../../runtime/host/give-tree.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
 import type { SandboxDriver } from '../../runtime/sandbox.js';
 import { selectSandboxDriver } from '../../runtime/select-driver.js';
@@ -43,8 +45,10 @@ describe('code-server in a bubblewrap sandbox', () => {
   async function workspace(runnerLimits = limits) {
     const dir = join(root, randomBytes(4).toString('hex'));
     await mkdir(join(dir, 'repo'), { recursive: true });
+    await giveTree(dir, TEST_SANDBOX_USER);
     const sandbox = await RuntimeSandbox.start(driver, {
       id: `ide-${randomBytes(6).toString('hex')}`,
+      user: TEST_SANDBOX_USER,
       workspaceDir: dir,
       readOnlyPaths: [installation.dir],
       network: 'none',

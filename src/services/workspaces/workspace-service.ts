@@ -16,8 +16,9 @@ import {
   switchCheckout,
   type UncommittedPolicy,
 } from '../../git/switch-checkout.js';
+import { giveTree } from '../../runtime/host/give-tree.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
-import type { NetworkPolicy, SandboxDriver, SandboxLimits } from '../../runtime/sandbox.js';
+import type { NetworkPolicy, SandboxDriver, SandboxLimits, SandboxUser } from '../../runtime/sandbox.js';
 import {
   findEnvironment,
   insertEnvironmentVersion,
@@ -68,6 +69,7 @@ import type { ServiceStatus } from './backing-services/service-runner.js';
 import { describeDetection, describeReport, runnableInstalls, softFailure } from './environment-summary.js';
 import { runScript } from './run-script.js';
 import { WorkspaceTerminals } from './terminals.js';
+import { workspaceUser } from './workspace-user.js';
 import { pendingSteps, toWorkspaceView, type WorkspaceView } from './workspace-view.js';
 
 export type WorkspaceEvent = WireWorkspaceEvent<WorkspaceEnvironmentRecord>;
@@ -151,6 +153,8 @@ interface WorkspaceSetup {
 
 interface LiveWorkspace {
   sandbox: RuntimeSandbox;
+  /** The unprivileged host user its processes run as (the owner's). */
+  user: SandboxUser;
   terminals: WorkspaceTerminals;
   /** Variables of every shell: base, environment activation, installed tools, services. */
   shell: { argv: string[]; cwd: string; env: Record<string, string> };
@@ -807,6 +811,8 @@ export class WorkspaceService {
           return { value: undefined, detail: await this.branchFiles(source, row, resolved, ref, signal) };
         await mkdir(join(dir, 'home'), { recursive: true });
         await this.options.git.checkout(repo, resolved, join(dir, 'repo'), { signal });
+        // The files become the workspace user's before any sandbox can write them.
+        await giveTree(dir, workspaceUser(row.owner_id));
         return { value: undefined, detail: resolved.branch ? `branch ${resolved.branch}` : 'detached HEAD' };
       });
       const repoDir = join(dir, 'repo');
@@ -910,6 +916,7 @@ export class WorkspaceService {
       else if (switched.uncommitted.length)
         parts.push(`${switched.uncommitted.length} changed files carried over`);
     }
+    await giveTree(to, workspaceUser(row.owner_id));
     return parts.join('; ');
   }
 
@@ -1067,13 +1074,18 @@ export class WorkspaceService {
   }
 
   /** Starts the workspace's sandbox with its environment, and its services when a spec says so. */
-  private async bringUp(row: Pick<WorkspaceRow, 'id' | 'name'>, setup: WorkspaceSetup): Promise<void> {
+  private async bringUp(
+    row: Pick<WorkspaceRow, 'id' | 'name' | 'owner_id'>,
+    setup: WorkspaceSetup,
+  ): Promise<void> {
     const { driver, limits } = this.options;
     const dir = this.workspaceDir(row.id);
+    const user = workspaceUser(row.owner_id);
     const env = this.shellEnv(row.id, setup.activation);
     const toolchainPaths = setup.activation?.readOnlyPaths ?? [];
     const sandbox = await RuntimeSandbox.start(driver, {
       id: row.id,
+      user,
       workspaceDir: dir,
       readOnlyPaths: [this.options.mirrorsDir, ...toolchainPaths, ...(this.options.ide?.readOnlyPaths ?? [])],
       hiddenPaths: this.options.hiddenPaths ?? [],
@@ -1086,6 +1098,7 @@ export class WorkspaceService {
     const terminals = new WorkspaceTerminals(sandbox, shell);
     const live: LiveWorkspace = {
       sandbox,
+      user,
       terminals,
       shell,
       toolchainPaths,
@@ -1172,6 +1185,7 @@ export class WorkspaceService {
       if (network === this.networkFor(this.options.network)) return Promise.resolve(live.sandbox);
       installSandbox ??= RuntimeSandbox.start(this.options.driver, {
         id: `${id}-install`,
+        user: live.user,
         workspaceDir: dir,
         readOnlyPaths: [this.options.mirrorsDir, ...live.toolchainPaths],
         hiddenPaths: this.options.hiddenPaths ?? [],
@@ -1304,8 +1318,10 @@ export class WorkspaceService {
     const dir = this.workspaceDir(id);
     const stateDir = join(dir, '.nixspace', 'ro');
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    await giveTree(stateDir, live.user);
     const sandbox = await RuntimeSandbox.start(this.options.driver, {
       id: `${id}-viewer`,
+      user: live.user,
       workspaceDir: stateDir,
       readOnlyPaths: [dir, this.options.mirrorsDir, ...live.toolchainPaths, ...ide.readOnlyPaths],
       hiddenPaths: this.options.hiddenPaths ?? [],

@@ -1,8 +1,12 @@
-// Namespaces + cgroups with bubblewrap: one long-lived sandbox per workspace, a read-only host
+// Namespaces + cgroups with bubblewrap: one long-lived sandbox per workspace, a minimal read-only
 // root, the workspace writable at its own path, a private /tmp, pid/ipc/uts (and optionally net)
-// namespaces. Runs as root (needs no setuid bwrap) and needs util-linux's nsenter, setpriv, setsid,
-// unshare and script.
+// namespaces, every process an unprivileged host user (the workspace user inside, through a user
+// namespace). Runs as root (needs no setuid bwrap), on a kernel that lets unprivileged users make
+// user namespaces, and needs util-linux's nsenter, setpriv, setsid and script.
 import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { NixSpaceError } from '../../../errors.js';
@@ -13,9 +17,12 @@ import { shellQuote as q } from '../../host/shell-quote.js';
 import type { DriverCapabilities, Sandbox, SandboxDriver, SandboxExit, SandboxSpec } from '../../sandbox.js';
 import { sandboxEnv } from '../../sandbox-env.js';
 import { assertSandboxId } from '../../sandbox-id.js';
+import { writeSeccompFilter } from '../../seccomp/seccomp-filter.js';
 import { resolveWorkspaceDir } from '../../workspace-dir.js';
-import { bubblewrapArgs, infoFd } from './bubblewrap-args.js';
+import { bubblewrapArgs, infoFd, initSeccompFd } from './bubblewrap-args.js';
 import { BubblewrapSandbox, type BubblewrapTools } from './bubblewrap-sandbox.js';
+import { writeSandboxEtc } from './sandbox-etc.js';
+import { assertSandboxUser, asWorkspaceUser, dropToUser } from './workspace-user.js';
 
 const notInstalled =
   "bubblewrap is not installed: install the Debian package 'bubblewrap' (apt-get install bubblewrap), " +
@@ -26,7 +33,15 @@ export interface BubblewrapDriverOptions {
   cgroups?: CgroupHost;
   /** Defaults to `bwrap` on PATH (or the system directories); null behaves as not installed. */
   bwrapPath?: string | null;
+  /**
+   * The compiled seccomp filter (BPF) every program of every sandbox runs under; by default the
+   * workspace filter (seccomp-policy.ts), written once into a directory of the driver's own.
+   */
+  seccompFile?: string;
 }
+
+/** The uid the probe tries an unprivileged user namespace with (Debian's nobody). */
+const probeUser = { uid: 65534, gid: 65534 };
 
 export class BubblewrapDriver implements SandboxDriver {
   readonly name = 'bubblewrap';
@@ -35,54 +50,101 @@ export class BubblewrapDriver implements SandboxDriver {
   readonly #nsenter = findExecutable('nsenter');
   readonly #setpriv = findExecutable('setpriv');
   readonly #setsid = findExecutable('setsid');
-  readonly #unshare = findExecutable('unshare');
   readonly #script = findExecutable('script');
   readonly #sleep = findExecutable('sleep') ?? '/bin/sleep';
+  #seccompFile: Promise<string> | undefined;
 
   constructor(options: BubblewrapDriverOptions = {}) {
     this.#cgroups = options.cgroups ?? detectCgroupHost();
     this.#bwrap =
       options.bwrapPath === undefined ? findExecutable('bwrap') : (options.bwrapPath ?? undefined);
+    if (options.seccompFile !== undefined) this.#seccompFile = Promise.resolve(options.seccompFile);
+  }
+
+  /** The filter's file, written on first use (an architecture without a syscall table fails here). */
+  #filter(): Promise<string> {
+    this.#seccompFile ??= (async () => {
+      try {
+        return await writeSeccompFilter(await mkdtemp(join(tmpdir(), 'nixspace-seccomp-')));
+      } catch (error) {
+        this.#seccompFile = undefined;
+        throw error;
+      }
+    })();
+    return this.#seccompFile;
   }
 
   get capabilities(): DriverCapabilities {
-    return { isolation: true, limits: this.#cgroups.limits, networkPolicies: ['none', 'host'] };
+    return {
+      isolation: true,
+      unprivileged: true,
+      limits: this.#cgroups.limits,
+      networkPolicies: ['none', 'host'],
+    };
   }
 
   async probe(): Promise<void> {
-    const { bwrap } = this.#tools();
-    // The same namespaces a workspace gets, so a kernel that forbids any of them fails here.
+    const tools = this.#tools();
+    await this.#filter();
+    // The same namespaces a workspace gets, and a program made unprivileged the same way, so a
+    // kernel that forbids any of them (unprivileged user namespaces above all) fails here.
     const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid'];
-    args.push('--unshare-ipc', '--unshare-uts', '--unshare-net', '--die-with-parent', '--', 'true');
+    args.push('--unshare-ipc', '--unshare-uts', '--unshare-net', '--die-with-parent', '--');
+    args.push(...dropToUser(tools.setpriv, probeUser), ...asWorkspaceUser(tools.bwrap, '/'), 'true');
     try {
-      await promisify(execFile)(bwrap, args, { timeout: 10_000, env: { PATH: process.env.PATH ?? '' } });
-    } catch (error) {
-      const stderr = (error as { stderr?: string }).stderr?.trim();
-      throw new NixSpaceError('SANDBOX_UNAVAILABLE', 'bubblewrap cannot start a sandbox on this host', {
-        detail: stderr || String(error),
-        cause: error,
+      await promisify(execFile)(tools.bwrap, args, {
+        timeout: 10_000,
+        env: { PATH: process.env.PATH ?? '' },
       });
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr?.trim() ?? '';
+      const userns = /user namespace|Operation not permitted|No space left/i.test(stderr)
+        ? ': the kernel does not let an unprivileged user create a user namespace (see `sysctl user.max_user_namespaces` and kernel.unprivileged_userns_clone), which workspaces need to run as a non-root user'
+        : '';
+      throw new NixSpaceError(
+        'SANDBOX_UNAVAILABLE',
+        `bubblewrap cannot start a sandbox on this host${userns}`,
+        {
+          detail: stderr || String(error),
+          cause: error,
+        },
+      );
     }
   }
 
   async start(spec: SandboxSpec, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
-    const { bwrap, ...tools } = this.#tools();
+    const tools = this.#tools();
+    const { bwrap } = tools;
     assertSandboxId(spec.id);
+    assertSandboxUser(spec.user);
     if (!this.capabilities.networkPolicies.includes(spec.network)) {
       throw new NixSpaceError('BAD_REQUEST', `unknown network policy ${spec.network}`);
     }
     const workspaceDir = await resolveWorkspaceDir(spec.workspaceDir);
     options.signal?.throwIfAborted();
+    const seccompFile = await this.#filter();
+    const stateDir = await mkdtemp(join(tmpdir(), `nixspace-sandbox-${spec.id}-`));
+    const etc = await writeSandboxEtc(stateDir, sandboxEnv(spec).HOME ?? workspaceDir);
     const cgroup = this.#cgroups.available ? this.#cgroups.group(spec.id) : undefined;
-    await cgroup?.create(spec.limits);
+    await cgroup?.create(spec.limits).catch(async (error: unknown) => {
+      await rm(stateDir, { recursive: true, force: true });
+      throw error;
+    });
 
     // The shell joins the cgroups and then becomes bwrap (exec keeps the pid), so the sandbox is
     // inside its limits from its first instruction.
-    const script = [...(cgroup?.joinScript() ?? []), `exec ${q(bwrap)} "$@"`].join(' && ');
+    // It also opens the seccomp filter for bwrap to install on the init.
+    const seccomp = `${initSeccompFd}<${q(seccompFile)}`;
+    const script = [...(cgroup?.joinScript() ?? []), `exec ${q(bwrap)} "$@" ${seccomp}`].join(' && ');
     // bwrap reports the init's pid before it has finished mounting; the init's first line says
     // the sandbox is complete, and only then may nsenter join it.
-    const init = ['/bin/sh', '-c', `echo ready && exec ${q(this.#sleep)} infinity`];
-    const args = bubblewrapArgs(spec, workspaceDir, init);
+    const init = [
+      ...dropToUser(tools.setpriv, spec.user),
+      '/bin/sh',
+      '-c',
+      `echo ready && exec ${q(this.#sleep)} infinity`,
+    ];
+    const args = bubblewrapArgs(spec, workspaceDir, etc, init);
     const child = spawn('/bin/sh', ['-c', script, 'nixspace-sandbox', ...args], {
       cwd: '/',
       env: sandboxEnv(spec),
@@ -116,32 +178,34 @@ export class BubblewrapDriver implements SandboxDriver {
         exited,
         cgroup,
         tools,
+        stateDir,
+        seccompFile,
       });
     } catch (error) {
       child.kill('SIGKILL');
       await exited;
       await discard(cgroup);
+      await rm(stateDir, { recursive: true, force: true });
       throw error;
     }
   }
 
-  #tools(): { bwrap: string } & BubblewrapTools {
-    const [bwrap, nsenter, setpriv, setsid, unshare, script] = [
+  #tools(): BubblewrapTools {
+    const [bwrap, nsenter, setpriv, setsid, script] = [
       this.#bwrap,
       this.#nsenter,
       this.#setpriv,
       this.#setsid,
-      this.#unshare,
       this.#script,
     ];
     if (bwrap === undefined) throw new NixSpaceError('SANDBOX_UNAVAILABLE', notInstalled);
-    if (!nsenter || !setpriv || !setsid || !unshare || !script) {
+    if (!nsenter || !setpriv || !setsid || !script) {
       throw new NixSpaceError(
         'SANDBOX_UNAVAILABLE',
-        "nsenter, setpriv, setsid, unshare and script are missing: install the Debian packages 'util-linux' and 'bsdutils'",
+        "nsenter, setpriv, setsid and script are missing: install the Debian packages 'util-linux' and 'bsdutils'",
       );
     }
-    return { bwrap, nsenter, setpriv, setsid, unshare, script };
+    return { bwrap, nsenter, setpriv, setsid, script };
   }
 
   async cleanup(id: string): Promise<void> {

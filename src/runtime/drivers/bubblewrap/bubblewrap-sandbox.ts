@@ -2,6 +2,7 @@
 // namespaces of the sandbox init with nsenter, so terminals, jobs and servers of one workspace see
 // each other (same pids, same loopback) and share one set of limits.
 import type { ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
 import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
@@ -13,15 +14,16 @@ import {
   pidsInNamespace,
 } from '../../host/host-processes.js';
 import { shellQuote as q } from '../../host/shell-quote.js';
-import { userNamespacePrefix } from '../../host/user-namespace.js';
 import type { CommandOptions, Sandbox, SandboxExit, SandboxSpec, SpawnCommand } from '../../sandbox.js';
 import { sandboxEnv } from '../../sandbox-env.js';
+import { asWorkspaceUser, dropToUser } from './workspace-user.js';
 
 export interface BubblewrapTools {
+  /** bwrap again, inside: it makes each program the workspace user in a user namespace of its own. */
+  bwrap: string;
   nsenter: string;
   setpriv: string;
   setsid: string;
-  unshare: string;
   /** util-linux `script`: gives a program on a terminal a pty of the sandbox's own. */
   script: string;
 }
@@ -36,10 +38,18 @@ export interface BubblewrapSandboxInit {
   exited: Promise<SandboxExit>;
   cgroup: SandboxCgroup | undefined;
   tools: BubblewrapTools;
+  /** The compiled seccomp filter every program runs under. */
+  seccompFile: string;
+  /** Host directory of the sandbox's own files (its /etc/passwd), removed after stop. */
+  stateDir?: string;
 }
+
+/** The descriptor the seccomp filter is opened on for the nested bwrap. */
+const seccompFd = 9;
 
 export class BubblewrapSandbox implements Sandbox {
   readonly id: string;
+  readonly unprivileged = true;
   readonly pid: number;
   readonly exited: Promise<SandboxExit>;
   readonly #init: BubblewrapSandboxInit;
@@ -54,29 +64,28 @@ export class BubblewrapSandbox implements Sandbox {
 
   /**
    * `/bin/sh -c <wrapper> nixspace-sandbox ...argv`: the wrapper joins the cgroups, checks that the
-   * init is still this sandbox's, then execs nsenter into its namespaces and root.
+   * init is still this sandbox's, then execs nsenter into its namespaces and root, where setpriv
+   * makes it the sandbox's unprivileged user and a nested bwrap the workspace user.
    *
    * The spawned host process is nsenter, which does not forward signals: the program gets SIGKILL
    * when nsenter dies (pdeathsig), and a graceful signal must go to the process group (spawn
    * detached and `process.kill(-pid, 'SIGTERM')`; node-pty's child already leads its own group).
    */
   command(argv: readonly string[], options: CommandOptions = {}): SpawnCommand {
-    const { spec, pid, pidNamespace, cgroup, tools } = this.#init;
+    const { spec, pid, pidNamespace, cgroup, tools, seccompFile } = this.#init;
     if (argv.length === 0) throw new NixSpaceError('BAD_REQUEST', 'command needs a program');
     const cwd = options.cwd ?? spec.workspaceDir;
     if (!isAbsolute(cwd)) throw new NixSpaceError('BAD_REQUEST', `cwd must be absolute: ${cwd}`);
     const env = sandboxEnv(spec, options.env);
     const gone = `{ echo ${q(`nixspace: sandbox ${this.id} is not running`)} >&2; exit 125; }`;
-    // setpriv drops every capability so root inside cannot remount the read-only host. Mapping the
-    // sandbox's uid 0 into a user namespace needs CAP_SETFCAP, so unshare runs before setpriv. The
-    // program then holds no capability anywhere: it is a non-root user in a namespace that owns no
-    // other namespace.
-    const unprivileged = [
-      ...(options.user === undefined ? [] : [userNamespacePrefix(tools.unshare, options.user)]),
-      q(tools.setpriv),
-      '--bounding-set=-all --inh-caps=-all --no-new-privs --pdeathsig KILL --',
-    ].join(' ');
-    const enter = `${q(tools.nsenter)} --target ${pid} --mount --uts --ipc --net --pid --root --wd=${q(cwd)} --`;
+    // Root only until setpriv: it joins the namespaces and, on a terminal, takes the terminal over.
+    // Every program is then the sandbox's user on the host, with no capability anywhere.
+    const drop = dropToUser(tools.setpriv, spec.user).map(q).join(' ');
+    const asUser = asWorkspaceUser(tools.bwrap, cwd, seccompFd).map(q).join(' ');
+    // `--wd` alone: the init's working directory (the sandbox's /). nsenter opens a path given to
+    // --wd before it enters the root, which would leave the program a directory of the host's, from
+    // where `..` walks the host's tree; the nested bwrap changes to cwd inside.
+    const enter = `${q(tools.nsenter)} --target ${pid} --mount --uts --ipc --net --pid --root --wd --`;
     // On a terminal, the program gets a pty of the sandbox's own devpts (a real /dev/pts/N there:
     // `tty` works, and nothing of the host's ptys shows). util-linux script makes it and relays it
     // to the host's, passing window sizes on; it must lead its own session inside the namespace
@@ -84,15 +93,17 @@ export class BubblewrapSandbox implements Sandbox {
     // the terminal over needs CAP_SYS_ADMIN, hence setsid before setpriv. script runs the program
     // with `$SHELL -c`, so its words are quoted here, and SHELL is the program's again inside.
     const restoreShell = env.SHELL === undefined ? 'unset SHELL;' : `SHELL=${q(env.SHELL)};`;
-    const onTerminal = `${restoreShell} exec ${unprivileged} ${argv.map(q).join(' ')}`;
+    const onTerminal = `${restoreShell} exec ${asUser} ${argv.map(q).join(' ')}`;
     const script = [
       ...(cgroup?.joinScript().map((line) => `{ ${line}; } 2>/dev/null || ${gone}`) ?? []),
       `[ "$(readlink /proc/${pid}/ns/pid)" = ${q(`pid:[${pidNamespace}]`)} ] || ${gone}`,
+      // The filter is opened here, by root, so the unprivileged user needs no access to it.
+      `exec ${seccompFd}< ${q(seccompFile)} || ${gone}`,
       // The shell exported its own cwd as PWD; the sandboxed program computes its own.
       'unset PWD OLDPWD',
-      `if [ -t 0 ]; then SHELL=/bin/sh exec ${enter} ${q(tools.setsid)} --ctty ${q(tools.script)} --quiet --flush --return --command ${q(onTerminal)} /dev/null; fi`,
+      `if [ -t 0 ]; then SHELL=/bin/sh exec ${enter} ${q(tools.setsid)} --ctty ${drop} ${q(tools.script)} --quiet --flush --return --command ${q(onTerminal)} /dev/null; fi`,
       // Elsewhere argv travels as positional parameters, never through a shell parser.
-      `exec ${enter} ${unprivileged} "$@"`,
+      `exec ${enter} ${drop} ${asUser} "$@"`,
     ].join('\n');
     return {
       file: '/bin/sh',
@@ -129,5 +140,6 @@ export class BubblewrapSandbox implements Sandbox {
       });
     }
     await cgroup?.remove();
+    if (this.#init.stateDir !== undefined) await rm(this.#init.stateDir, { recursive: true, force: true });
   }
 }

@@ -41,7 +41,7 @@ export class ProcessDriver implements SandboxDriver {
   }
 
   get capabilities(): DriverCapabilities {
-    return { isolation: false, limits: this.#cgroups.limits, networkPolicies: ['host'] };
+    return { isolation: false, unprivileged: false, limits: this.#cgroups.limits, networkPolicies: ['host'] };
   }
 
   async probe(): Promise<void> {
@@ -72,6 +72,7 @@ export class ProcessDriver implements SandboxDriver {
 
 class ProcessSandbox implements Sandbox {
   readonly id: string;
+  readonly unprivileged = false;
   /** No init process: the sandbox is just the set of processes started through `command`. */
   readonly pid = undefined;
   readonly exited: Promise<SandboxExit>;

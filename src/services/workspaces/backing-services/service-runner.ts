@@ -158,7 +158,11 @@ export class ServiceRunner {
     );
     const port = await this.#port(definition, serviceDir, signal);
     this.status.port = port;
-    const account = definition.accounts === undefined ? undefined : await serviceAccount(definition.accounts);
+    // A server that refuses root gets an account of its own only where programs run as root.
+    const account =
+      definition.accounts === undefined || sandbox.unprivileged
+        ? undefined
+        : await serviceAccount(definition.accounts);
     this.#startLogWriter(join(serviceDir, 'service.log'));
     return {
       sandbox,

@@ -5,7 +5,9 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { TEST_SANDBOX_USER } from '../../../../test/support/sandbox.js';
 import type { Service } from '../../../detect/env-spec.js';
+import { giveTree } from '../../../runtime/host/give-tree.js';
 import { pidNamespaceOf, pidsInNamespace } from '../../../runtime/host/host-processes.js';
 import { RuntimeSandbox } from '../../../runtime/runtime-sandbox.js';
 import type { NetworkPolicy, SandboxDriver } from '../../../runtime/sandbox.js';
@@ -39,8 +41,15 @@ describe('backing services in a bubblewrap sandbox', () => {
   async function workspace(network: NetworkPolicy = 'none', workspaceDir?: string) {
     const dir = workspaceDir ?? join(root, `ws-${randomBytes(4).toString('hex')}`);
     await mkdir(dir, { recursive: true });
+    await giveTree(dir, TEST_SANDBOX_USER);
     const id = `services-${randomBytes(6).toString('hex')}`;
-    const sandbox = await RuntimeSandbox.start(driver, { id, workspaceDir: dir, network, limits: {} });
+    const sandbox = await RuntimeSandbox.start(driver, {
+      id,
+      user: TEST_SANDBOX_USER,
+      workspaceDir: dir,
+      network,
+      limits: {},
+    });
     sandboxes.push(sandbox);
     return { sandbox, dir, context: { sandbox, workspaceDir: dir, env: {}, network } as SupervisorContext };
   }

@@ -1,0 +1,79 @@
+// The seccomp section of the conformance suite, in a plain bubblewrap sandbox with the workspace
+// filter on fd 9, installed by bwrap --seccomp. The control runs the same sandbox without the
+// filter. (The bubblewrap driver's own sandboxes run the section too, in its conformance suite.)
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, it } from 'node:test';
+import { findExecutable } from '../host/find-executable.js';
+import { runSeccompConformance, type SeccompRunResult } from './seccomp-conformance.js';
+import { writeSeccompFilter } from './seccomp-filter.js';
+
+const bwrap = findExecutable('bwrap');
+const dir = await mkdtemp(join(tmpdir(), 'nixspace-seccomp-'));
+const filterPath = await writeSeccompFilter(dir);
+after(() => rm(dir, { recursive: true, force: true }));
+
+const seccompFd = 9;
+
+/** Whether bwrap installs the filter (--seccomp) or no one does. */
+type Installer = 'bwrap' | 'none';
+
+function runBwrap(bwrap: string, argv: readonly string[], installer: Installer): Promise<SeccompRunResult> {
+  const asRoot = process.getuid?.() === 0;
+  const args = [
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--unshare-pid',
+    '--die-with-parent',
+  ];
+  // Host root where the tests run as root: the kernel then grants every probe, so whatever is
+  // refused under the filter is refused by the filter alone. Otherwise a user namespace's root.
+  if (!asRoot) args.push('--unshare-user');
+  const fd = installer === 'none' ? undefined : openSync(filterPath, 'r');
+  if (installer === 'bwrap') args.push('--seccomp', String(seccompFd));
+  const command = argv;
+  const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'pipe', 'pipe'];
+  if (fd !== undefined) {
+    while (stdio.length < seccompFd) stdio.push('ignore');
+    stdio.push(fd);
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(bwrap, [...args, '--', ...command], { stdio });
+    if (fd !== undefined) closeSync(fd);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+if (bwrap === undefined) {
+  it('seccomp filter conformance', { skip: 'bwrap is not installed' }, () => {});
+} else {
+  // Without host root the kernel refuses some probes (swapon, acct, syslog) by itself.
+  const runUnfiltered =
+    process.getuid?.() === 0 ? (argv: readonly string[]) => runBwrap(bwrap, argv, 'none') : undefined;
+  runSeccompConformance({
+    name: 'bwrap --seccomp',
+    run: (argv) => runBwrap(bwrap, argv, 'bwrap'),
+    runUnfiltered,
+  });
+}
