@@ -1,0 +1,64 @@
+// The seccomp section of the conformance suite, in a plain bubblewrap sandbox with the workspace
+// filter on fd 9 (as the bubblewrap driver passes it). The control runs the same sandbox without
+// the filter, as host root where the tests run as root, so the kernel's own answer to each probe
+// is one a privileged process gets.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, it } from 'node:test';
+import { findExecutable } from '../host/find-executable.js';
+import { runSeccompConformance, type SeccompRunResult } from './seccomp-conformance.js';
+import { writeSeccompFilter } from './seccomp-filter.js';
+
+const bwrap = findExecutable('bwrap');
+const dir = await mkdtemp(join(tmpdir(), 'nixspace-seccomp-'));
+const filterPath = await writeSeccompFilter(dir);
+after(() => rm(dir, { recursive: true, force: true }));
+
+const seccompFd = 9;
+
+function runBwrap(bwrap: string, argv: readonly string[], options: { filter: boolean }): Promise<SeccompRunResult> {
+  const asRoot = process.getuid?.() === 0;
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--die-with-parent'];
+  // The filtered sandbox is a user namespace's root (all capabilities in it): the filter alone
+  // refuses. The control is host root where possible, with the most privilege a call could need.
+  if (options.filter || !asRoot) args.push('--unshare-user');
+  const fd = options.filter ? openSync(filterPath, 'r') : undefined;
+  if (fd !== undefined) args.push('--seccomp', String(seccompFd));
+  const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'pipe', 'pipe'];
+  if (fd !== undefined) {
+    while (stdio.length < seccompFd) stdio.push('ignore');
+    stdio.push(fd);
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(bwrap, [...args, '--', ...argv], { stdio });
+    if (fd !== undefined) closeSync(fd);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+if (bwrap === undefined) {
+  it('seccomp filter conformance', { skip: 'bwrap is not installed' }, () => {});
+} else {
+  runSeccompConformance({
+    name: 'bubblewrap with the workspace filter',
+    run: (argv) => runBwrap(bwrap, argv, { filter: true }),
+    // Without host root the kernel refuses some probes (swapon, acct, syslog) by itself.
+    runUnfiltered: process.getuid?.() === 0 ? (argv) => runBwrap(bwrap, argv, { filter: false }) : undefined,
+  });
+}
