@@ -22,8 +22,18 @@ export const bpfInstructionSize = 8;
 export const load = (offset: number): BpfInstruction => ({ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: offset });
 export const ret = (value: number): BpfInstruction => ({ code: BPF_RET_K, jt: 0, jf: 0, k: value >>> 0 });
 /** if (A == k) skip jt instructions, else skip jf. */
-export const jeq = (k: number, jt: number, jf: number): BpfInstruction => ({ code: BPF_JMP_JEQ_K, jt, jf, k: k >>> 0 });
-export const jge = (k: number, jt: number, jf: number): BpfInstruction => ({ code: BPF_JMP_JGE_K, jt, jf, k: k >>> 0 });
+export const jeq = (k: number, jt: number, jf: number): BpfInstruction => ({
+  code: BPF_JMP_JEQ_K,
+  jt,
+  jf,
+  k: k >>> 0,
+});
+export const jge = (k: number, jt: number, jf: number): BpfInstruction => ({
+  code: BPF_JMP_JGE_K,
+  jt,
+  jf,
+  k: k >>> 0,
+});
 /** if (A & k) skip jt instructions, else skip jf. */
 export const jset = (k: number, jt: number, jf: number): BpfInstruction => ({
   code: BPF_JMP_JSET_K,

@@ -74,8 +74,16 @@ export function runSeccompConformance(options: SeccompConformanceOptions): void 
         const refused: ProbeOutcome = [-1, rule.errno];
         assert.deepEqual(filtered[rule.call], refused, `${rule.call} under the filter`);
         if (unfiltered !== undefined) {
-          assert.notDeepEqual(unfiltered[rule.call], refused, `${rule.call} without the filter fails the same way`);
-          assert.notEqual(unfiltered[rule.call], null, `${rule.call} probe without the filter gave no answer`);
+          assert.notDeepEqual(
+            unfiltered[rule.call],
+            refused,
+            `${rule.call} without the filter fails the same way`,
+          );
+          assert.notEqual(
+            unfiltered[rule.call],
+            null,
+            `${rule.call} probe without the filter gave no answer`,
+          );
         }
       });
     }
@@ -85,7 +93,10 @@ export function runSeccompConformance(options: SeccompConformanceOptions): void 
       it(title, { skip: skipped(title) }, () => {
         const outcome = filtered[label];
         assert.ok(outcome, `no answer for ${label}`);
-        assert.ok(outcome[0] !== -1 || outcome[1] !== EPERM, `${label} was refused: ${JSON.stringify(outcome)}`);
+        assert.ok(
+          outcome[0] !== -1 || outcome[1] !== EPERM,
+          `${label} was refused: ${JSON.stringify(outcome)}`,
+        );
       });
     }
 
@@ -127,7 +138,11 @@ export function runSeccompConformance(options: SeccompConformanceOptions): void 
       // Reading a file goes through libuv, which may try io_uring first and must fall back.
       [
         'node reading a file',
-        ['node', '-e', "require('fs').promises.readFile('/proc/self/status','utf8').then((s)=>console.log(s))"],
+        [
+          'node',
+          '-e',
+          "require('fs').promises.readFile('/proc/self/status','utf8').then((s)=>console.log(s))",
+        ],
         /^Seccomp:\s+2$/m,
       ],
       ['git --version', ['git', '--version'], /^git version/],

@@ -79,15 +79,16 @@ function ruleBlock(nr: number, rule: SeccompRule): BpfInstruction[] {
   return [jeq(nr, 0, body.length), ...body];
 }
 
-/** The filter for this host's architecture, as bwrap reads it. */
-export function buildSeccompFilter(arch: SeccompArch | undefined = hostSeccompArch()): Buffer {
-  if (arch === undefined) {
+/** The filter for an architecture (Node's name for it; this host's by default), as bwrap reads it. */
+export function buildSeccompFilter(arch: string = process.arch): Buffer {
+  const seccompArch = hostSeccompArch(arch);
+  if (seccompArch === undefined) {
     throw new NixSpaceError(
       'SANDBOX_UNAVAILABLE',
-      `the workspace seccomp filter has no syscall table for this architecture (${process.arch})`,
+      `the workspace seccomp filter has no syscall table for the ${arch} architecture`,
     );
   }
-  return encodeBpf(seccompProgram(arch));
+  return encodeBpf(seccompProgram(seccompArch));
 }
 
 /**
@@ -95,8 +96,8 @@ export function buildSeccompFilter(arch: SeccompArch | undefined = hostSeccompAr
  * its path, for `bwrap --seccomp 9 9<path`. The file is replaced atomically, so a sandbox starting
  * meanwhile reads either the old filter or the new one, never a part.
  */
-export async function writeSeccompFilter(dir: string, arch?: SeccompArch): Promise<string> {
-  const filter = buildSeccompFilter(arch ?? hostSeccompArch());
+export async function writeSeccompFilter(dir: string, arch: string = process.arch): Promise<string> {
+  const filter = buildSeccompFilter(arch);
   const path = join(dir, 'workspace-seccomp.bpf');
   const partial = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {

@@ -109,7 +109,10 @@ export const workspaceSeccompPolicy: readonly SeccompRule[] = [
     ['bpf', 'perf_event_open', 'userfaultfd', 'io_uring_setup', 'io_uring_enter', 'io_uring_register'],
     'exposes a kernel surface with a long record of privilege escalations',
   ),
-  ...refuse(['keyctl', 'add_key', 'request_key'], 'reaches the kernel keyrings, which namespaces do not separate'),
+  ...refuse(
+    ['keyctl', 'add_key', 'request_key'],
+    'reaches the kernel keyrings, which namespaces do not separate',
+  ),
   ...refuse(['open_by_handle_at'], 'opens files by handle, past the mount namespace (the shocker escape)'),
   ...refuse(['swapon', 'swapoff', 'acct', 'quotactl', 'quotactl_fd'], 'administers the host'),
   ...refuse(['settimeofday', 'clock_settime'], 'sets the host clock'),
