@@ -5,11 +5,14 @@ import type { SandboxSpec } from '../../sandbox.js';
 
 /** File descriptor bwrap writes its JSON info (host pid of the sandbox init, namespaces) to. */
 export const infoFd = 3;
+/** File descriptor bwrap reads the seccomp filter (compiled BPF) from, when there is one. */
+export const seccompFd = 4;
 
 export function bubblewrapArgs(
   spec: SandboxSpec,
   workspaceDir: string,
   initArgv: readonly string[],
+  options: { seccomp?: boolean } = {},
 ): string[] {
   return [
     // Read-only host: toolchains and the environment's store are visible, nothing is writable.
@@ -44,6 +47,8 @@ export function bubblewrapArgs(
     'ALL',
     '--info-fd',
     String(infoFd),
+    // Installed (with no_new_privs) right before the init is exec'd; every descendant keeps it.
+    ...(options.seccomp ? ['--seccomp', String(seccompFd)] : []),
     '--chdir',
     workspaceDir,
     // Without --as-pid-1 bwrap's own pid 1 reaps zombies and the namespace lives as long as the

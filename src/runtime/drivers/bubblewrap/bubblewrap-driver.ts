@@ -14,7 +14,7 @@ import type { DriverCapabilities, Sandbox, SandboxDriver, SandboxExit, SandboxSp
 import { sandboxEnv } from '../../sandbox-env.js';
 import { assertSandboxId } from '../../sandbox-id.js';
 import { resolveWorkspaceDir } from '../../workspace-dir.js';
-import { bubblewrapArgs, infoFd } from './bubblewrap-args.js';
+import { bubblewrapArgs, infoFd, seccompFd } from './bubblewrap-args.js';
 import { BubblewrapSandbox, type BubblewrapTools } from './bubblewrap-sandbox.js';
 
 const notInstalled =
@@ -26,6 +26,8 @@ export interface BubblewrapDriverOptions {
   cgroups?: CgroupHost;
   /** Defaults to `bwrap` on PATH (or the system directories); null behaves as not installed. */
   bwrapPath?: string | null;
+  /** A compiled seccomp filter (writeSeccompFilter) bwrap installs on the sandbox's init. */
+  seccompFile?: string;
 }
 
 export class BubblewrapDriver implements SandboxDriver {
@@ -38,11 +40,13 @@ export class BubblewrapDriver implements SandboxDriver {
   readonly #unshare = findExecutable('unshare');
   readonly #script = findExecutable('script');
   readonly #sleep = findExecutable('sleep') ?? '/bin/sleep';
+  readonly #seccompFile: string | undefined;
 
   constructor(options: BubblewrapDriverOptions = {}) {
     this.#cgroups = options.cgroups ?? detectCgroupHost();
     this.#bwrap =
       options.bwrapPath === undefined ? findExecutable('bwrap') : (options.bwrapPath ?? undefined);
+    this.#seccompFile = options.seccompFile;
   }
 
   get capabilities(): DriverCapabilities {
@@ -78,11 +82,13 @@ export class BubblewrapDriver implements SandboxDriver {
 
     // The shell joins the cgroups and then becomes bwrap (exec keeps the pid), so the sandbox is
     // inside its limits from its first instruction.
-    const script = [...(cgroup?.joinScript() ?? []), `exec ${q(bwrap)} "$@"`].join(' && ');
+    // The shell also opens the seccomp filter on the descriptor bwrap reads it from.
+    const seccomp = this.#seccompFile === undefined ? '' : ` ${seccompFd}<${q(this.#seccompFile)}`;
+    const script = [...(cgroup?.joinScript() ?? []), `exec ${q(bwrap)} "$@"${seccomp}`].join(' && ');
     // bwrap reports the init's pid before it has finished mounting; the init's first line says
     // the sandbox is complete, and only then may nsenter join it.
     const init = ['/bin/sh', '-c', `echo ready && exec ${q(this.#sleep)} infinity`];
-    const args = bubblewrapArgs(spec, workspaceDir, init);
+    const args = bubblewrapArgs(spec, workspaceDir, init, { seccomp: this.#seccompFile !== undefined });
     const child = spawn('/bin/sh', ['-c', script, 'nixspace-sandbox', ...args], {
       cwd: '/',
       env: sandboxEnv(spec),
