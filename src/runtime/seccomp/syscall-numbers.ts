@@ -1,7 +1,7 @@
-// Syscall numbers of the calls the workspace filter inspects, per architecture: x86_64 from
-// arch/x86/entry/syscalls/syscall_64.tbl, aarch64 from the generic table (asm-generic/unistd.h).
-// A call an architecture does not have is absent from its table. The test compares each number
-// with the kernel headers installed on the host.
+// Syscall numbers of the calls the workspace filter inspects (and of those installing it), per
+// architecture: x86_64 from arch/x86/entry/syscalls/syscall_64.tbl, aarch64 from the generic table
+// (asm-generic/unistd.h). A call an architecture does not have is absent from its table. The test
+// compares each number with the kernel headers installed on the host.
 
 export type SeccompArch = 'x64' | 'arm64';
 
@@ -41,10 +41,12 @@ export type SyscallName =
   | 'perf_event_open'
   | 'personality'
   | 'pivot_root'
+  | 'prctl'
   | 'quotactl'
   | 'quotactl_fd'
   | 'reboot'
   | 'request_key'
+  | 'seccomp'
   | 'setns'
   | 'settimeofday'
   | 'socket'
@@ -79,6 +81,7 @@ const x64: ArchSyscalls = {
     uselib: 134,
     personality: 135,
     pivot_root: 155,
+    prctl: 157,
     acct: 163,
     settimeofday: 164,
     mount: 165,
@@ -105,6 +108,7 @@ const x64: ArchSyscalls = {
     open_by_handle_at: 304,
     setns: 308,
     finit_module: 313,
+    seccomp: 317,
     kexec_file_load: 320,
     bpf: 321,
     userfaultfd: 323,
@@ -142,6 +146,7 @@ const arm64: ArchSyscalls = {
     clock_settime: 112,
     syslog: 116,
     reboot: 142,
+    prctl: 167,
     settimeofday: 170,
     getpid: 172,
     socket: 198,
@@ -157,6 +162,7 @@ const arm64: ArchSyscalls = {
     open_by_handle_at: 265,
     setns: 268,
     finit_module: 273,
+    seccomp: 277,
     bpf: 280,
     userfaultfd: 282,
     kexec_file_load: 294,
