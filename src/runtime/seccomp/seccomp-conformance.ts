@@ -133,7 +133,16 @@ export function runSeccompConformance(options: SeccompConformanceOptions): void 
     const programs: [string, string[], RegExp][] = [
       ['sh', ['/bin/sh', '-c', 'echo hello from sh'], /hello from sh/],
       ['ls', ['ls', '/'], /usr/],
-      ['python3', ['python3', '-c', 'import subprocess; print(subprocess.run(["true"]).returncode)'], /^0$/m],
+      // The C library makes threads and children with clone3 first and falls back to clone.
+      [
+        'python3 with a thread and a child',
+        [
+          'python3',
+          '-c',
+          'import subprocess, threading\nt = threading.Thread(target=print, args=("thread",))\nt.start(); t.join()\nprint(subprocess.run(["true"]).returncode)',
+        ],
+        /^thread\n0$/m,
+      ],
       ['node --version', ['node', '--version'], /^v\d+/],
       // Reading a file goes through libuv, which may try io_uring first and must fall back.
       [
