@@ -53,6 +53,15 @@ describe('configuration', () => {
     );
   });
 
+  it('accepts local repository sources only when --allow-local-sources or its variable says so', () => {
+    assert.equal(configFromArgs([], { HOME: '/h' }).config.allowLocalSources, false);
+    assert.equal(configFromArgs(['--allow-local-sources'], { HOME: '/h' }).config.allowLocalSources, true);
+    assert.equal(
+      configFromArgs([], { HOME: '/h', NIXSPACE_ALLOW_LOCAL_SOURCES: '1' }).config.allowLocalSources,
+      true,
+    );
+  });
+
   it('refuses an unknown flag', () => {
     assert.throws(() => configFromArgs(['--prot', '80'], { HOME: '/h' }), /--prot/);
   });

@@ -33,6 +33,8 @@ export const configSchema = z.object({
   publicUrl: z.url().optional(),
   ownerEmail: z.email().default('owner@localhost'),
   unsafeNoSandbox: z.boolean().default(false),
+  /** Accept local paths and file:// URLs as repositories (never inside the data directory). */
+  allowLocalSources: z.boolean().default(false),
   sandboxNetwork: z.enum(['none', 'host']).default('none'),
   /** Dependency installs must reach package registries even when workspaces have no network. */
   installNetwork: z.enum(['none', 'host']).default('host'),
@@ -116,6 +118,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     publicUrl: pick('NIXSPACE_PUBLIC_URL'),
     ownerEmail: pick('NIXSPACE_OWNER_EMAIL'),
     unsafeNoSandbox: flag('NIXSPACE_UNSAFE_NO_SANDBOX'),
+    allowLocalSources: flag('NIXSPACE_ALLOW_LOCAL_SOURCES'),
     sandboxNetwork: pick('NIXSPACE_SANDBOX_NETWORK'),
     installNetwork: pick('NIXSPACE_INSTALL_NETWORK'),
     environmentProvider: pick('NIXSPACE_ENVIRONMENT_PROVIDER'),

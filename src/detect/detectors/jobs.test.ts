@@ -47,7 +47,11 @@ describe('jobs detector', () => {
     try {
       const planted = join(dir, 'planted');
       const name = `x; touch ${planted} #`;
-      const manifest = JSON.stringify({ name: 'q', version: '1.0.0', scripts: { [name]: 'echo RAN-$npm_lifecycle_event' } });
+      const manifest = JSON.stringify({
+        name: 'q',
+        version: '1.0.0',
+        scripts: { [name]: 'echo RAN-$npm_lifecycle_event' },
+      });
       await writeFile(join(dir, 'package.json'), manifest);
       const { spec } = await detectEnvironment(memoryRepoFiles({ 'package.json': manifest }));
       const job = spec.jobs.find((j) => j.name === name);

@@ -10,6 +10,7 @@ import { NixSpaceError, toErrorBody } from '../../errors.js';
 import type { GitMirrors } from '../../git/mirrors.js';
 import { parseRepoUrl } from '../../git/repo-url.js';
 import type { RepoUrl, ResolvedRef } from '../../git/source.js';
+import type { SourcePolicy } from '../../git/source-policy.js';
 import {
   listStashes,
   type SwitchResult,
@@ -75,6 +76,8 @@ export type WorkspaceEvent = WireWorkspaceEvent<WorkspaceEnvironmentRecord>;
 export interface WorkspaceServiceOptions {
   store: Store;
   git: GitMirrors;
+  /** What repositories may come from; a refused URL is never stored. */
+  sources: SourcePolicy;
   driver: SandboxDriver;
   /** Holds one directory per workspace: `<workspacesDir>/<id>/{repo,home}`. */
   workspacesDir: string;
@@ -224,6 +227,7 @@ export class WorkspaceService {
   ): Promise<WorkspaceView> {
     const repo = parseRepoUrl(input.repoUrl);
     const ref = normaliseRef(input.ref);
+    await this.options.sources.admit(repo);
     const row = await insertWorkspace(this.options.store.db, {
       id: crypto.randomUUID(),
       ownerId: user.id,
