@@ -62,6 +62,15 @@ describe('configuration', () => {
     );
   });
 
+  it('keeps 32 terminals per workspace and closes detached ones after 15 minutes unless told otherwise', () => {
+    assert.deepEqual(configFromArgs([], { HOME: '/h' }).config.terminals, {
+      max: 32,
+      detachedIdleSeconds: 900,
+    });
+    const env = { HOME: '/h', NIXSPACE_MAX_TERMINALS: '4', NIXSPACE_TERMINAL_IDLE_SECONDS: '60' };
+    assert.deepEqual(configFromArgs([], env).config.terminals, { max: 4, detachedIdleSeconds: 60 });
+  });
+
   it('refuses an unknown flag', () => {
     assert.throws(() => configFromArgs(['--prot', '80'], { HOME: '/h' }), /--prot/);
   });

@@ -95,6 +95,17 @@ export const configSchema = z.object({
       sshTimeoutMs: z.coerce.number().int().positive().default(10_000),
     })
     .prefault({}),
+  terminals: z
+    .object({
+      /** Shells open at once in one workspace; at the cap the longest-detached one makes room. */
+      max: z.coerce.number().int().min(1).max(1000).default(32),
+      /** A shell no tab is attached to is closed after this long. */
+      detachedIdleSeconds: z.coerce
+        .number()
+        .positive()
+        .default(15 * 60),
+    })
+    .prefault({}),
   /** People at once in one workspace (its owner and share-link holders); the brief says 3. */
   maxWorkspaceUsers: z.coerce.number().int().min(1).max(1000).default(3),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -147,6 +158,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       maxOutputBytes: pick('NIXSPACE_JOB_MAX_OUTPUT'),
       cancelGraceMs: pick('NIXSPACE_JOB_CANCEL_GRACE_MS'),
       sshTimeoutMs: pick('NIXSPACE_SSH_TIMEOUT_MS'),
+    }),
+    terminals: prune({
+      max: pick('NIXSPACE_MAX_TERMINALS'),
+      detachedIdleSeconds: pick('NIXSPACE_TERMINAL_IDLE_SECONDS'),
     }),
     maxWorkspaceUsers: pick('NIXSPACE_MAX_WORKSPACE_USERS'),
     logLevel: pick('NIXSPACE_LOG_LEVEL'),

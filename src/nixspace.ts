@@ -111,6 +111,10 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
             onInstallLog: (line) => logger.info({ component: 'code-server install' }, line),
           })
         : undefined,
+      terminals: {
+        max: config.terminals.max,
+        detachedIdleMs: config.terminals.detachedIdleSeconds * 1000,
+      },
       logger,
     });
     const reconciled = await workspaces.reconcile();

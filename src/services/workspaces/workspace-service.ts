@@ -68,7 +68,7 @@ import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
 import { describeDetection, describeReport, runnableInstalls, softFailure } from './environment-summary.js';
 import { runScript } from './run-script.js';
-import { WorkspaceTerminals } from './terminals.js';
+import { type TerminalLimits, WorkspaceTerminals } from './terminals.js';
 import { pendingSteps, toWorkspaceView, type WorkspaceView } from './workspace-view.js';
 
 export type WorkspaceEvent = WireWorkspaceEvent<WorkspaceEnvironmentRecord>;
@@ -97,6 +97,8 @@ export interface WorkspaceServiceOptions {
   backingServices: BackingServicesStarter;
   /** Starts the IDE (code-server) of each running workspace; without it workspaces have none. */
   ide?: IdeStarter | undefined;
+  /** How many shells a workspace keeps, and how long one nobody is attached to stays. */
+  terminals?: TerminalLimits;
   logger: Logger;
 }
 
@@ -1087,7 +1089,7 @@ export class WorkspaceService {
       env,
     });
     const shell = { argv: ['/bin/bash'], cwd: join(dir, 'repo'), env };
-    const terminals = new WorkspaceTerminals(sandbox, shell);
+    const terminals = new WorkspaceTerminals(sandbox, shell, this.options.terminals);
     const live: LiveWorkspace = {
       sandbox,
       terminals,
