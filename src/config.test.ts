@@ -53,6 +53,24 @@ describe('configuration', () => {
     );
   });
 
+  it('accepts local repository sources only when --allow-local-sources or its variable says so', () => {
+    assert.equal(configFromArgs([], { HOME: '/h' }).config.allowLocalSources, false);
+    assert.equal(configFromArgs(['--allow-local-sources'], { HOME: '/h' }).config.allowLocalSources, true);
+    assert.equal(
+      configFromArgs([], { HOME: '/h', NIXSPACE_ALLOW_LOCAL_SOURCES: '1' }).config.allowLocalSources,
+      true,
+    );
+  });
+
+  it('keeps 32 terminals per workspace and closes detached ones after 15 minutes unless told otherwise', () => {
+    assert.deepEqual(configFromArgs([], { HOME: '/h' }).config.terminals, {
+      max: 32,
+      detachedIdleSeconds: 900,
+    });
+    const env = { HOME: '/h', NIXSPACE_MAX_TERMINALS: '4', NIXSPACE_TERMINAL_IDLE_SECONDS: '60' };
+    assert.deepEqual(configFromArgs([], env).config.terminals, { max: 4, detachedIdleSeconds: 60 });
+  });
+
   it('refuses an unknown flag', () => {
     assert.throws(() => configFromArgs(['--prot', '80'], { HOME: '/h' }), /--prot/);
   });

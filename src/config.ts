@@ -33,6 +33,8 @@ export const configSchema = z.object({
   publicUrl: z.url().optional(),
   ownerEmail: z.email().default('owner@localhost'),
   unsafeNoSandbox: z.boolean().default(false),
+  /** Accept local paths and file:// URLs as repositories (never inside the data directory). */
+  allowLocalSources: z.boolean().default(false),
   sandboxNetwork: z.enum(['none', 'host']).default('none'),
   /** Dependency installs must reach package registries even when workspaces have no network. */
   installNetwork: z.enum(['none', 'host']).default('host'),
@@ -93,6 +95,17 @@ export const configSchema = z.object({
       sshTimeoutMs: z.coerce.number().int().positive().default(10_000),
     })
     .prefault({}),
+  terminals: z
+    .object({
+      /** Shells open at once in one workspace; at the cap the longest-detached one makes room. */
+      max: z.coerce.number().int().min(1).max(1000).default(32),
+      /** A shell no tab is attached to is closed after this long. */
+      detachedIdleSeconds: z.coerce
+        .number()
+        .positive()
+        .default(15 * 60),
+    })
+    .prefault({}),
   /** People at once in one workspace (its owner and share-link holders); the brief says 3. */
   maxWorkspaceUsers: z.coerce.number().int().min(1).max(1000).default(3),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -116,6 +129,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     publicUrl: pick('NIXSPACE_PUBLIC_URL'),
     ownerEmail: pick('NIXSPACE_OWNER_EMAIL'),
     unsafeNoSandbox: flag('NIXSPACE_UNSAFE_NO_SANDBOX'),
+    allowLocalSources: flag('NIXSPACE_ALLOW_LOCAL_SOURCES'),
     sandboxNetwork: pick('NIXSPACE_SANDBOX_NETWORK'),
     installNetwork: pick('NIXSPACE_INSTALL_NETWORK'),
     environmentProvider: pick('NIXSPACE_ENVIRONMENT_PROVIDER'),
@@ -144,6 +158,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       maxOutputBytes: pick('NIXSPACE_JOB_MAX_OUTPUT'),
       cancelGraceMs: pick('NIXSPACE_JOB_CANCEL_GRACE_MS'),
       sshTimeoutMs: pick('NIXSPACE_SSH_TIMEOUT_MS'),
+    }),
+    terminals: prune({
+      max: pick('NIXSPACE_MAX_TERMINALS'),
+      detachedIdleSeconds: pick('NIXSPACE_TERMINAL_IDLE_SECONDS'),
     }),
     maxWorkspaceUsers: pick('NIXSPACE_MAX_WORKSPACE_USERS'),
     logLevel: pick('NIXSPACE_LOG_LEVEL'),

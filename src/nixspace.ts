@@ -10,6 +10,7 @@ import { attachJobsSocket } from './api/jobs-socket.js';
 import { buildServer } from './api/server.js';
 import { type Config, publicOrigin } from './config.js';
 import { GitMirrors } from './git/mirrors.js';
+import { SourcePolicy } from './git/source-policy.js';
 import type { EnvironmentProvider } from './nix/environment-provider.js';
 import { RegistryToolchains } from './nix/registry-toolchains.js';
 import { selectEnvironmentProvider } from './nix/select-provider.js';
@@ -63,10 +64,16 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
   try {
     const access = new AccessService(store);
     const mirrorsDir = join(config.dataDir, 'mirrors');
+    const sources = new SourcePolicy({
+      allowLocal: config.allowLocalSources,
+      forbiddenDirs: [config.dataDir],
+      lookupTimeoutMs: config.git.timeoutMs,
+    });
     const git = new GitMirrors({
       mirrorsDir,
       timeoutMs: config.git.timeoutMs,
       maxRepoBytes: config.git.maxRepoBytes,
+      sources,
     });
     const provider =
       options.environmentProvider ??
@@ -86,6 +93,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     const workspaces = new WorkspaceService({
       store,
       git,
+      sources,
       driver,
       workspacesDir: join(config.dataDir, 'workspaces'),
       mirrorsDir,
@@ -103,6 +111,10 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
             onInstallLog: (line) => logger.info({ component: 'code-server install' }, line),
           })
         : undefined,
+      terminals: {
+        max: config.terminals.max,
+        detachedIdleMs: config.terminals.detachedIdleSeconds * 1000,
+      },
       logger,
     });
     const reconciled = await workspaces.reconcile();

@@ -55,6 +55,8 @@ Options for serve:
                            env NIXSPACE_MAX_WORKSPACE_USERS)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
   --unsafe-no-sandbox      Run workspaces without bubblewrap isolation (only on a machine you trust)
+  --allow-local-sources    Accept local paths and file:// URLs as repositories, outside the data
+                           directory (env NIXSPACE_ALLOW_LOCAL_SOURCES)
   --toolchains-dir DIR     Where Node, pnpm and yarn releases from the npm registry are kept,
                            once per machine (default ~/.cache/nixspace/toolchains;
                            env NIXSPACE_TOOLCHAINS_DIR)

@@ -10,8 +10,8 @@ import { checkedOut, type Workspace } from './workspace-target.js';
 
 export const upUsage = `Usage: nixspace up REPO_URL [--ref REF] [--open] [--server URL | --data-dir DIR]
 
-Creates a workspace from a Git URL (https://, http://, file:// or a local path) at a branch, tag
-or commit (default: the repository's default branch), prints each step with its timing as it
+Creates a workspace from a Git URL (https://, http://, or file:// and local paths where the server
+allows them) at a branch, tag or commit (default: the repository's default branch), prints each step with its timing as it
 ends, and the workspace's URL once it runs. --open opens that URL in a browser. Ctrl-C stops
 following; the workspace is still made (\`nixspace logs\` follows it again).
 `;

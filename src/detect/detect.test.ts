@@ -103,4 +103,19 @@ describe('detectEnvironment', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('puts no subdirectory whose name is shell syntax into a setup command (issue 11)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nixspace-detect-'));
+    try {
+      const { mkdir } = await import('node:fs/promises');
+      await writeFile(join(dir, 'pyproject.toml'), '[project]\nname = "x"\n');
+      const odd = 'ui;touch planted';
+      await mkdir(join(dir, odd));
+      await writeFile(join(dir, odd, 'package.json'), '{"packageManager":"pnpm@10.0.0"}');
+      const { spec } = await detectDirectory(dir);
+      for (const setup of spec.setup) assert.ok(!setup.command.includes('touch'), setup.command);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

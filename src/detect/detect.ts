@@ -1,6 +1,7 @@
 // Repository → EnvSpec: runs every detector (a repo can need several ecosystems, so none stops
 // the others), merges their fragments, and returns the spec with the diagnostics found on the way.
 
+import { shellWord } from '../runtime/host/shell-quote.js';
 import { createContext, type Detector, type Fragment } from './detector.js';
 import { envFilesDetector } from './detectors/env-files.js';
 import { flakeDetector } from './detectors/flake.js';
@@ -77,10 +78,10 @@ function merge(fragments: Fragment[]): EnvSpec {
   spec.ports = dedupe(spec.ports, (p) => String(p.port));
   spec.jobs = dedupe(spec.jobs, (j) => `${j.kind}:${j.name}`);
 
-  // package.json scripts run through the project's own package manager.
+  // package.json scripts run through the project's own package manager; the name is one shell word.
   const nodePm = spec.packageManagers.find((p) => p.toolchain === 'node')?.name ?? 'npm';
   spec.jobs = spec.jobs.map((j) =>
-    j.kind === 'npm-script' ? { ...j, command: `${nodePm} run ${j.name}` } : j,
+    j.kind === 'npm-script' ? { ...j, command: `${nodePm} run ${shellWord(j.name)}` } : j,
   );
   return normalizeSpec(spec);
 }
@@ -147,7 +148,8 @@ async function detectSubprojects(
   const fragments: Fragment[] = [];
   const diagnostics: Diagnostic[] = [];
   const dirs = (await files.listRoot())
-    .filter((e) => e.kind === 'dir' && !notSubprojects.test(e.name))
+    // A folder's name goes into setup commands (`cd web && npm ci`): only plain names qualify.
+    .filter((e) => e.kind === 'dir' && /^[\w.-]+$/.test(e.name) && !notSubprojects.test(e.name))
     .map((e) => e.name)
     .sort();
   for (const dir of dirs) {

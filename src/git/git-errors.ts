@@ -64,6 +64,12 @@ export function failedGit(context: GitContext, result: GitResult): NixSpaceError
       `Could not set up a secure connection to ${hostOf(repo)}: ${lastProblem(stderr)}`,
     );
   }
+  if (status?.startsWith('3')) {
+    return make(
+      'GIT_FAILED',
+      `${where} answered with a redirect (HTTP ${status}): NixSpace does not follow redirects, since one could lead to an address it refuses to fetch from; use the URL the repository moved to`,
+    );
+  }
   if (status !== undefined) {
     return make('GIT_FAILED', `${where} answered HTTP ${status} while ${context.action} it`);
   }

@@ -19,6 +19,7 @@ import { KeyMutex } from './key-mutex.js';
 import { isCommitLike, parseLsRemote, pickRef, refNotFound } from './remote-refs.js';
 import { runGit } from './run-git.js';
 import type { RepoUrl, ResolvedRef } from './source.js';
+import type { SourceAccess, SourcePolicy } from './source-policy.js';
 
 export interface GitMirrorsOptions {
   /** Directory holding `<mirrorKey>.git` bare mirrors. */
@@ -32,6 +33,11 @@ export interface GitMirrorsOptions {
   maxRepoBytes: number;
   /** Limit for local work (cloning from the mirror, writing files); default 5 minutes. */
   localTimeoutMs?: number;
+  /**
+   * Checked right before every operation that contacts a repository, which git then reaches
+   * only as it allows; without one, git fetches from wherever a URL points.
+   */
+  sources?: SourcePolicy;
 }
 
 export interface GitOperationOptions {
@@ -97,10 +103,12 @@ export class GitMirrors {
     opts: GitOperationOptions = {},
   ): Promise<ResolvedRef> {
     const context = { repo, action: 'listing refs of' };
+    const source = await this.#access(repo);
     // One round trip lists HEAD's symref, branches and tags together. git 2.39 sends no
     // ref-prefix for ls-remote patterns and --heads/--tags would drop HEAD, so v2's filtering
     // buys nothing here, while v2 over HTTP costs two requests: v0's single advertisement wins.
-    const result = await runGit(['-c', 'protocol.version=0', 'ls-remote', '--symref', '--', repo.url], {
+    const args = [...source.gitConfig, '-c', 'protocol.version=0', 'ls-remote', '--symref', '--', source.url];
+    const result = await runGit(args, {
       ...withSignal(opts.signal),
       timeoutMs: opts.timeoutMs ?? this.#options.timeoutMs,
     }).catch((error: unknown) => {
@@ -195,8 +203,14 @@ export class GitMirrors {
     await rm(targetDir, { recursive: true, force: true, maxRetries: 3 });
   }
 
+  /** How git may reach the repository now (the policy looks again at every operation). */
+  #access(repo: RepoUrl): Promise<SourceAccess> {
+    return this.#options.sources?.access(repo) ?? Promise.resolve({ url: repo.url, gitConfig: [] });
+  }
+
   async #fetchLocked(repo: RepoUrl, opts: FetchOptions): Promise<FetchResult> {
     const mirrorDir = this.mirrorDir(repo);
+    const source = await this.#access(repo);
     await mkdir(this.#options.mirrorsDir, { recursive: true });
     const present = await isDir(mirrorDir);
     if (present && opts.advertised && opts.commit !== undefined && /^[0-9a-f]{40}$/i.test(opts.commit)) {
@@ -204,17 +218,17 @@ export class GitMirrors {
       const known = await revParseCommit(mirrorDir, opts.commit.toLowerCase());
       if (known !== undefined) return { mirrorDir, commit: known, sizeBytes: await dirSize(mirrorDir) };
     }
-    if (present) await this.#update(repo, mirrorDir, opts);
-    else await this.#clone(repo, mirrorDir, opts);
+    if (present) await this.#update(repo, source, mirrorDir, opts);
+    else await this.#clone(repo, source, mirrorDir, opts);
 
     let commit: string | undefined;
     if (opts.commit !== undefined)
-      commit = await this.#ensureCommit(repo, mirrorDir, opts.commit.toLowerCase(), opts);
+      commit = await this.#ensureCommit(repo, source, mirrorDir, opts.commit.toLowerCase(), opts);
     const sizeBytes = await dirSize(mirrorDir);
     return commit === undefined ? { mirrorDir, sizeBytes } : { mirrorDir, commit, sizeBytes };
   }
 
-  async #clone(repo: RepoUrl, mirrorDir: string, opts: FetchOptions): Promise<void> {
+  async #clone(repo: RepoUrl, source: SourceAccess, mirrorDir: string, opts: FetchOptions): Promise<void> {
     // Cloned aside and renamed into place, so a failed or killed clone never leaves a half mirror.
     const tmp = join(this.#options.mirrorsDir, `.tmp-${repo.mirrorKey}-${randomBytes(4).toString('hex')}`);
     const config = Object.entries(mirrorConfig).flatMap(([key, value]) => ['--config', `${key}=${value}`]);
@@ -224,7 +238,17 @@ export class GitMirrors {
       await this.#transfer(
         repo,
         tmp,
-        ['clone', '--bare', '--progress', '--no-local', ...config, '--', repo.url, tmp],
+        [
+          ...source.gitConfig,
+          'clone',
+          '--bare',
+          '--progress',
+          '--no-local',
+          ...config,
+          '--',
+          source.url,
+          tmp,
+        ],
         'cloning',
         0,
         opts,
@@ -238,7 +262,7 @@ export class GitMirrors {
     }
   }
 
-  async #update(repo: RepoUrl, mirrorDir: string, opts: FetchOptions): Promise<void> {
+  async #update(repo: RepoUrl, source: SourceAccess, mirrorDir: string, opts: FetchOptions): Promise<void> {
     // Mirrors made by an older NixSpace may lack these; they must hold before objects arrive.
     const configured = await runGit(['--git-dir', mirrorDir, 'config', '--get', 'gc.pruneExpire']);
     if (configured.stdout.trim() !== mirrorConfig['gc.pruneExpire']) {
@@ -251,6 +275,7 @@ export class GitMirrors {
       repo,
       mirrorDir,
       [
+        ...source.gitConfig,
         '--git-dir',
         mirrorDir,
         'fetch',
@@ -258,7 +283,7 @@ export class GitMirrors {
         '--no-prune',
         '--no-auto-gc',
         '--',
-        repo.url,
+        source.url,
         ...refspecs,
       ],
       'fetching',
@@ -310,7 +335,13 @@ export class GitMirrors {
   }
 
   /** Returns the full id of `commit`, fetching it by id if no branch or tag brought it in. */
-  async #ensureCommit(repo: RepoUrl, mirrorDir: string, commit: string, opts: FetchOptions): Promise<string> {
+  async #ensureCommit(
+    repo: RepoUrl,
+    source: SourceAccess,
+    mirrorDir: string,
+    commit: string,
+    opts: FetchOptions,
+  ): Promise<string> {
     const found = await revParseCommit(mirrorDir, commit);
     if (found !== undefined) return found;
     // Commits off every branch (a pull request head) can still be fetched by full id from
@@ -321,6 +352,7 @@ export class GitMirrors {
           repo,
           mirrorDir,
           [
+            ...source.gitConfig,
             '--git-dir',
             mirrorDir,
             'fetch',
@@ -328,7 +360,7 @@ export class GitMirrors {
             '--no-auto-gc',
             '--no-tags',
             '--',
-            repo.url,
+            source.url,
             `${commit}:refs/nixspace/commits/${commit}`,
           ],
           'fetching a commit of',

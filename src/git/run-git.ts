@@ -44,8 +44,21 @@ export class GitTimeoutError extends Error {
 const stderrTailBytes = 64 * 1024;
 const killGraceMs = 1000;
 
-/** Settings that keep git from asking anyone anything or reading host/user configuration. */
-const baseConfig = ['-c', 'credential.helper=', '-c', 'core.askPass=', '-c', 'advice.detachedHead=false'];
+/**
+ * Settings that keep git from asking anyone anything or reading host/user configuration, and
+ * from following HTTP redirects: a repository's server could otherwise send git on to an address
+ * the source policy refuses (a cloud metadata service), past the check made on the URL.
+ */
+const baseConfig = [
+  '-c',
+  'credential.helper=',
+  '-c',
+  'core.askPass=',
+  '-c',
+  'advice.detachedHead=false',
+  '-c',
+  'http.followRedirects=false',
+];
 
 export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { detectEnvironment } from '../detect.js';
 import { memoryRepoFiles } from '../repo-files.js';
 import { makeTargets } from './jobs.js';
@@ -33,6 +39,41 @@ describe('jobs detector', () => {
     assert.deepEqual(
       spec.jobs.map((j) => [j.kind, j.command]),
       [['make', 'make']],
+    );
+  });
+
+  it('quotes script names so sh runs exactly that script (issue 11: a script named "x; touch /tmp/p" ran touch)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nixspace-jobs-quote-'));
+    try {
+      const planted = join(dir, 'planted');
+      const name = `x; touch ${planted} #`;
+      const manifest = JSON.stringify({
+        name: 'q',
+        version: '1.0.0',
+        scripts: { [name]: 'echo RAN-$npm_lifecycle_event' },
+      });
+      await writeFile(join(dir, 'package.json'), manifest);
+      const { spec } = await detectEnvironment(memoryRepoFiles({ 'package.json': manifest }));
+      const job = spec.jobs.find((j) => j.name === name);
+      assert.ok(job, JSON.stringify(spec.jobs));
+      const { stdout } = await promisify(execFile)('/bin/sh', ['-c', job.command], { cwd: dir });
+      assert.match(stdout, new RegExp(`RAN-x; touch ${planted}`), 'the script of that exact name ran');
+      assert.equal(existsSync(planted), false, `the command ${job.command} ran touch`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps plain script and target names readable, and offers no job for a name npm would read as an option', async () => {
+    const { spec } = await detectEnvironment(
+      memoryRepoFiles({
+        Makefile: 'build:\n\techo b\n',
+        'package.json': JSON.stringify({ scripts: { 'test:unit': 'x', '--script-shell=./evil': 'y' } }),
+      }),
+    );
+    assert.deepEqual(
+      spec.jobs.map((j) => j.command),
+      ['make build', 'npm run test:unit'],
     );
   });
 });

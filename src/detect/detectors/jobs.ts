@@ -1,6 +1,7 @@
 // Jobs a repo offers: Makefile targets, package.json scripts, Procfile processes. The jobs
 // feature lists them as one-click commands.
 
+import { shellWord } from '../../runtime/host/shell-quote.js';
 import type { Detector, Fragment } from '../detector.js';
 import type { Job } from '../env-spec.js';
 import { lineOf, recordAt } from '../manifest-parse.js';
@@ -37,7 +38,7 @@ export const jobsDetector: Detector = {
         for (const t of makeTargets(text)) {
           jobs.push({
             name: t.name,
-            command: `make ${t.name}`,
+            command: `make ${shellWord(t.name)}`,
             kind: 'make',
             source: { file: makefile, line: t.line },
           });
@@ -48,12 +49,14 @@ export const jobsDetector: Detector = {
       const pkg = await ctx.json('package.json');
       const text = await ctx.read('package.json');
       for (const [name, script] of Object.entries(recordAt(pkg, 'scripts') ?? {})) {
-        if (typeof script !== 'string') continue;
+        // A name the package manager would read as one of its options (--script-shell=...) is
+        // no script a person could run by name.
+        if (typeof script !== 'string' || name.startsWith('-')) continue;
         const line = text === null ? undefined : lineOf(text, `"${name}"`);
         // The runner is settled after merging, once the Node package manager is known.
         jobs.push({
           name,
-          command: `npm run ${name}`,
+          command: `npm run ${shellWord(name)}`,
           kind: 'npm-script',
           source: { file: 'package.json', ...(line ? { line } : {}) },
         });

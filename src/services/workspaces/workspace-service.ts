@@ -10,6 +10,7 @@ import { NixSpaceError, toErrorBody } from '../../errors.js';
 import type { GitMirrors } from '../../git/mirrors.js';
 import { parseRepoUrl } from '../../git/repo-url.js';
 import type { RepoUrl, ResolvedRef } from '../../git/source.js';
+import type { SourcePolicy } from '../../git/source-policy.js';
 import {
   listStashes,
   type SwitchResult,
@@ -68,7 +69,7 @@ import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
 import { describeDetection, describeReport, runnableInstalls, softFailure } from './environment-summary.js';
 import { runScript } from './run-script.js';
-import { WorkspaceTerminals } from './terminals.js';
+import { type TerminalLimits, WorkspaceTerminals } from './terminals.js';
 import { workspaceUser } from './workspace-user.js';
 import { pendingSteps, toWorkspaceView, type WorkspaceView } from './workspace-view.js';
 
@@ -77,6 +78,8 @@ export type WorkspaceEvent = WireWorkspaceEvent<WorkspaceEnvironmentRecord>;
 export interface WorkspaceServiceOptions {
   store: Store;
   git: GitMirrors;
+  /** What repositories may come from; a refused URL is never stored. */
+  sources: SourcePolicy;
   driver: SandboxDriver;
   /** Holds one directory per workspace: `<workspacesDir>/<id>/{repo,home}`. */
   workspacesDir: string;
@@ -96,6 +99,8 @@ export interface WorkspaceServiceOptions {
   backingServices: BackingServicesStarter;
   /** Starts the IDE (code-server) of each running workspace; without it workspaces have none. */
   ide?: IdeStarter | undefined;
+  /** How many shells a workspace keeps, and how long one nobody is attached to stays. */
+  terminals?: TerminalLimits;
   logger: Logger;
 }
 
@@ -228,6 +233,7 @@ export class WorkspaceService {
   ): Promise<WorkspaceView> {
     const repo = parseRepoUrl(input.repoUrl);
     const ref = normaliseRef(input.ref);
+    await this.options.sources.admit(repo);
     const row = await insertWorkspace(this.options.store.db, {
       id: crypto.randomUUID(),
       ownerId: user.id,
@@ -1095,7 +1101,7 @@ export class WorkspaceService {
       env,
     });
     const shell = { argv: ['/bin/bash'], cwd: join(dir, 'repo'), env };
-    const terminals = new WorkspaceTerminals(sandbox, shell);
+    const terminals = new WorkspaceTerminals(sandbox, shell, this.options.terminals);
     const live: LiveWorkspace = {
       sandbox,
       user,

@@ -1,5 +1,6 @@
 // The public shape of a workspace, as REST, GraphQL, the progress stream and the UI see it.
 
+import { redactUrl } from '../../git/repo-url.js';
 import type {
   StepName,
   StepRecord,
@@ -44,7 +45,8 @@ export function toWorkspaceView(row: WorkspaceRow, ide: IdeStatus | null = null)
   return {
     id: row.id,
     name: row.name,
-    repoUrl: row.repo_url,
+    // Stored URLs carry no credentials (they are refused); this keeps it so for any row that would.
+    repoUrl: redactUrl(row.repo_url),
     ref: row.ref,
     commit: row.commit_id,
     branch: row.branch,

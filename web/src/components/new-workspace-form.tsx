@@ -16,7 +16,7 @@ export function NewWorkspaceForm(props: { onCreate: (input: NewWorkspaceInput) =
     event.preventDefault();
     const url = repoUrl().trim();
     if (url === '') {
-      setError('Enter a Git URL or a path to a repository on the server.');
+      setError('Enter a Git URL (https://…) of the repository.');
       return;
     }
     setSubmitting(true);
@@ -48,7 +48,7 @@ export function NewWorkspaceForm(props: { onCreate: (input: NewWorkspaceInput) =
             autocomplete="off"
             autocapitalize="off"
             spellcheck={false}
-            placeholder="https://github.com/owner/repo or /path/to/repo"
+            placeholder="https://github.com/owner/repo"
             data-testid="repo-url"
             value={repoUrl()}
             onInput={(event) => {
