@@ -5,7 +5,7 @@
 // manifest (another user's, or a share editor's in another workspace) is its to trust.
 
 import { createHash } from 'node:crypto';
-import { readWorkspaceFile } from '../files/workspace-file.js';
+import { readWorkspaceFile } from '../../runtime/host/workspace-file.js';
 import type { InstallPlan } from './dependency-plan.js';
 
 /** Larger lockfiles and manifests than this are not read (and so never key the cache). */

@@ -9,8 +9,8 @@ import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises
 import { dirname, join, relative } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
 import { shellQuote } from '../../runtime/host/shell-quote.js';
+import { plainPath, presentIn } from '../../runtime/host/workspace-file.js';
 import { copyTree } from '../files/copy-tree.js';
-import { plainPath, presentIn } from '../files/workspace-file.js';
 import { installKeys } from './dependency-cache-key.js';
 import type { InstallPlan } from './dependency-plan.js';
 
