@@ -1,8 +1,9 @@
-// Runs a workspace's dependency installs, and caches what they produce: the same lockfile (in the
-// same environment) is installed once, then restored by copy (a reflink where the filesystem
-// allows), so returning to an earlier commit does not install again. Without a lockfile the whole
-// manifest keys the cache instead, in a part of it for one workspace, and a lockfile the install
-// writes is kept in the cache entry, not left in the checkout as a change nobody made.
+// Runs a workspace's dependency installs, and caches what they produce: the same lockfile and
+// manifest (in the same environment) are installed once per owner, then restored by copy (a reflink
+// where the filesystem allows), so returning to an earlier commit does not install again. Without
+// a lockfile the whole manifest keys the cache, in a part of it for one workspace, and a lockfile
+// the install writes is kept in the cache entry, not left in the checkout as a change nobody made.
+// One owner's install is never restored into another owner's workspace.
 
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -50,8 +51,11 @@ export class DependencyInstaller {
   }
 
   private scopeDir(scope: string): string {
-    if (!/^[\w-]+$/.test(scope)) throw new NixSpaceError('INTERNAL', `Not a cache scope: ${scope}`);
-    return join(this.cacheDir, 'workspaces', scope);
+    return join(this.cacheDir, 'workspaces', checkedScope(scope));
+  }
+
+  private ownerDir(owner: string): string {
+    return join(this.cacheDir, 'owners', checkedScope(owner));
   }
 
   async install(
@@ -62,6 +66,8 @@ export class DependencyInstaller {
       environmentHash: string;
       /** Installs without a lockfile are reused only within this scope (the workspace's id). */
       cacheScope: string;
+      /** Whose workspace it is (the owner's id): no install is reused across owners. */
+      ownerScope: string;
       run: ScriptRunner;
       onLog(line: string): void;
       signal?: AbortSignal | undefined;
@@ -81,7 +87,8 @@ export class DependencyInstaller {
       const repoDir = join(options.workspaceDir, 'repo');
       const keys = await installKeys(plan, repoDir, options);
       const { cache: key, local: localKey } = keys;
-      const entry = key && join(keys.locked ? this.cacheDir : this.scopeDir(options.cacheScope), key);
+      const entry =
+        key && join(keys.locked ? this.ownerDir(options.ownerScope) : this.scopeDir(options.cacheScope), key);
       const installed = await readInstalled(options.workspaceDir);
       const previous = installed[plan.label];
       if (
@@ -243,6 +250,11 @@ export class DependencyInstaller {
       await rm(staging, { recursive: true, force: true });
     }
   }
+}
+
+function checkedScope(scope: string): string {
+  if (!/^[\w-]+$/.test(scope)) throw new NixSpaceError('INTERNAL', `Not a cache scope: ${scope}`);
+  return scope;
 }
 
 /** Which install (cache key) each plan last completed in this workspace. */

@@ -1164,6 +1164,9 @@ export class WorkspaceService {
     const live = this.live.get(id);
     if (!live) throw new NixSpaceError('CONFLICT', 'The workspace sandbox is not running');
     const dir = this.workspaceDir(id);
+    // No install is reused across owners: one owner's cached install never lands in another's workspace.
+    const owner = await this.ownerOf(id);
+    if (!owner) throw new NixSpaceError('NOT_FOUND', 'The workspace no longer exists');
     const network = this.networkFor(this.options.installNetwork);
     // The install sandbox (its own network policy) starts only if something really installs:
     // restoring from the cache, or finding the install unchanged, needs none.
@@ -1189,6 +1192,7 @@ export class WorkspaceService {
         // An install without a lockfile is reused by this workspace only: whoever can edit another
         // workspace (a share editor) can change what its installs leave.
         cacheScope: id,
+        ownerScope: owner,
         signal,
         onLog: (line) => this.log(id, 'install', line),
         run: async (script, options) =>
