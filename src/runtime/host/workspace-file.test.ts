@@ -3,14 +3,13 @@
 // swapped for a symlink while it is being read is never followed out of the root.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { startSymlinkSwapper } from '../../../test/support/symlink-swapper.js';
 import {
   kindBelow,
   listBelow,
@@ -117,28 +116,8 @@ describe('workspace files', () => {
     await mkdir(join(outside, 'race'));
     await writeFile(join(outside, 'race', 'x.txt'), 'OUTSIDE');
     // Another process swaps `sub` for a symlink to the outside and back, as fast as it can.
-    const swapper = spawn(
-      process.execPath,
-      [
-        '-e',
-        `const fs = require('node:fs');
-         process.chdir(process.argv[1]);
-         let n = 0;
-         for (;;) {
-           fs.renameSync('sub', 'sub-real');
-           fs.symlinkSync(process.argv[2], 'sub');
-           fs.unlinkSync('sub');
-           fs.renameSync('sub-real', 'sub');
-           if (++n === 100) console.log('swapping');
-         }`,
-        race,
-        join(outside, 'race'),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const swapper = await startSymlinkSwapper(race, 'sub', join(outside, 'race'));
     try {
-      const lines = createInterface({ input: swapper.stdout });
-      await once(lines, 'line');
       const seen = { inside: 0, refused: 0 };
       for (let i = 0; i < 3000; i++) {
         const outcome = await readBelow(race, 'sub/x.txt', { maxBytes: 1024 });
@@ -151,8 +130,7 @@ describe('workspace files', () => {
       }
       assert.ok(seen.inside > 0, 'some reads found the real directory');
     } finally {
-      swapper.kill('SIGKILL');
-      if (swapper.exitCode === null && swapper.signalCode === null) await once(swapper, 'exit');
+      await swapper.stop();
       await rm(race, { recursive: true, force: true });
     }
   });

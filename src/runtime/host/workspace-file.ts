@@ -181,6 +181,30 @@ export async function listBelow(
 }
 
 /**
+ * Runs `use` with the directory that holds `relative` below `root` open (every step a real
+ * directory) and the last component's name, which is there and is not a symlink; undefined (and
+ * `use` not run) otherwise. The descriptor is closed once `use` settles.
+ */
+export async function withParentBelow<T>(
+  root: string,
+  relative: string,
+  use: (dirFd: number, name: string) => Promise<T>,
+): Promise<T | undefined> {
+  const parts = components(relative);
+  const name = parts?.at(-1);
+  if (!parts || name === undefined) return undefined;
+  const opened = await openDirBelow(root, parts.slice(0, -1));
+  if (!opened.ok) return undefined;
+  try {
+    const stat = await lstat(through(opened.dir, name)).catch(() => undefined);
+    if (!stat || stat.isSymbolicLink()) return undefined;
+    return await use(opened.dir.fd, name);
+  } finally {
+    await opened.dir.close();
+  }
+}
+
+/**
  * Whether `relative` is a plain path under `root`: no `..`, and every directory on the way is a
  * real directory, not a symlink. The last component is not checked.
  */

@@ -219,6 +219,27 @@ describe('DependencyInstaller', () => {
     await assert.rejects(install(await at('nobody', clean), '../elsewhere'), /Not a cache scope/);
   });
 
+  it('does not wait on a FIFO for its record of what is installed, and saves no symlinked artifact', async () => {
+    const installer = new DependencyInstaller(join(root, 'cache-fifo-record'));
+    const dir = await workspace('fifo-record', 'lock fifo');
+    await mkdir(join(dir, '.nixspace'), { recursive: true });
+    await execFileAsync('mkfifo', [join(dir, '.nixspace', 'installed.json')]);
+    await mkdir(join(root, 'host-dir'), { recursive: true });
+    await writeFile(join(root, 'host-dir', 'host-secret'), 'SIGNINGKEY');
+    const linking: InstallPlan = { ...plan, script: `ln -s ${join(root, 'host-dir')} node_modules` };
+    const [outcome] = await installer.install([linking], {
+      workspaceDir: dir,
+      environmentHash: 'env-1',
+      cacheScope: 'fifo-record',
+      ownerScope: 'owner-1',
+      run,
+      onLog: () => {},
+    });
+    assert.equal(outcome?.result, 'installed');
+    const saved = await readdir(join(root, 'cache-fifo-record'), { recursive: true });
+    assert.ok(!saved.some((path) => String(path).includes('host-secret')), saved.join('\n'));
+  });
+
   it('moves a lockfile the install wrote out of the checkout into the cache entry, and never a committed one', async () => {
     const cacheDir = join(root, 'cache-written');
     const installer = new DependencyInstaller(cacheDir);

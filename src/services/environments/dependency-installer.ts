@@ -10,8 +10,8 @@ import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises
 import { dirname, join, relative } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
 import { shellQuote } from '../../runtime/host/shell-quote.js';
-import { plainPath, presentIn } from '../../runtime/host/workspace-file.js';
-import { copyTree } from '../files/copy-tree.js';
+import { kindBelow, plainPath, presentIn, readWorkspaceFile } from '../../runtime/host/workspace-file.js';
+import { copyTree, copyTreeFromBelow } from '../files/copy-tree.js';
 import { installKeys } from './dependency-cache-key.js';
 import type { InstallPlan } from './dependency-plan.js';
 
@@ -228,15 +228,18 @@ export class DependencyInstaller {
       await mkdir(staging, { recursive: true });
       const saved: string[] = [];
       for (const artifact of plan.artifacts) {
-        const source = join(workspaceDir, artifact);
-        if (!(await plainPath(workspaceDir, artifact)) || !(await exists(source))) continue;
+        // Copied from below the workspace's root: a symlink (on the way or the artifact) is not.
+        if (!(await installedArtifact(workspaceDir, artifact))) continue;
         const target = join(staging, 'files', artifact);
         await mkdir(dirname(target), { recursive: true });
-        await copyTree(source, target);
-        saved.push(artifact);
+        if (await copyTreeFromBelow(workspaceDir, artifact, target)) saved.push(artifact);
       }
-      if (written.files.length > 0 && (await plainPath(workspaceDir, relative(workspaceDir, written.dir))))
-        await copyTree(written.dir, join(staging, 'lockfiles'));
+      if (written.files.length > 0)
+        await copyTreeFromBelow(
+          workspaceDir,
+          relative(workspaceDir, written.dir),
+          join(staging, 'lockfiles'),
+        );
       const manifest: Manifest = {
         label: plan.label,
         artifacts: saved,
@@ -276,7 +279,7 @@ function entryKey(entry: InstalledEntry | undefined): string | undefined {
 async function installedEntry(key: string, plan: InstallPlan, workspaceDir: string): Promise<InstalledEntry> {
   const artifacts: string[] = [];
   for (const artifact of plan.artifacts)
-    if (await exists(join(workspaceDir, artifact))) artifacts.push(artifact);
+    if (await installedArtifact(workspaceDir, artifact)) artifacts.push(artifact);
   return { key, artifacts };
 }
 
@@ -286,14 +289,28 @@ async function stillInstalled(
   workspaceDir: string,
 ): Promise<boolean> {
   const artifacts = typeof entry === 'string' ? plan.artifacts : entry.artifacts;
-  for (const artifact of artifacts) if (!(await exists(join(workspaceDir, artifact)))) return false;
+  for (const artifact of artifacts) if (!(await installedArtifact(workspaceDir, artifact))) return false;
   return true;
 }
 
+/** What an install left: a real file or directory in the workspace, not a symlink to elsewhere. */
+async function installedArtifact(workspaceDir: string, artifact: string): Promise<boolean> {
+  const kind = await kindBelow(workspaceDir, artifact);
+  return kind === 'dir' || kind === 'file';
+}
+
+/** The workspace can write its record too: it is read as a regular file only, and not trusted far. */
 async function readInstalled(workspaceDir: string): Promise<Record<string, InstalledEntry>> {
-  return readFile(installedFile(workspaceDir), 'utf8')
-    .then((text) => JSON.parse(text) as Record<string, InstalledEntry>)
-    .catch(() => ({}));
+  const content = await readWorkspaceFile(
+    workspaceDir,
+    relative(workspaceDir, installedFile(workspaceDir)),
+    1024 * 1024,
+  );
+  try {
+    return content ? (JSON.parse(content.toString('utf8')) as Record<string, InstalledEntry>) : {};
+  } catch {
+    return {};
+  }
 }
 
 async function writeInstalled(
