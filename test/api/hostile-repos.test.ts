@@ -3,9 +3,9 @@
 // planted by one user (never restored, as cached, into another user's workspace).
 
 import assert from 'node:assert/strict';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Workspace as WireWorkspace } from '../../src/wire/workspaces.js';
 import { makeRepo } from '../support/git-fixtures.js';
@@ -16,6 +16,7 @@ import {
   signIn,
   startTestServer,
   type TestServer,
+  waitForStatus,
 } from '../support/nixspace-server.js';
 
 type Workspace = WireWorkspace<{
@@ -57,6 +58,7 @@ describe('hostile repositories through the API', () => {
       files: lockedProject({ postinstall: 'echo backdoor > node_modules/.backdoor' }),
     });
     await makeRepo(git.root, 'clean.git', { files: lockedProject({}) });
+    await makeRepo(git.root, 'plain.git');
     server = await startTestServer();
   });
   after(async () => {
@@ -114,5 +116,26 @@ describe('hostile repositories through the API', () => {
       );
       assert.equal(planted, repo === 'backdoored.git', `${repo}: only its own postinstall ran`);
     }
+  });
+  it("copies no host file into a branch through a symlink the parent's workspace planted", async () => {
+    // Nothing to install: the branch keeps the record it copied.
+    const parent = await createAndWaitRunning<Workspace>(server, git.url('plain.git'));
+    // What a process of the parent's sandbox can do to its own state.
+    const record = join(server.dataDir, 'workspaces', parent.id, '.nixspace', 'installed.json');
+    await mkdir(dirname(record), { recursive: true });
+    await rm(record, { force: true });
+    await symlink(join(hostDir, 'token-key'), record);
+    const branched = await server.api<Workspace>(`/api/workspaces/${parent.id}/branch`, {
+      method: 'POST',
+      body: {},
+    });
+    assert.equal(branched.status, 201, JSON.stringify(branched.body));
+    await waitForStatus(server, branched.body.id, ['running', 'failed']);
+    const copied = await readFile(
+      join(server.dataDir, 'workspaces', branched.body.id, '.nixspace', 'installed.json'),
+      'utf8',
+    ).catch(() => '');
+    for (const marker of secretMarkers)
+      assert.ok(!copied.includes(marker), `${marker} copied into the branch`);
   });
 });

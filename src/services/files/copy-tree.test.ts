@@ -34,7 +34,7 @@ describe('copyTreeFromBelow', () => {
 
   it('copies a tree below the root, its symlinks as symlinks', async () => {
     const to = target();
-    assert.equal(await copyTreeFromBelow(root, 'sub/data', to), true);
+    assert.ok(await copyTreeFromBelow(root, 'sub/data', to));
     assert.equal(await readFile(join(to, 'x.txt'), 'utf8'), 'inside');
     assert.equal(await readlink(join(to, 'link')), join(outside, 'data', 'x.txt'));
   });

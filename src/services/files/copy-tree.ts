@@ -43,12 +43,16 @@ export async function copyTree(
 
 /**
  * Copies `relative` below `root` (a tree the workspace can write) to `target`, never through a
- * symlink: false when it is not there, is a symlink, or a directory on the way is one.
+ * symlink: false when it is not there, is a symlink, or a directory on the way is one; else how.
  */
-export async function copyTreeFromBelow(root: string, relative: string, target: string): Promise<boolean> {
+export async function copyTreeFromBelow(
+  root: string,
+  relative: string,
+  target: string,
+): Promise<'copy-on-write' | 'copied' | false> {
   const copied = await withParentBelow(root, relative, async (dirFd, name) => {
-    await copyTree(`/proc/self/fd/3/${name}`, target, dirFd);
-    return true;
+    const { copyOnWrite } = await copyTree(`/proc/self/fd/3/${name}`, target, dirFd);
+    return copyOnWrite ? ('copy-on-write' as const) : ('copied' as const);
   });
-  return copied === true;
+  return copied ?? false;
 }

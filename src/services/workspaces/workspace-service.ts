@@ -2,7 +2,7 @@
 // (pending → fetching → building → starting → running ⇄ stopped; failed; deleted).
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
@@ -16,6 +16,7 @@ import {
   switchCheckout,
   type UncommittedPolicy,
 } from '../../git/switch-checkout.js';
+import { readWorkspaceFile } from '../../runtime/host/workspace-file.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
 import type { NetworkPolicy, SandboxDriver, SandboxLimits } from '../../runtime/sandbox.js';
 import {
@@ -61,7 +62,7 @@ import type {
   EnvironmentService,
 } from '../environments/environment-service.js';
 import { diffSpecs, type SpecDiff } from '../environments/spec-diff.js';
-import { copyTree } from '../files/copy-tree.js';
+import { copyTreeFromBelow } from '../files/copy-tree.js';
 import type { IdeStatus } from '../ide/code-server-runner.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
@@ -878,17 +879,23 @@ export class WorkspaceService {
     const to = this.workspaceDir(row.id);
     await mkdir(to, { recursive: true });
     let copyOnWrite = true;
+    // The parent's tree is its sandbox's to rearrange: it is copied from below the parent's
+    // directory, never through a symlink (a `repo` or `home` that is one is not copied).
     for (const part of ['repo', 'home']) {
       signal.throwIfAborted();
-      const copied = await copyTree(join(from, part), join(to, part));
-      copyOnWrite &&= copied.copyOnWrite;
+      const copied = await copyTreeFromBelow(from, part, join(to, part));
+      if (!copied && part === 'repo')
+        throw new NixSpaceError(
+          'CONFLICT',
+          `The checkout of ${source.name} is not a directory: it cannot be branched`,
+        );
+      copyOnWrite &&= copied === 'copy-on-write';
     }
     // The installed dependencies came along with the files: so does the record of what they are,
     // and an unchanged install is not run again in the branch.
     await mkdir(join(to, '.nixspace'), { recursive: true });
-    await copyFile(join(from, '.nixspace', 'installed.json'), join(to, '.nixspace', 'installed.json')).catch(
-      () => {},
-    );
+    const record = await readWorkspaceFile(from, '.nixspace/installed.json', 1024 * 1024);
+    if (record) await writeFile(join(to, '.nixspace', 'installed.json'), record);
     const parts = [`files of ${source.name} ${copyOnWrite ? 'cloned copy-on-write' : 'copied'}`];
     if (ref !== null && resolved.commit !== source.commit_id) {
       const request = {
