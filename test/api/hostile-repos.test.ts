@@ -69,17 +69,22 @@ describe('hostile repositories through the API', () => {
 
   it('answers nothing a symlink of the repository points at: view, diagnostics, tools, suggested jobs', async () => {
     const ws = await createAndWaitRunning<Workspace>(server, git.url('symlinked-secrets.git'));
+    const tools = await server.graphql<{ getEnvironment: { environment: { tools: unknown[] } } }>(
+      'query($id: ID!) { getEnvironment(id: $id) { steps { name detail } environment { tools { name wanted requested provided source message } } } }',
+      { id: ws.id },
+    );
+    assert.ok(tools.data?.getEnvironment.environment.tools.length, JSON.stringify(tools));
+    const jobs = await server.api<{ jobs: { name: string }[] }>(`/api/workspaces/${ws.id}/suggested-jobs`);
+    assert.ok(
+      jobs.body.jobs.some((j) => j.name === 'build'),
+      JSON.stringify(jobs.body),
+    );
     const answers = [
       JSON.stringify(ws),
       JSON.stringify((await server.api(`/api/workspaces/${ws.id}`)).body),
-      JSON.stringify((await server.api(`/api/workspaces/${ws.id}/suggested-jobs`)).body),
+      JSON.stringify(jobs.body),
       JSON.stringify((await server.api(`/api/workspaces/${ws.id}/versions`)).body),
-      JSON.stringify(
-        await server.graphql(
-          'query($id: ID!) { getEnvironment(id: $id) { tools { name wanted requested provided source message } } }',
-          { id: ws.id },
-        ),
-      ),
+      JSON.stringify(tools),
     ];
     for (const answer of answers)
       for (const marker of secretMarkers) assert.ok(!answer.includes(marker), `${marker} in ${answer}`);
