@@ -167,6 +167,7 @@ async function benchInstallCache(): Promise<BenchResult[]> {
         workspaceDir,
         environmentHash: 'bench',
         cacheScope: 'bench',
+        ownerScope: 'bench',
         onLog: () => {},
         run: (script, options) =>
           runScript(sandbox, script, {

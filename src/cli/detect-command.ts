@@ -1,6 +1,6 @@
 // `nixspace detect <dir> [--json]`: what a repository needs, each fact with the file it came from.
 
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type DetectionResult, detectDirectory } from '../detect/detect.js';
@@ -120,7 +120,8 @@ export async function runDetect(args: string[]): Promise<number> {
     process.stderr.write(`not a directory: ${dir}\n`);
     return 1;
   }
-  const result = await detectDirectory(dir);
+  // The directory named is the user's own; what is inside it is read without following symlinks.
+  const result = await detectDirectory(await realpath(dir));
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatDetection(result));
   return 0;
 }

@@ -49,10 +49,22 @@ export async function createContext(files: RepoFiles): Promise<{
   const heads = new Map<string, Promise<string | null>>();
   const parsed = new Map<string, Promise<unknown | undefined>>();
 
+  const unread = new Set<string>();
+  // A file that is there but not read (a symlink) is named once, and read as absent.
+  const readFrom = async (path: string, options?: { maxBytes: number }): Promise<string | null> => {
+    const got = await files.readText(path, options);
+    if (got === null || typeof got === 'string') return got;
+    if (!unread.has(path)) {
+      unread.add(path);
+      diagnostics.push({ severity: 'warning', code: 'unread-file', message: got.unread, file: path });
+    }
+    return null;
+  };
+
   const read = (path: string) => {
     let p = texts.get(path);
     if (!p) {
-      p = files.readText(path);
+      p = readFrom(path);
       texts.set(path, p);
     }
     return p;
@@ -84,7 +96,7 @@ export async function createContext(files: RepoFiles): Promise<{
       if (full) return full;
       let p = heads.get(path);
       if (!p) {
-        p = files.readText(path, { maxBytes: lockHeadBytes });
+        p = readFrom(path, { maxBytes: lockHeadBytes });
         heads.set(path, p);
       }
       return p;

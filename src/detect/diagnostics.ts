@@ -16,6 +16,8 @@ export const diagnosticCodeSchema = z.enum([
   'unsupported-version',
   /** A service signal we chose not to act on (selectable database, optional extra). */
   'ambiguous-service',
+  /** A file the repository has that detection does not read: a symlink, a FIFO, a device. */
+  'unread-file',
   /** A detector threw: a bug in NixSpace, reported instead of failing the whole detection. */
   'detector-failed',
 ]);

@@ -2,74 +2,61 @@
 // exists. A real checkout answers from its directory; a corpus snapshot also answers from its
 // ROOT_LISTING.txt, which names root entries (Makefile, flake.nix, src-ui/) that were not copied.
 
-import { open, readdir, stat } from 'node:fs/promises';
-import { join, normalize, sep } from 'node:path';
+import { kindBelow, listBelow, type Refusal, readBelow } from '../runtime/host/workspace-file.js';
 
 export interface RootEntry {
   name: string;
   kind: 'file' | 'dir' | 'link';
 }
 
+/** A file that is there but was not read, and why, in words for the user. */
+export interface Unread {
+  unread: string;
+}
+
 export interface RepoFiles {
   /** Root entries, whether or not their content can be read. */
   listRoot(): Promise<RootEntry[]>;
-  /** A repo-relative file as UTF-8, at most `maxBytes`; null when absent or unreadable. */
-  readText(path: string, options?: { maxBytes?: number }): Promise<string | null>;
+  /**
+   * A repo-relative file as UTF-8, at most `maxBytes`; null when absent, `Unread` when it is there
+   * but is not read (a symlink, a FIFO).
+   */
+  readText(path: string, options?: { maxBytes?: number }): Promise<string | Unread | null>;
   exists(path: string): Promise<boolean>;
 }
 
 /** Manifests are small; anything bigger is a lock file, whose head is all detection needs. */
 export const defaultMaxBytes = 1024 * 1024;
 
-function safeRelative(path: string): string | null {
-  const clean = normalize(path).replace(/^\.\/+/, '');
-  if (clean.startsWith('/') || clean === '..' || clean.startsWith(`..${sep}`)) return null;
-  return clean;
-}
+const unreadBecause: Partial<Record<Refusal, string>> = {
+  symlink: 'is a symlink',
+  'not-a-file': 'is not a regular file',
+};
 
-async function readHead(file: string, maxBytes: number): Promise<string | null> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    handle = await open(file, 'r');
-    const info = await handle.stat();
-    if (!info.isFile()) return null;
-    const size = Math.min(info.size, maxBytes);
-    const buffer = Buffer.alloc(size);
-    const { bytesRead } = await handle.read(buffer, 0, size, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
-  } catch {
-    return null;
-  } finally {
-    await handle?.close();
-  }
-}
-
-/** A checkout on disk. */
+/**
+ * A checkout on disk, which the workspace can write: every read opens its path below `dir`
+ * without following a symlink on the way or at the end, and a symlink is listed as a link.
+ */
 export function directoryRepoFiles(dir: string): RepoFiles {
   return {
     async listRoot() {
-      const entries = await readdir(dir, { withFileTypes: true });
+      const entries = (await listBelow(dir, '')) ?? [];
       return entries
         .filter((e) => e.name !== '.git')
-        .map((e) => ({
-          name: e.name,
-          kind: e.isDirectory() ? 'dir' : e.isSymbolicLink() ? 'link' : 'file',
-        }));
+        .map((e) => ({ name: e.name, kind: e.kind === 'dir' ? 'dir' : e.kind === 'link' ? 'link' : 'file' }));
     },
     async readText(path, options) {
-      const rel = safeRelative(path);
-      if (rel === null) return null;
-      return readHead(join(dir, rel), options?.maxBytes ?? defaultMaxBytes);
+      const outcome = await readBelow(dir, path, {
+        maxBytes: options?.maxBytes ?? defaultMaxBytes,
+        truncate: true,
+      });
+      if (outcome.ok) return outcome.content.toString('utf8');
+      const why = unreadBecause[outcome.why];
+      return why === undefined ? null : { unread: `\`${path}\` ${why}: ignored` };
     },
     async exists(path) {
-      const rel = safeRelative(path);
-      if (rel === null) return false;
-      try {
-        await stat(join(dir, rel));
-        return true;
-      } catch {
-        return false;
-      }
+      // A symlink is there (and is named when read), but what it points at is not looked at.
+      return (await kindBelow(dir, path)) !== undefined;
     },
   };
 }
@@ -120,8 +107,8 @@ export function corpusRepoFiles(dir: string, listing: string): RepoFiles {
 
 /** Opens a directory, as a corpus snapshot when it carries a ROOT_LISTING.txt. */
 export async function openRepoFiles(dir: string): Promise<RepoFiles> {
-  const listing = await readHead(join(dir, rootListingFile), defaultMaxBytes);
-  return listing === null ? directoryRepoFiles(dir) : corpusRepoFiles(dir, listing);
+  const listing = await readBelow(dir, rootListingFile, { maxBytes: defaultMaxBytes, truncate: true });
+  return listing.ok ? corpusRepoFiles(dir, listing.content.toString('utf8')) : directoryRepoFiles(dir);
 }
 
 /** In-memory files for tests: `{ 'package.json': '...' }`, plus root entries known to exist unread. */

@@ -1,21 +1,28 @@
 // Spec → plan: the flake that will be built (the repo's own, or one generated from the spec) and
 // the hash that names the environment. Shared by the providers so both hash the same way.
 
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { EnvSpec } from '../detect/env-spec.js';
 import { NixSpaceError } from '../errors.js';
+import { readBelow } from '../runtime/host/workspace-file.js';
 import { environmentHash } from './environment-hash.js';
 import type { EnvironmentPlan } from './environment-provider.js';
 import { generateFlake } from './generate-flake.js';
 
-async function readIfExists(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+/** Far more than any flake.nix or flake.lock a repository holds. */
+const MAX_FLAKE_BYTES = 4 * 1024 * 1024;
+
+/** A flake file of the checkout (which the workspace can write), read without following symlinks. */
+async function readFlakeFile(repoDir: string, file: string): Promise<string | null> {
+  const outcome = await readBelow(repoDir, file, { maxBytes: MAX_FLAKE_BYTES });
+  if (outcome.ok) return outcome.content.toString('utf8');
+  if (outcome.why === 'absent') return null;
+  const why = {
+    symlink: 'is a symlink',
+    'not-a-file': 'is not a regular file',
+    'too-large': `is larger than ${MAX_FLAKE_BYTES / 1024 / 1024} MiB`,
+    'bad-path': 'is not a path in the repository',
+  }[outcome.why];
+  throw new NixSpaceError('BAD_REQUEST', `The repository's ${file} ${why}: it is not used`);
 }
 
 /**
@@ -24,7 +31,7 @@ async function readIfExists(path: string): Promise<string | null> {
  * change, but keeps its environment hash.
  */
 export async function readRepoFlake(repoDir: string): Promise<{ content: string; lock: string | null }> {
-  const content = await readIfExists(join(repoDir, 'flake.nix'));
+  const content = await readFlakeFile(repoDir, 'flake.nix');
   if (content === null) {
     throw new NixSpaceError(
       'BAD_REQUEST',
@@ -34,7 +41,7 @@ export async function readRepoFlake(repoDir: string): Promise<{ content: string;
       },
     );
   }
-  return { content, lock: await readIfExists(join(repoDir, 'flake.lock')) };
+  return { content, lock: await readFlakeFile(repoDir, 'flake.lock') };
 }
 
 /** A Nix plan: the repo's flake used as-is, else a generated one (throws UNSUPPORTED_VERSION). */

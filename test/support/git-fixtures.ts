@@ -27,6 +27,8 @@ export interface RepoSpec {
   commits?: number;
   /** Files of the first commit, in addition to the generated ones. */
   files?: Record<string, string | Buffer>;
+  /** Symlinks of the first commit: path → target, as a repository can hold them. */
+  symlinks?: Record<string, string>;
   /** Extra branches, each one commit ahead of the default branch adding `<branch>.txt`. */
   branches?: string[];
   /** Tags at commit `at` of the default branch (default: the last one). */
@@ -83,15 +85,28 @@ export async function git(
 /** Writes one commit on top of `parent` (or a root commit) replacing/adding `files`. */
 export async function commitFiles(
   gitDir: string,
-  options: { parent?: string; files: Record<string, string | Buffer>; message: string },
+  options: {
+    parent?: string;
+    files: Record<string, string | Buffer>;
+    symlinks?: Record<string, string>;
+    message: string;
+  },
 ): Promise<string> {
   const index = join(gitDir, `fixture-index-${process.pid}-${randomBytes(4).toString('hex')}`);
   const env = { GIT_INDEX_FILE: index };
   try {
     if (options.parent !== undefined) await git(['--git-dir', gitDir, 'read-tree', options.parent], { env });
-    for (const [path, content] of Object.entries(options.files)) {
+    const entries = [
+      ...Object.entries(options.files).map(([path, content]) => ({ path, content, mode: '100644' })),
+      ...Object.entries(options.symlinks ?? {}).map(([path, target]) => ({
+        path,
+        content: target,
+        mode: '120000',
+      })),
+    ];
+    for (const { path, content, mode } of entries) {
       const blob = await git(['--git-dir', gitDir, 'hash-object', '-w', '--stdin'], { input: content });
-      await git(['--git-dir', gitDir, 'update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], {
+      await git(['--git-dir', gitDir, 'update-index', '--add', '--cacheinfo', `${mode},${blob},${path}`], {
         env,
       });
     }
@@ -135,10 +150,13 @@ export async function makeRepo(root: string, name: string, spec: RepoSpec = {}):
     const files: Record<string, string | Buffer> = { [`file-${i}.txt`]: `content of commit ${i}\n` };
     if (i === 0) Object.assign(files, { 'README.md': `# ${name}\n` }, spec.files);
     const parent = commits.at(-1);
+    const symlinks = i === 0 ? (spec.symlinks ?? {}) : {};
     commits.push(
       await commitFiles(
         dir,
-        parent === undefined ? { files, message: `Commit ${i}` } : { parent, files, message: `Commit ${i}` },
+        parent === undefined
+          ? { files, symlinks, message: `Commit ${i}` }
+          : { parent, files, symlinks, message: `Commit ${i}` },
       ),
     );
   }

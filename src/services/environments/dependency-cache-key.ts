@@ -1,11 +1,12 @@
-// What identifies an install in the dependency cache. A lockfile says exactly what is installed,
-// so its install is shared by every workspace. Without one, the whole manifest (scripts included)
-// says what was asked for, and the first install of it fixes what that resolved to: that install
-// is reused only within its scope (the workspace), since nobody else's install of the same
-// manifest (another user's, or a share editor's in another workspace) is its to trust.
+// What identifies an install in the dependency cache. What is installed, and what runs while it
+// installs, is said by the lockfile and by every byte of the manifest the install reads (its
+// scripts run: a `postinstall` is part of the install). A locked install is reused by every
+// workspace of its owner; without a lockfile, the first install of a manifest fixes what that
+// resolved to, and is reused only within its scope (the workspace). No install is ever another
+// owner's to trust: each owner's entries are keyed (and kept) apart.
 
 import { createHash } from 'node:crypto';
-import { readWorkspaceFile } from '../files/workspace-file.js';
+import { readWorkspaceFile } from '../../runtime/host/workspace-file.js';
 import type { InstallPlan } from './dependency-plan.js';
 
 /** Larger lockfiles and manifests than this are not read (and so never key the cache). */
@@ -23,19 +24,25 @@ export interface InstallKeys {
 export async function installKeys(
   plan: InstallPlan,
   repoDir: string,
-  options: { environmentHash: string; cacheScope: string },
+  options: { environmentHash: string; cacheScope: string; ownerScope: string },
 ): Promise<InstallKeys> {
   const install = `${options.environmentHash}\0${plan.manager}\0${plan.script}\0`;
   const cacheable = plan.artifacts.length > 0;
   const lockfiles = await readKeyFiles(plan.lockfiles, repoDir);
-  if (lockfiles.length > 0) {
-    const key = digest(install, lockfiles);
-    return { cache: cacheable ? key : undefined, locked: true, local: key };
-  }
   const manifests = await readKeyFiles(plan.manifests, repoDir);
+  if (lockfiles.length > 0) {
+    const files = [...lockfiles, ...manifests];
+    return {
+      cache: cacheable ? digest(`locked\0${options.ownerScope}\0${install}`, files) : undefined,
+      locked: true,
+      local: digest(`local-locked\0${install}`, files),
+    };
+  }
   if (manifests.length === 0) return { cache: undefined, locked: false, local: undefined };
   return {
-    cache: cacheable ? digest(`manifest\0${options.cacheScope}\0${install}`, manifests) : undefined,
+    cache: cacheable
+      ? digest(`manifest\0${options.ownerScope}\0${options.cacheScope}\0${install}`, manifests)
+      : undefined,
     locked: false,
     // What the workspace has does not depend on the scope: a branch of it has the same install.
     local: `local-${digest(`local\0${install}`, manifests)}`,

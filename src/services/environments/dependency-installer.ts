@@ -1,16 +1,17 @@
-// Runs a workspace's dependency installs, and caches what they produce: the same lockfile (in the
-// same environment) is installed once, then restored by copy (a reflink where the filesystem
-// allows), so returning to an earlier commit does not install again. Without a lockfile the whole
-// manifest keys the cache instead, in a part of it for one workspace, and a lockfile the install
-// writes is kept in the cache entry, not left in the checkout as a change nobody made.
+// Runs a workspace's dependency installs, and caches what they produce: the same lockfile and
+// manifest (in the same environment) are installed once per owner, then restored by copy (a reflink
+// where the filesystem allows), so returning to an earlier commit does not install again. Without
+// a lockfile the whole manifest keys the cache, in a part of it for one workspace, and a lockfile
+// the install writes is kept in the cache entry, not left in the checkout as a change nobody made.
+// One owner's install is never restored into another owner's workspace.
 
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
 import { shellQuote } from '../../runtime/host/shell-quote.js';
-import { copyTree } from '../files/copy-tree.js';
-import { plainPath, presentIn } from '../files/workspace-file.js';
+import { kindBelow, plainPath, presentIn, readWorkspaceFile } from '../../runtime/host/workspace-file.js';
+import { copyTree, copyTreeFromBelow } from '../files/copy-tree.js';
 import { installKeys } from './dependency-cache-key.js';
 import type { InstallPlan } from './dependency-plan.js';
 
@@ -50,8 +51,11 @@ export class DependencyInstaller {
   }
 
   private scopeDir(scope: string): string {
-    if (!/^[\w-]+$/.test(scope)) throw new NixSpaceError('INTERNAL', `Not a cache scope: ${scope}`);
-    return join(this.cacheDir, 'workspaces', scope);
+    return join(this.cacheDir, 'workspaces', checkedScope(scope));
+  }
+
+  private ownerDir(owner: string): string {
+    return join(this.cacheDir, 'owners', checkedScope(owner));
   }
 
   async install(
@@ -62,6 +66,8 @@ export class DependencyInstaller {
       environmentHash: string;
       /** Installs without a lockfile are reused only within this scope (the workspace's id). */
       cacheScope: string;
+      /** Whose workspace it is (the owner's id): no install is reused across owners. */
+      ownerScope: string;
       run: ScriptRunner;
       onLog(line: string): void;
       signal?: AbortSignal | undefined;
@@ -81,7 +87,8 @@ export class DependencyInstaller {
       const repoDir = join(options.workspaceDir, 'repo');
       const keys = await installKeys(plan, repoDir, options);
       const { cache: key, local: localKey } = keys;
-      const entry = key && join(keys.locked ? this.cacheDir : this.scopeDir(options.cacheScope), key);
+      const entry =
+        key && join(keys.locked ? this.ownerDir(options.ownerScope) : this.scopeDir(options.cacheScope), key);
       const installed = await readInstalled(options.workspaceDir);
       const previous = installed[plan.label];
       if (
@@ -221,15 +228,18 @@ export class DependencyInstaller {
       await mkdir(staging, { recursive: true });
       const saved: string[] = [];
       for (const artifact of plan.artifacts) {
-        const source = join(workspaceDir, artifact);
-        if (!(await plainPath(workspaceDir, artifact)) || !(await exists(source))) continue;
+        // Copied from below the workspace's root: a symlink (on the way or the artifact) is not.
+        if (!(await installedArtifact(workspaceDir, artifact))) continue;
         const target = join(staging, 'files', artifact);
         await mkdir(dirname(target), { recursive: true });
-        await copyTree(source, target);
-        saved.push(artifact);
+        if (await copyTreeFromBelow(workspaceDir, artifact, target)) saved.push(artifact);
       }
-      if (written.files.length > 0 && (await plainPath(workspaceDir, relative(workspaceDir, written.dir))))
-        await copyTree(written.dir, join(staging, 'lockfiles'));
+      if (written.files.length > 0)
+        await copyTreeFromBelow(
+          workspaceDir,
+          relative(workspaceDir, written.dir),
+          join(staging, 'lockfiles'),
+        );
       const manifest: Manifest = {
         label: plan.label,
         artifacts: saved,
@@ -243,6 +253,11 @@ export class DependencyInstaller {
       await rm(staging, { recursive: true, force: true });
     }
   }
+}
+
+function checkedScope(scope: string): string {
+  if (!/^[\w-]+$/.test(scope)) throw new NixSpaceError('INTERNAL', `Not a cache scope: ${scope}`);
+  return scope;
 }
 
 /** Which install (cache key) each plan last completed in this workspace. */
@@ -264,7 +279,7 @@ function entryKey(entry: InstalledEntry | undefined): string | undefined {
 async function installedEntry(key: string, plan: InstallPlan, workspaceDir: string): Promise<InstalledEntry> {
   const artifacts: string[] = [];
   for (const artifact of plan.artifacts)
-    if (await exists(join(workspaceDir, artifact))) artifacts.push(artifact);
+    if (await installedArtifact(workspaceDir, artifact)) artifacts.push(artifact);
   return { key, artifacts };
 }
 
@@ -274,14 +289,28 @@ async function stillInstalled(
   workspaceDir: string,
 ): Promise<boolean> {
   const artifacts = typeof entry === 'string' ? plan.artifacts : entry.artifacts;
-  for (const artifact of artifacts) if (!(await exists(join(workspaceDir, artifact)))) return false;
+  for (const artifact of artifacts) if (!(await installedArtifact(workspaceDir, artifact))) return false;
   return true;
 }
 
+/** What an install left: a real file or directory in the workspace, not a symlink to elsewhere. */
+async function installedArtifact(workspaceDir: string, artifact: string): Promise<boolean> {
+  const kind = await kindBelow(workspaceDir, artifact);
+  return kind === 'dir' || kind === 'file';
+}
+
+/** The workspace can write its record too: it is read as a regular file only, and not trusted far. */
 async function readInstalled(workspaceDir: string): Promise<Record<string, InstalledEntry>> {
-  return readFile(installedFile(workspaceDir), 'utf8')
-    .then((text) => JSON.parse(text) as Record<string, InstalledEntry>)
-    .catch(() => ({}));
+  const content = await readWorkspaceFile(
+    workspaceDir,
+    relative(workspaceDir, installedFile(workspaceDir)),
+    1024 * 1024,
+  );
+  try {
+    return content ? (JSON.parse(content.toString('utf8')) as Record<string, InstalledEntry>) : {};
+  } catch {
+    return {};
+  }
 }
 
 async function writeInstalled(

@@ -24,7 +24,12 @@ describe('install plans', () => {
       ),
     );
     assert.deepEqual(pnpm?.writtenLockfiles, ['web/pnpm-lock.yaml']);
-    assert.deepEqual(pnpm?.manifests, ['web/package.json']);
+    assert.deepEqual(pnpm?.manifests, [
+      'web/package.json',
+      'web/.npmrc',
+      'web/pnpm-workspace.yaml',
+      'web/.pnpmfile.cjs',
+    ]);
     const [bundler] = installPlans(
       spec({ name: 'bundler', toolchain: 'ruby', source: { file: 'Gemfile' } }, 'bundle install'),
     );

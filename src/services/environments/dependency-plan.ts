@@ -20,8 +20,8 @@ export interface InstallPlan {
    */
   writtenLockfiles: string[];
   /**
-   * Manifests (repo-relative) that say what to install: without a lockfile, their whole content
-   * keys the cache (within one workspace).
+   * Manifests and the manager's configuration in the repository (repo-relative): what the install
+   * reads besides the lockfile (scripts, hooks, registries). Every byte of them keys the cache.
    */
   manifests: string[];
   /** Directories the install fills, relative to the workspace directory. */
@@ -59,19 +59,23 @@ const byManager: Record<
 > = {
   npm: {
     lockfiles: ['package-lock.json', 'npm-shrinkwrap.json'],
-    manifests: ['package.json'],
+    manifests: ['package.json', '.npmrc'],
     artifacts: ['repo/node_modules'],
   },
-  pnpm: { lockfiles: ['pnpm-lock.yaml'], manifests: ['package.json'], artifacts: ['repo/node_modules'] },
+  pnpm: {
+    lockfiles: ['pnpm-lock.yaml'],
+    manifests: ['package.json', '.npmrc', 'pnpm-workspace.yaml', '.pnpmfile.cjs'],
+    artifacts: ['repo/node_modules'],
+  },
   yarn: {
     lockfiles: ['yarn.lock'],
     keepsWritten: true,
-    manifests: ['package.json'],
+    manifests: ['package.json', '.yarnrc.yml', '.yarnrc', '.npmrc'],
     artifacts: ['repo/node_modules', 'repo/.yarn/cache', 'repo/.pnp.cjs', 'repo/.pnp.loader.mjs'],
   },
   bun: {
     lockfiles: ['bun.lock', 'bun.lockb'],
-    manifests: ['package.json'],
+    manifests: ['package.json', 'bunfig.toml', '.npmrc'],
     artifacts: ['repo/node_modules'],
   },
   pip: { lockfiles: [], manifests: pyproject, artifacts: ['repo/.venv'] },
@@ -80,13 +84,22 @@ const byManager: Record<
   pdm: { lockfiles: ['pdm.lock'], manifests: pyproject, artifacts: ['repo/.venv'] },
   hatch: { lockfiles: [], manifests: pyproject, artifacts: [] },
   pipenv: { lockfiles: ['Pipfile.lock'], manifests: ['Pipfile'], artifacts: ['repo/.venv'] },
-  bundler: { lockfiles: ['Gemfile.lock'], manifests: ['Gemfile'], artifacts: ['repo/vendor/bundle'] },
+  bundler: {
+    lockfiles: ['Gemfile.lock'],
+    manifests: ['Gemfile', '.bundle/config'],
+    artifacts: ['repo/vendor/bundle'],
+  },
   cargo: {
     lockfiles: ['Cargo.lock'],
-    manifests: ['Cargo.toml'],
+    manifests: ['Cargo.toml', '.cargo/config.toml', '.cargo/config'],
     artifacts: ['home/.cargo/registry', 'home/.cargo/git'],
   },
-  go: { lockfiles: ['go.sum'], manifests: ['go.mod'], artifacts: ['home/go/pkg/mod'], keepsWritten: true },
+  go: {
+    lockfiles: ['go.sum'],
+    manifests: ['go.mod', 'go.work'],
+    artifacts: ['home/go/pkg/mod'],
+    keepsWritten: true,
+  },
 };
 
 export function installPlans(spec: EnvSpec): InstallPlan[] {

@@ -2,7 +2,7 @@
 // (pending → fetching → building → starting → running ⇄ stopped; failed; deleted).
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
@@ -18,6 +18,7 @@ import {
   type UncommittedPolicy,
 } from '../../git/switch-checkout.js';
 import { giveTree } from '../../runtime/host/give-tree.js';
+import { readWorkspaceFile } from '../../runtime/host/workspace-file.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
 import type { NetworkPolicy, SandboxDriver, SandboxLimits, SandboxUser } from '../../runtime/sandbox.js';
 import {
@@ -63,7 +64,7 @@ import type {
   EnvironmentService,
 } from '../environments/environment-service.js';
 import { diffSpecs, type SpecDiff } from '../environments/spec-diff.js';
-import { copyTree } from '../files/copy-tree.js';
+import { copyTreeFromBelow } from '../files/copy-tree.js';
 import type { IdeStatus } from '../ide/code-server-runner.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
@@ -890,17 +891,23 @@ export class WorkspaceService {
     const to = this.workspaceDir(row.id);
     await mkdir(to, { recursive: true });
     let copyOnWrite = true;
+    // The parent's tree is its sandbox's to rearrange: it is copied from below the parent's
+    // directory, never through a symlink (a `repo` or `home` that is one is not copied).
     for (const part of ['repo', 'home']) {
       signal.throwIfAborted();
-      const copied = await copyTree(join(from, part), join(to, part));
-      copyOnWrite &&= copied.copyOnWrite;
+      const copied = await copyTreeFromBelow(from, part, join(to, part));
+      if (!copied && part === 'repo')
+        throw new NixSpaceError(
+          'CONFLICT',
+          `The checkout of ${source.name} is not a directory: it cannot be branched`,
+        );
+      copyOnWrite &&= copied === 'copy-on-write';
     }
     // The installed dependencies came along with the files: so does the record of what they are,
     // and an unchanged install is not run again in the branch.
     await mkdir(join(to, '.nixspace'), { recursive: true });
-    await copyFile(join(from, '.nixspace', 'installed.json'), join(to, '.nixspace', 'installed.json')).catch(
-      () => {},
-    );
+    const record = await readWorkspaceFile(from, '.nixspace/installed.json', 1024 * 1024);
+    if (record) await writeFile(join(to, '.nixspace', 'installed.json'), record);
     const parts = [`files of ${source.name} ${copyOnWrite ? 'cloned copy-on-write' : 'copied'}`];
     if (ref !== null && resolved.commit !== source.commit_id) {
       const request = {
@@ -1183,6 +1190,9 @@ export class WorkspaceService {
     const live = this.live.get(id);
     if (!live) throw new NixSpaceError('CONFLICT', 'The workspace sandbox is not running');
     const dir = this.workspaceDir(id);
+    // No install is reused across owners: one owner's cached install never lands in another's workspace.
+    const owner = await this.ownerOf(id);
+    if (!owner) throw new NixSpaceError('NOT_FOUND', 'The workspace no longer exists');
     const network = this.networkFor(this.options.installNetwork);
     // The install sandbox (its own network policy) starts only if something really installs:
     // restoring from the cache, or finding the install unchanged, needs none.
@@ -1209,6 +1219,7 @@ export class WorkspaceService {
         // An install without a lockfile is reused by this workspace only: whoever can edit another
         // workspace (a share editor) can change what its installs leave.
         cacheScope: id,
+        ownerScope: owner,
         signal,
         onLog: (line) => this.log(id, 'install', line),
         run: async (script, options) =>
