@@ -1,12 +1,14 @@
 // Moving an existing working copy to another commit without losing anything in it. Uncommitted
 // work (changes and untracked files) is refused by default, stashed under a named stash, or
 // carried over when git can apply it cleanly; local branches with commits of their own are never
-// moved backwards. Every failure leaves the working copy as it was.
+// moved backwards. Every failure leaves the working copy as it was. git runs through the caller's
+// runner: the working copy belongs to the workspace, so it runs in the workspace's sandbox.
 
 import { NixSpaceError } from '../errors.js';
 import { UNCOMMITTED_CHOICES, type UncommittedPolicy } from '../wire/switching.js';
+import type { CheckoutGit } from './checkout-git.js';
 import { redactText } from './git-errors.js';
-import { type GitResult, runGit } from './run-git.js';
+import type { GitResult } from './run-git.js';
 import type { ResolvedRef } from './source.js';
 
 export type { UncommittedPolicy };
@@ -28,25 +30,20 @@ export interface SwitchResult {
 }
 
 export interface SwitchRequest {
-  dir: string;
+  /** Runs git on the working copy (bounded in time and cancelled by its own means). */
+  git: CheckoutGit;
   resolved: ResolvedRef;
   /** Shown in the stash message: what the workspace switched to. */
   label: string;
   uncommitted: UncommittedPolicy;
-  timeoutMs: number;
-  signal?: AbortSignal;
 }
 
 // Stashing records a commit: give it an author that does not depend on the host's git config.
 const identity = ['-c', 'user.name=NixSpace', '-c', 'user.email=nixspace@localhost'];
 
 export async function switchCheckout(request: SwitchRequest): Promise<SwitchResult> {
-  const { dir, resolved } = request;
-  const git = (args: string[]): Promise<GitResult> =>
-    runGit(['-C', dir, ...identity, ...args], {
-      timeoutMs: request.timeoutMs,
-      ...(request.signal ? { signal: request.signal } : {}),
-    });
+  const { resolved } = request;
+  const git = (args: string[]): Promise<GitResult> => request.git([...identity, ...args]);
   const must = async (args: string[], what: string): Promise<GitResult> => {
     const result = await git(args);
     if (result.code !== 0) {
@@ -120,11 +117,8 @@ export async function switchCheckout(request: SwitchRequest): Promise<SwitchResu
 }
 
 /** The workspace's stashes, newest first, as `git stash list` names them. */
-export async function listStashes(
-  dir: string,
-  timeoutMs: number,
-): Promise<{ ref: string; message: string }[]> {
-  const result = await runGit(['-C', dir, 'stash', 'list', '--format=%gd%x00%gs'], { timeoutMs });
+export async function listStashes(git: CheckoutGit): Promise<{ ref: string; message: string }[]> {
+  const result = await git(['stash', 'list', '--format=%gd%x00%gs']);
   if (result.code !== 0) return [];
   return result.stdout
     .split('\n')

@@ -2,11 +2,12 @@
 // (pending → fetching → building → starting → running ⇄ stopped; failed; deleted).
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { access, copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
 import { NixSpaceError, toErrorBody } from '../../errors.js';
+import type { CheckoutGit } from '../../git/checkout-git.js';
 import type { GitMirrors } from '../../git/mirrors.js';
 import { parseRepoUrl } from '../../git/repo-url.js';
 import type { RepoUrl, ResolvedRef } from '../../git/source.js';
@@ -17,7 +18,7 @@ import {
   type UncommittedPolicy,
 } from '../../git/switch-checkout.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
-import type { NetworkPolicy, SandboxDriver, SandboxLimits } from '../../runtime/sandbox.js';
+import type { NetworkPolicy, SandboxDriver, SandboxLimits, SandboxSpec } from '../../runtime/sandbox.js';
 import {
   findEnvironment,
   insertEnvironmentVersion,
@@ -67,6 +68,7 @@ import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
 import { describeDetection, describeReport, runnableInstalls, softFailure } from './environment-summary.js';
 import { runScript } from './run-script.js';
+import { sandboxGit, withShortLivedSandbox } from './sandbox-git.js';
 import { WorkspaceTerminals } from './terminals.js';
 import { pendingSteps, toWorkspaceView, type WorkspaceView } from './workspace-view.js';
 
@@ -378,16 +380,10 @@ export class WorkspaceService {
         resolved.commit = fetched.commit ?? resolved.commit;
         return { value: undefined, detail: `mirror ${formatBytes(fetched.sizeBytes)}` };
       });
-      const repoDir = join(this.workspaceDir(id), 'repo');
       const switched = await timed('checkout', async () => {
-        const value = await switchCheckout({
-          dir: repoDir,
-          resolved,
-          label: ref,
-          uncommitted: input.uncommitted ?? 'refuse',
-          timeoutMs: this.options.git.timeoutMs,
-          signal,
-        });
+        const value = await this.checkoutGit(id, signal, (git) =>
+          switchCheckout({ git, resolved, label: ref, uncommitted: input.uncommitted ?? 'refuse' }),
+        );
         const parts = [value.branch ? `branch ${value.branch}` : 'detached HEAD'];
         if (value.stash) parts.push(`${value.uncommitted.length} changed files stashed as "${value.stash}"`);
         else if (value.uncommitted.length)
@@ -617,7 +613,15 @@ export class WorkspaceService {
   /** Stashes in the workspace's repository, newest first (switching can create them). */
   async stashes(user: User, id: string): Promise<{ ref: string; message: string }[]> {
     await this.owned(user, id);
-    return listStashes(join(this.workspaceDir(id), 'repo'), this.options.git.timeoutMs);
+    // A workspace whose files are gone (a failed creation, a deleted workspace) has none.
+    if (
+      !(await access(join(this.workspaceDir(id), 'repo', '.git')).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return [];
+    return this.checkoutGit(id, undefined, listStashes);
   }
 
   /** Follows a workspace: the current state first, then every change and step log line. */
@@ -891,19 +895,15 @@ export class WorkspaceService {
     );
     const parts = [`files of ${source.name} ${copyOnWrite ? 'cloned copy-on-write' : 'copied'}`];
     if (ref !== null && resolved.commit !== source.commit_id) {
-      const request = {
-        dir: join(to, 'repo'),
-        resolved,
-        label: ref,
-        timeoutMs: this.options.git.timeoutMs,
-        signal,
-      };
       // The branch owns the copied work: bring it along, or keep it in a stash if it clashes.
-      const switched = await switchCheckout({ ...request, uncommitted: 'carry' }).catch((error: unknown) => {
-        if (error instanceof NixSpaceError && error.code === 'UNCOMMITTED_CHANGES') {
-          return switchCheckout({ ...request, uncommitted: 'stash' });
-        }
-        throw error;
+      const switched = await this.checkoutGit(row.id, signal, async (git) => {
+        const request = { git, resolved, label: ref };
+        return switchCheckout({ ...request, uncommitted: 'carry' }).catch((error: unknown) => {
+          if (error instanceof NixSpaceError && error.code === 'UNCOMMITTED_CHANGES') {
+            return switchCheckout({ ...request, uncommitted: 'stash' });
+          }
+          throw error;
+        });
       });
       parts.push(switched.branch ? `branch ${switched.branch}` : 'detached HEAD');
       if (switched.stash) parts.push(`uncommitted work stashed as "${switched.stash}"`);
@@ -911,6 +911,37 @@ export class WorkspaceService {
         parts.push(`${switched.uncommitted.length} changed files carried over`);
     }
     return parts.join('; ');
+  }
+
+  /**
+   * Runs git on the workspace's checkout inside its sandbox: the running one, or, while the
+   * workspace is stopped (or a branch's is not started yet), a short-lived one over the same files
+   * that sees the mirrors the checkout borrows its objects from.
+   */
+  private async checkoutGit<T>(
+    id: string,
+    signal: AbortSignal | undefined,
+    work: (git: CheckoutGit) => Promise<T>,
+  ): Promise<T> {
+    const repoDir = join(this.workspaceDir(id), 'repo');
+    const options = { timeoutMs: this.options.git.timeoutMs, signal };
+    const live = this.live.get(id);
+    if (live && !live.stopping) return work(sandboxGit(live.sandbox, repoDir, options));
+    const spec: SandboxSpec = {
+      id: `${id}-git`,
+      workspaceDir: this.workspaceDir(id),
+      readOnlyPaths: [this.options.mirrorsDir],
+      hiddenPaths: this.options.hiddenPaths ?? [],
+      network: this.networkFor('none'),
+      limits: this.options.limits,
+      hostname: `ws-${id.slice(0, 8)}`,
+    };
+    return withShortLivedSandbox(
+      this.options.driver,
+      spec,
+      (sandbox) => work(sandboxGit(sandbox, repoDir, options)),
+      signal,
+    );
   }
 
   /** Detects the checkout's needs, with the branch's own environment changes over them. */
