@@ -53,7 +53,12 @@ export async function switchCheckout(request: SwitchRequest): Promise<SwitchResu
     return result;
   };
 
-  const status = await must(['status', '--porcelain=v1', '-z', '--untracked-files=all'], 'reading changes');
+  // Where the branch goes does not depend on the uncommitted work: both are read at once (each git
+  // run in a sandbox costs a few process starts).
+  const [status, { checkout, branch, note }] = await Promise.all([
+    must(['status', '--porcelain=v1', '-z', '--untracked-files=all'], 'reading changes'),
+    planCheckout(git, resolved),
+  ]);
   const uncommitted = status.stdout
     .split('\0')
     .filter((entry) => entry.length > 3)
@@ -72,25 +77,6 @@ export async function switchCheckout(request: SwitchRequest): Promise<SwitchResu
   }
 
   const target = resolved.commit;
-  let branch: string | null = null;
-  let note: string | null = null;
-  let checkout: string[];
-  if (resolved.branch === undefined) {
-    checkout = ['checkout', '--quiet', '--detach', target, '--'];
-  } else {
-    const local = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${resolved.branch}^{commit}`]);
-    const localTip = local.stdout.trim();
-    const behind =
-      local.code !== 0 || (await git(['merge-base', '--is-ancestor', localTip, target])).code === 0;
-    if (behind) {
-      // No local branch yet, or it only lacks commits the target has: point it at the target.
-      checkout = ['checkout', '--quiet', '-B', resolved.branch, target, '--'];
-      branch = resolved.branch;
-    } else {
-      checkout = ['checkout', '--quiet', '--detach', target, '--'];
-      note = `local branch ${resolved.branch} has commits of its own: it is kept as it is, and HEAD is detached at ${target.slice(0, 12)}`;
-    }
-  }
   const moved = await git(checkout);
   if (moved.code !== 0) {
     const detail = redactText(moved.stderr).trim();
@@ -113,6 +99,36 @@ export async function switchCheckout(request: SwitchRequest): Promise<SwitchResu
     stash,
     uncommitted,
     note,
+  };
+}
+
+/** The checkout that moves to the target, and the branch it leaves checked out. */
+async function planCheckout(
+  git: (args: string[]) => Promise<GitResult>,
+  resolved: ResolvedRef,
+): Promise<{ checkout: string[]; branch: string | null; note: string | null }> {
+  const target = resolved.commit;
+  if (resolved.branch === undefined) {
+    return { checkout: ['checkout', '--quiet', '--detach', target, '--'], branch: null, note: null };
+  }
+  const local = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${resolved.branch}^{commit}`]);
+  const localTip = local.stdout.trim();
+  const behind =
+    local.code !== 0 ||
+    localTip === target ||
+    (await git(['merge-base', '--is-ancestor', localTip, target])).code === 0;
+  if (behind) {
+    // No local branch yet, or it only lacks commits the target has: point it at the target.
+    return {
+      checkout: ['checkout', '--quiet', '-B', resolved.branch, target, '--'],
+      branch: resolved.branch,
+      note: null,
+    };
+  }
+  return {
+    checkout: ['checkout', '--quiet', '--detach', target, '--'],
+    branch: null,
+    note: `local branch ${resolved.branch} has commits of its own: it is kept as it is, and HEAD is detached at ${target.slice(0, 12)}`,
   };
 }
 
