@@ -2,7 +2,7 @@
 // (pending → fetching → building → starting → running ⇄ stopped; failed; deleted).
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
-import { access, copyFile, mkdir, rm } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
@@ -63,6 +63,7 @@ import type {
 } from '../environments/environment-service.js';
 import { diffSpecs, type SpecDiff } from '../environments/spec-diff.js';
 import { copyTree } from '../files/copy-tree.js';
+import { readWorkspaceFile } from '../files/workspace-file.js';
 import type { IdeStatus } from '../ide/code-server-runner.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
@@ -889,10 +890,10 @@ export class WorkspaceService {
     }
     // The installed dependencies came along with the files: so does the record of what they are,
     // and an unchanged install is not run again in the branch.
+    // The record is in the source's writable tree: read without following a symlink planted there.
     await mkdir(join(to, '.nixspace'), { recursive: true });
-    await copyFile(join(from, '.nixspace', 'installed.json'), join(to, '.nixspace', 'installed.json')).catch(
-      () => {},
-    );
+    const record = await readWorkspaceFile(from, '.nixspace/installed.json', 16 * 1024 * 1024);
+    if (record) await writeFile(join(to, '.nixspace', 'installed.json'), record, { flag: 'wx' });
     const parts = [`files of ${source.name} ${copyOnWrite ? 'cloned copy-on-write' : 'copied'}`];
     if (ref !== null && resolved.commit !== source.commit_id) {
       // The branch owns the copied work: bring it along, or keep it in a stash if it clashes.
