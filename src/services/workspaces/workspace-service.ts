@@ -2,7 +2,7 @@
 // (pending → fetching → building → starting → running ⇄ stopped; failed; deleted).
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
@@ -63,7 +63,7 @@ import type {
 } from '../environments/environment-service.js';
 import { diffSpecs, type SpecDiff } from '../environments/spec-diff.js';
 import { copyTree } from '../files/copy-tree.js';
-import { readWorkspaceFile } from '../files/workspace-file.js';
+import { presentIn, readWorkspaceFile } from '../files/workspace-file.js';
 import type { IdeStatus } from '../ide/code-server-runner.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
@@ -615,13 +615,7 @@ export class WorkspaceService {
   async stashes(user: User, id: string): Promise<{ ref: string; message: string }[]> {
     await this.owned(user, id);
     // A workspace whose files are gone (a failed creation, a deleted workspace) has none.
-    if (
-      !(await access(join(this.workspaceDir(id), 'repo', '.git')).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return [];
+    if (!(await presentIn(this.workspaceDir(id), 'repo/.git'))) return [];
     return this.checkoutGit(id, undefined, listStashes);
   }
 
@@ -889,8 +883,8 @@ export class WorkspaceService {
       copyOnWrite &&= copied.copyOnWrite;
     }
     // The installed dependencies came along with the files: so does the record of what they are,
-    // and an unchanged install is not run again in the branch.
-    // The record is in the source's writable tree: read without following a symlink planted there.
+    // and an unchanged install is not run again in the branch. The record is in the source's
+    // writable tree: it is read without following a symlink planted there.
     await mkdir(join(to, '.nixspace'), { recursive: true });
     const record = await readWorkspaceFile(from, '.nixspace/installed.json', 16 * 1024 * 1024);
     if (record) await writeFile(join(to, '.nixspace', 'installed.json'), record, { flag: 'wx' });
