@@ -33,12 +33,13 @@ async function switchTimes(
   server: TestServer,
   repoUrl: string,
   refs: [string, string],
-): Promise<{ p50: number; steps: string; firstSwitch: number }> {
+): Promise<{ p50: number; steps: string; firstSwitch: number; checkoutP50: number }> {
   const created = await server.api<{ id: string }>('/api/workspaces', { method: 'POST', body: { repoUrl } });
   const id = created.body.id;
   const ready = await waitForStatus(server, id, ['running', 'failed'], 120_000);
   if (ready.status !== 'running') throw new Error(`workspace did not start: ${JSON.stringify(ready)}`);
   let lastSteps = '';
+  const checkouts: number[] = [];
   const once = async (ref: string) => {
     const started = performance.now();
     const response = await server.api(`/api/workspaces/${id}/switch`, { method: 'POST', body: { ref } });
@@ -48,17 +49,24 @@ async function switchTimes(
     const ms = performance.now() - started;
     const steps = done.steps as { name: string; durationMs: number | null }[];
     lastSteps = steps.map((s) => `${s.name} ${s.durationMs ?? '-'}`).join(', ');
+    checkouts.push(steps.find((s) => s.name === 'checkout')?.durationMs ?? Number.NaN);
     return ms;
   };
   // Warm-up: the first visit of each ref fetches it, builds its environment and installs.
   const firstSwitch = await once(refs[1]);
   await once(refs[0]);
+  checkouts.length = 0;
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) {
     times.push(await once(refs[1]));
     times.push(await once(refs[0]));
   }
-  return { p50: percentile(times, 50), steps: lastSteps, firstSwitch };
+  return {
+    p50: percentile(times, 50),
+    steps: lastSteps,
+    firstSwitch,
+    checkoutP50: percentile(checkouts, 50),
+  };
 }
 
 /** Median of a raw `git checkout` between the same refs in a plain clone. */
@@ -86,7 +94,7 @@ async function switchFigure(
   repoUrl: string,
   refs: [string, string],
   name: string,
-  note: (times: { firstSwitch: number }) => string,
+  note: (times: { firstSwitch: number; checkoutP50: number }) => string,
 ): Promise<BenchResult> {
   const switched = await switchTimes(server, repoUrl, refs);
   return withRatio({
@@ -155,7 +163,8 @@ export async function benchSwitching(): Promise<BenchResult[]> {
           gitServer.url('same-env.git'),
           ['main', 'feature'],
           'switch ref, environment unchanged (p50)',
-          () => 'goal < 1000 ms',
+          (t) =>
+            `goal < 1000 ms, and < 257 ms (1.5× the 171 ms measured while git ran on the host); git runs inside the workspace sandbox, checkout step p50 ${round(t.checkoutP50)} ms`,
         ),
       );
     } finally {

@@ -1,12 +1,14 @@
 // Moving an existing working copy to another commit without losing anything in it. Uncommitted
 // work (changes and untracked files) is refused by default, stashed under a named stash, or
 // carried over when git can apply it cleanly; local branches with commits of their own are never
-// moved backwards. Every failure leaves the working copy as it was.
+// moved backwards. Every failure leaves the working copy as it was. git runs through the caller's
+// runner: the working copy belongs to the workspace, so it runs in the workspace's sandbox.
 
 import { NixSpaceError } from '../errors.js';
 import { UNCOMMITTED_CHOICES, type UncommittedPolicy } from '../wire/switching.js';
+import type { CheckoutGit } from './checkout-git.js';
 import { redactText } from './git-errors.js';
-import { type GitResult, runGit } from './run-git.js';
+import type { GitResult } from './run-git.js';
 import type { ResolvedRef } from './source.js';
 
 export type { UncommittedPolicy };
@@ -28,25 +30,20 @@ export interface SwitchResult {
 }
 
 export interface SwitchRequest {
-  dir: string;
+  /** Runs git on the working copy (bounded in time and cancelled by its own means). */
+  git: CheckoutGit;
   resolved: ResolvedRef;
   /** Shown in the stash message: what the workspace switched to. */
   label: string;
   uncommitted: UncommittedPolicy;
-  timeoutMs: number;
-  signal?: AbortSignal;
 }
 
 // Stashing records a commit: give it an author that does not depend on the host's git config.
 const identity = ['-c', 'user.name=NixSpace', '-c', 'user.email=nixspace@localhost'];
 
 export async function switchCheckout(request: SwitchRequest): Promise<SwitchResult> {
-  const { dir, resolved } = request;
-  const git = (args: string[]): Promise<GitResult> =>
-    runGit(['-C', dir, ...identity, ...args], {
-      timeoutMs: request.timeoutMs,
-      ...(request.signal ? { signal: request.signal } : {}),
-    });
+  const { resolved } = request;
+  const git = (args: string[]): Promise<GitResult> => request.git([...identity, ...args]);
   const must = async (args: string[], what: string): Promise<GitResult> => {
     const result = await git(args);
     if (result.code !== 0) {
@@ -56,7 +53,12 @@ export async function switchCheckout(request: SwitchRequest): Promise<SwitchResu
     return result;
   };
 
-  const status = await must(['status', '--porcelain=v1', '-z', '--untracked-files=all'], 'reading changes');
+  // Where the branch goes does not depend on the uncommitted work: both are read at once (each git
+  // run in a sandbox costs a few process starts).
+  const [status, { checkout, branch, note }] = await Promise.all([
+    must(['status', '--porcelain=v1', '-z', '--untracked-files=all'], 'reading changes'),
+    planCheckout(git, resolved),
+  ]);
   const uncommitted = status.stdout
     .split('\0')
     .filter((entry) => entry.length > 3)
@@ -75,25 +77,6 @@ export async function switchCheckout(request: SwitchRequest): Promise<SwitchResu
   }
 
   const target = resolved.commit;
-  let branch: string | null = null;
-  let note: string | null = null;
-  let checkout: string[];
-  if (resolved.branch === undefined) {
-    checkout = ['checkout', '--quiet', '--detach', target, '--'];
-  } else {
-    const local = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${resolved.branch}^{commit}`]);
-    const localTip = local.stdout.trim();
-    const behind =
-      local.code !== 0 || (await git(['merge-base', '--is-ancestor', localTip, target])).code === 0;
-    if (behind) {
-      // No local branch yet, or it only lacks commits the target has: point it at the target.
-      checkout = ['checkout', '--quiet', '-B', resolved.branch, target, '--'];
-      branch = resolved.branch;
-    } else {
-      checkout = ['checkout', '--quiet', '--detach', target, '--'];
-      note = `local branch ${resolved.branch} has commits of its own: it is kept as it is, and HEAD is detached at ${target.slice(0, 12)}`;
-    }
-  }
   const moved = await git(checkout);
   if (moved.code !== 0) {
     const detail = redactText(moved.stderr).trim();
@@ -119,12 +102,39 @@ export async function switchCheckout(request: SwitchRequest): Promise<SwitchResu
   };
 }
 
+/** The checkout that moves to the target, and the branch it leaves checked out. */
+async function planCheckout(
+  git: (args: string[]) => Promise<GitResult>,
+  resolved: ResolvedRef,
+): Promise<{ checkout: string[]; branch: string | null; note: string | null }> {
+  const target = resolved.commit;
+  if (resolved.branch === undefined) {
+    return { checkout: ['checkout', '--quiet', '--detach', target, '--'], branch: null, note: null };
+  }
+  const local = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${resolved.branch}^{commit}`]);
+  const localTip = local.stdout.trim();
+  const behind =
+    local.code !== 0 ||
+    localTip === target ||
+    (await git(['merge-base', '--is-ancestor', localTip, target])).code === 0;
+  if (behind) {
+    // No local branch yet, or it only lacks commits the target has: point it at the target.
+    return {
+      checkout: ['checkout', '--quiet', '-B', resolved.branch, target, '--'],
+      branch: resolved.branch,
+      note: null,
+    };
+  }
+  return {
+    checkout: ['checkout', '--quiet', '--detach', target, '--'],
+    branch: null,
+    note: `local branch ${resolved.branch} has commits of its own: it is kept as it is, and HEAD is detached at ${target.slice(0, 12)}`,
+  };
+}
+
 /** The workspace's stashes, newest first, as `git stash list` names them. */
-export async function listStashes(
-  dir: string,
-  timeoutMs: number,
-): Promise<{ ref: string; message: string }[]> {
-  const result = await runGit(['-C', dir, 'stash', 'list', '--format=%gd%x00%gs'], { timeoutMs });
+export async function listStashes(git: CheckoutGit): Promise<{ ref: string; message: string }[]> {
+  const result = await git(['stash', 'list', '--format=%gd%x00%gs']);
   if (result.code !== 0) return [];
   return result.stdout
     .split('\n')

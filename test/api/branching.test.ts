@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -293,5 +294,35 @@ describe('branching a workspace', () => {
     );
     assert.equal(missing.status, 404);
     assert.equal(missing.body.code, 'NOT_FOUND');
+  });
+  it('copies the install record without following a symlink planted in its place', async () => {
+    // The sandbox mounts a /tmp of its own: a host file there is out of the workspace's sight.
+    const secretDir = await mkdtemp(join(tmpdir(), 'nixspace-host-secret-'));
+    try {
+      const secret = join(secretDir, 'signing-key');
+      await writeFile(secret, 'host secret\n');
+      const parent = await created('app.git');
+      const record = join(server.dataDir, 'workspaces', parent.id, '.nixspace', 'installed.json');
+      await mkdir(join(record, '..'), { recursive: true });
+      await rm(record, { force: true });
+      await symlink(secret, record);
+      const branched = await server.api<Workspace>(`/api/workspaces/${parent.id}/branch`, {
+        method: 'POST',
+        body: {},
+      });
+      assert.equal(branched.status, 201, JSON.stringify(branched.body));
+      const child = (await waitForStatus(server, branched.body.id, [
+        'running',
+        'failed',
+      ])) as unknown as Workspace;
+      assert.equal(child.status, 'running', JSON.stringify(child.steps));
+      const copied = await readFile(
+        join(server.dataDir, 'workspaces', child.id, '.nixspace', 'installed.json'),
+        'utf8',
+      ).catch(() => '');
+      assert.doesNotMatch(copied, /host secret/);
+    } finally {
+      await rm(secretDir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
 import { NixSpaceError, toErrorBody } from '../../errors.js';
+import type { CheckoutGit } from '../../git/checkout-git.js';
 import type { GitMirrors } from '../../git/mirrors.js';
 import { parseRepoUrl } from '../../git/repo-url.js';
 import type { RepoUrl, ResolvedRef } from '../../git/source.js';
@@ -18,9 +19,15 @@ import {
   type UncommittedPolicy,
 } from '../../git/switch-checkout.js';
 import { giveTree } from '../../runtime/host/give-tree.js';
-import { readWorkspaceFile } from '../../runtime/host/workspace-file.js';
+import { presentIn, readWorkspaceFile } from '../../runtime/host/workspace-file.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
-import type { NetworkPolicy, SandboxDriver, SandboxLimits, SandboxUser } from '../../runtime/sandbox.js';
+import type {
+  NetworkPolicy,
+  SandboxDriver,
+  SandboxLimits,
+  SandboxSpec,
+  SandboxUser,
+} from '../../runtime/sandbox.js';
 import {
   findEnvironment,
   insertEnvironmentVersion,
@@ -70,6 +77,7 @@ import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
 import { describeDetection, describeReport, runnableInstalls, softFailure } from './environment-summary.js';
 import { runScript } from './run-script.js';
+import { sandboxGit, withShortLivedSandbox } from './sandbox-git.js';
 import { type TerminalLimits, WorkspaceTerminals } from './terminals.js';
 import { workspaceUser } from './workspace-user.js';
 import { pendingSteps, toWorkspaceView, type WorkspaceView } from './workspace-view.js';
@@ -161,6 +169,8 @@ interface LiveWorkspace {
   sandbox: RuntimeSandbox;
   /** The unprivileged host user its processes run as (the owner's). */
   user: SandboxUser;
+  /** Its repository's mirror, the only one its sandboxes see. */
+  mirrorDir: string;
   terminals: WorkspaceTerminals;
   /** Variables of every shell: base, environment activation, installed tools, services. */
   shell: { argv: string[]; cwd: string; env: Record<string, string> };
@@ -389,16 +399,10 @@ export class WorkspaceService {
         resolved.commit = fetched.commit ?? resolved.commit;
         return { value: undefined, detail: `mirror ${formatBytes(fetched.sizeBytes)}` };
       });
-      const repoDir = join(this.workspaceDir(id), 'repo');
       const switched = await timed('checkout', async () => {
-        const value = await switchCheckout({
-          dir: repoDir,
-          resolved,
-          label: ref,
-          uncommitted: input.uncommitted ?? 'refuse',
-          timeoutMs: this.options.git.timeoutMs,
-          signal,
-        });
+        const value = await this.checkoutGit(id, signal, (git) =>
+          switchCheckout({ git, resolved, label: ref, uncommitted: input.uncommitted ?? 'refuse' }),
+        );
         const parts = [value.branch ? `branch ${value.branch}` : 'detached HEAD'];
         if (value.stash) parts.push(`${value.uncommitted.length} changed files stashed as "${value.stash}"`);
         else if (value.uncommitted.length)
@@ -628,7 +632,9 @@ export class WorkspaceService {
   /** Stashes in the workspace's repository, newest first (switching can create them). */
   async stashes(user: User, id: string): Promise<{ ref: string; message: string }[]> {
     await this.owned(user, id);
-    return listStashes(join(this.workspaceDir(id), 'repo'), this.options.git.timeoutMs);
+    // A workspace whose files are gone (a failed creation, a deleted workspace) has none.
+    if (!(await presentIn(this.workspaceDir(id), 'repo/.git'))) return [];
+    return this.checkoutGit(id, undefined, listStashes);
   }
 
   /** Follows a workspace: the current state first, then every change and step log line. */
@@ -904,33 +910,66 @@ export class WorkspaceService {
       copyOnWrite &&= copied === 'copy-on-write';
     }
     // The installed dependencies came along with the files: so does the record of what they are,
-    // and an unchanged install is not run again in the branch.
+    // and an unchanged install is not run again in the branch. The record is in the source's
+    // writable tree: it is read without following a symlink planted there.
     await mkdir(join(to, '.nixspace'), { recursive: true });
     const record = await readWorkspaceFile(from, '.nixspace/installed.json', 1024 * 1024);
-    if (record) await writeFile(join(to, '.nixspace', 'installed.json'), record);
+    if (record) await writeFile(join(to, '.nixspace', 'installed.json'), record, { flag: 'wx' });
+    // The copy becomes the workspace user's before its git (in a sandbox as that user) or anything
+    // else of the branch's runs in it.
+    await giveTree(to, workspaceUser(row.owner_id));
     const parts = [`files of ${source.name} ${copyOnWrite ? 'cloned copy-on-write' : 'copied'}`];
     if (ref !== null && resolved.commit !== source.commit_id) {
-      const request = {
-        dir: join(to, 'repo'),
-        resolved,
-        label: ref,
-        timeoutMs: this.options.git.timeoutMs,
-        signal,
-      };
       // The branch owns the copied work: bring it along, or keep it in a stash if it clashes.
-      const switched = await switchCheckout({ ...request, uncommitted: 'carry' }).catch((error: unknown) => {
-        if (error instanceof NixSpaceError && error.code === 'UNCOMMITTED_CHANGES') {
-          return switchCheckout({ ...request, uncommitted: 'stash' });
-        }
-        throw error;
+      const switched = await this.checkoutGit(row.id, signal, async (git) => {
+        const request = { git, resolved, label: ref };
+        return switchCheckout({ ...request, uncommitted: 'carry' }).catch((error: unknown) => {
+          if (error instanceof NixSpaceError && error.code === 'UNCOMMITTED_CHANGES') {
+            return switchCheckout({ ...request, uncommitted: 'stash' });
+          }
+          throw error;
+        });
       });
       parts.push(switched.branch ? `branch ${switched.branch}` : 'detached HEAD');
       if (switched.stash) parts.push(`uncommitted work stashed as "${switched.stash}"`);
       else if (switched.uncommitted.length)
         parts.push(`${switched.uncommitted.length} changed files carried over`);
     }
-    await giveTree(to, workspaceUser(row.owner_id));
     return parts.join('; ');
+  }
+
+  /**
+   * Runs git on the workspace's checkout inside its sandbox: the running one, or, while the
+   * workspace is stopped (or a branch's is not started yet), a short-lived one over the same files
+   * that sees the mirrors the checkout borrows its objects from.
+   */
+  private async checkoutGit<T>(
+    id: string,
+    signal: AbortSignal | undefined,
+    work: (git: CheckoutGit) => Promise<T>,
+  ): Promise<T> {
+    const repoDir = join(this.workspaceDir(id), 'repo');
+    const options = { timeoutMs: this.options.git.timeoutMs, signal };
+    const live = this.live.get(id);
+    if (live && !live.stopping) return work(sandboxGit(live.sandbox, repoDir, options));
+    const row = await findWorkspace(this.options.store.db, id);
+    if (!row) throw new NixSpaceError('NOT_FOUND', `Workspace ${id} not found`);
+    const spec: SandboxSpec = {
+      id: `${id}-git`,
+      user: workspaceUser(row.owner_id),
+      workspaceDir: this.workspaceDir(id),
+      readOnlyPaths: [this.mirrorOf(row)],
+      hiddenPaths: this.options.hiddenPaths ?? [],
+      network: this.networkFor('none'),
+      limits: this.options.limits,
+      hostname: `ws-${id.slice(0, 8)}`,
+    };
+    return withShortLivedSandbox(
+      this.options.driver,
+      spec,
+      (sandbox) => work(sandboxGit(sandbox, repoDir, options)),
+      signal,
+    );
   }
 
   /** Detects the checkout's needs, with the branch's own environment changes over them. */
@@ -1087,20 +1126,26 @@ export class WorkspaceService {
   }
 
   /** Starts the workspace's sandbox with its environment, and its services when a spec says so. */
+  /** The one mirror a workspace's sandboxes see (its checkout borrows the objects from there). */
+  private mirrorOf(row: Pick<WorkspaceRow, 'repo_url'>): string {
+    return this.options.git.mirrorDir(parseRepoUrl(row.repo_url));
+  }
+
   private async bringUp(
-    row: Pick<WorkspaceRow, 'id' | 'name' | 'owner_id'>,
+    row: Pick<WorkspaceRow, 'id' | 'name' | 'owner_id' | 'repo_url'>,
     setup: WorkspaceSetup,
   ): Promise<void> {
     const { driver, limits } = this.options;
     const dir = this.workspaceDir(row.id);
     const user = workspaceUser(row.owner_id);
+    const mirrorDir = this.mirrorOf(row);
     const env = this.shellEnv(row.id, setup.activation);
     const toolchainPaths = setup.activation?.readOnlyPaths ?? [];
     const sandbox = await RuntimeSandbox.start(driver, {
       id: row.id,
       user,
       workspaceDir: dir,
-      readOnlyPaths: [this.options.mirrorsDir, ...toolchainPaths, ...(this.options.ide?.readOnlyPaths ?? [])],
+      readOnlyPaths: [mirrorDir, ...toolchainPaths, ...(this.options.ide?.readOnlyPaths ?? [])],
       hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor(this.options.network),
       limits,
@@ -1112,6 +1157,7 @@ export class WorkspaceService {
     const live: LiveWorkspace = {
       sandbox,
       user,
+      mirrorDir,
       terminals,
       shell,
       toolchainPaths,
@@ -1203,7 +1249,7 @@ export class WorkspaceService {
         id: `${id}-install`,
         user: live.user,
         workspaceDir: dir,
-        readOnlyPaths: [this.options.mirrorsDir, ...live.toolchainPaths],
+        readOnlyPaths: [live.mirrorDir, ...live.toolchainPaths],
         hiddenPaths: this.options.hiddenPaths ?? [],
         network,
         limits: this.options.limits,
@@ -1340,7 +1386,7 @@ export class WorkspaceService {
       id: `${id}-viewer`,
       user: live.user,
       workspaceDir: stateDir,
-      readOnlyPaths: [dir, this.options.mirrorsDir, ...live.toolchainPaths, ...ide.readOnlyPaths],
+      readOnlyPaths: [dir, live.mirrorDir, ...live.toolchainPaths, ...ide.readOnlyPaths],
       hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor('none'),
       limits: this.options.limits,
