@@ -8,6 +8,7 @@ import { NixSpaceError } from './errors.js';
 
 export { defaultCacheDir, defaultDataDir, defaultIdeDir } from './default-dirs.js';
 
+const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
 const byteSize = z.union([
@@ -33,6 +34,8 @@ export const configSchema = z.object({
   publicUrl: z.url().optional(),
   ownerEmail: z.email().default('owner@localhost'),
   unsafeNoSandbox: z.boolean().default(false),
+  /** Workspaces share the host disk, with no quota each (for hosts without root or loop devices). */
+  unsafeNoDiskQuota: z.boolean().default(false),
   sandboxNetwork: z.enum(['none', 'host']).default('none'),
   /** Dependency installs must reach package registries even when workspaces have no network. */
   installNetwork: z.enum(['none', 'host']).default('host'),
@@ -57,6 +60,10 @@ export const configSchema = z.object({
       memory: byteSize.default(4 * GiB),
       cpus: z.coerce.number().positive().max(256).default(2),
       pids: z.coerce.number().int().positive().default(4096),
+      /** Disk per workspace: its files live on a volume of this size. */
+      disk: byteSize
+        .refine((bytes) => bytes >= 16 * MiB, 'a workspace disk must be at least 16M')
+        .default(10 * GiB),
     })
     .prefault({}),
   git: z
@@ -116,6 +123,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     publicUrl: pick('NIXSPACE_PUBLIC_URL'),
     ownerEmail: pick('NIXSPACE_OWNER_EMAIL'),
     unsafeNoSandbox: flag('NIXSPACE_UNSAFE_NO_SANDBOX'),
+    unsafeNoDiskQuota: flag('NIXSPACE_UNSAFE_NO_DISK_QUOTA'),
     sandboxNetwork: pick('NIXSPACE_SANDBOX_NETWORK'),
     installNetwork: pick('NIXSPACE_INSTALL_NETWORK'),
     environmentProvider: pick('NIXSPACE_ENVIRONMENT_PROVIDER'),
@@ -128,6 +136,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       memory: pick('NIXSPACE_MEMORY_LIMIT'),
       cpus: pick('NIXSPACE_CPU_LIMIT'),
       pids: pick('NIXSPACE_PIDS_LIMIT'),
+      disk: pick('NIXSPACE_DISK_LIMIT'),
     }),
     git: prune({
       timeoutMs: pick('NIXSPACE_GIT_TIMEOUT_MS'),

@@ -47,6 +47,7 @@ Options for serve:
   --memory-limit SIZE      Memory per workspace, e.g. 4G (env NIXSPACE_MEMORY_LIMIT)
   --cpu-limit N            CPU cores per workspace (env NIXSPACE_CPU_LIMIT)
   --pids-limit N           Processes per workspace (env NIXSPACE_PIDS_LIMIT)
+  --disk-limit SIZE        Disk per workspace, e.g. 10G (default; env NIXSPACE_DISK_LIMIT)
   --max-repo-size SIZE     Largest repository to fetch, e.g. 2G (env NIXSPACE_MAX_REPO_SIZE)
   --git-timeout-ms MS      Give up on a git server that does not answer (default 30000)
   --job-retention-days N   Prune job output older than N days (default 30; env NIXSPACE_JOB_RETENTION_DAYS)
@@ -55,6 +56,8 @@ Options for serve:
                            env NIXSPACE_MAX_WORKSPACE_USERS)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
   --unsafe-no-sandbox      Run workspaces without bubblewrap isolation (only on a machine you trust)
+  --unsafe-no-disk-quota   Run workspaces without a disk quota each: they share the host disk
+                           (for hosts without root or loop devices; env NIXSPACE_UNSAFE_NO_DISK_QUOTA)
   --toolchains-dir DIR     Where Node, pnpm and yarn releases from the npm registry are kept,
                            once per machine (default ~/.cache/nixspace/toolchains;
                            env NIXSPACE_TOOLCHAINS_DIR)
