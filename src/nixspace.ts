@@ -13,6 +13,8 @@ import { GitMirrors } from './git/mirrors.js';
 import type { EnvironmentProvider } from './nix/environment-provider.js';
 import { RegistryToolchains } from './nix/registry-toolchains.js';
 import { selectEnvironmentProvider } from './nix/select-provider.js';
+import { selectWorkspaceVolumes } from './runtime/disk/select-volumes.js';
+import type { WorkspaceVolumes } from './runtime/disk/workspace-volumes.js';
 import type { SandboxDriver } from './runtime/sandbox.js';
 import { selectSandboxDriver } from './runtime/select-driver.js';
 import { AccessService } from './services/access/access-service.js';
@@ -49,6 +51,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Overrides driver selection (tests). */
   driver?: SandboxDriver;
+  /** Overrides how workspace directories are made (tests). */
+  volumes?: WorkspaceVolumes;
   /** Overrides environment provider selection (tests). */
   environmentProvider?: EnvironmentProvider;
   webDir?: string;
@@ -59,6 +63,18 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
   const driver = options.driver ?? (await selectSandboxDriver({ unsafeNoSandbox: config.unsafeNoSandbox }));
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const volumes =
+    options.volumes ??
+    (await selectWorkspaceVolumes({
+      unsafeNoDiskQuota: config.unsafeNoDiskQuota,
+      dir: join(config.dataDir, 'volumes'),
+      sizeBytes: config.limits.disk,
+    }));
+  if (!volumes.quota) {
+    logger.warn(
+      '--unsafe-no-disk-quota: workspaces have no disk quota and share the host disk with the database',
+    );
+  }
   const store = await Store.open({ databaseUrl: config.databaseUrl, pgliteDir: join(config.dataDir, 'db') });
   try {
     const access = new AccessService(store);
@@ -88,6 +104,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       git,
       driver,
       workspacesDir: join(config.dataDir, 'workspaces'),
+      volumes,
       mirrorsDir,
       hiddenPaths: [config.dataDir],
       limits: { memoryBytes: config.limits.memory, cpus: config.limits.cpus, pids: config.limits.pids },

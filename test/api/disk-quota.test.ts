@@ -176,7 +176,8 @@ describe('disk quota when a creation fails', () => {
     ])) as unknown as Workspace;
     assert.equal(failed.status, 'failed');
     assert.equal(failed.error?.step, 'checkout');
-    assert.match(JSON.stringify(failed.error), /No space left on device/);
+    assert.equal(failed.error?.code, 'REPO_TOO_LARGE');
+    assert.match(failed.error!.message, /does not fit in the workspace's 16 MiB disk/);
     assertNoVolume(server, created.body.id);
     assert.deepEqual(readdirSync(join(server.dataDir, 'volumes')), []);
   });

@@ -52,7 +52,8 @@ export async function startTestServer(
     logLevel: 'silent',
     // Most suites test the flow, not Nix: the host provider keeps them fast and deterministic.
     environmentProvider: 'host',
-    limits: { memory: 1024 ** 3, cpus: 2, pids: 1024 },
+    // Each workspace gets a 1 GiB volume: sparse, made in milliseconds, costing the host only what is written.
+    limits: { memory: 1024 ** 3, cpus: 2, pids: 1024, disk: 1024 ** 3 },
     git: { timeoutMs: 5000, maxRepoBytes: 64 * 1024 * 1024 },
     // code-server costs a second of CPU per workspace: only the IDE suites turn it on.
     ide: { enabled: false },

@@ -18,11 +18,11 @@ export class PlainDirectories implements WorkspaceVolumes {
     }
   }
 
-  async mount(): Promise<boolean> {
+  async mount(_id: string, _dir: string): Promise<boolean> {
     return false;
   }
 
-  async unmount(): Promise<void> {}
+  async unmount(_dir: string): Promise<void> {}
 
   async remove(_id: string, dir: string): Promise<void> {
     await rm(dir, { recursive: true, force: true });

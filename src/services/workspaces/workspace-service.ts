@@ -2,7 +2,8 @@
 // (pending → fetching → building → starting → running ⇄ stopped; failed; deleted).
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
@@ -16,6 +17,7 @@ import {
   switchCheckout,
   type UncommittedPolicy,
 } from '../../git/switch-checkout.js';
+import type { VolumeOwner, WorkspaceVolumes } from '../../runtime/disk/workspace-volumes.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
 import type { NetworkPolicy, SandboxDriver, SandboxLimits } from '../../runtime/sandbox.js';
 import {
@@ -78,6 +80,10 @@ export interface WorkspaceServiceOptions {
   driver: SandboxDriver;
   /** Holds one directory per workspace: `<workspacesDir>/<id>/{repo,home}`. */
   workspacesDir: string;
+  /** Makes, mounts and removes each workspace's directory: a volume that holds it to the disk limit. */
+  volumes: WorkspaceVolumes;
+  /** Who owns a new workspace's directory on the host (the server's own user when not given). */
+  volumeOwner?: (workspaceId: string) => VolumeOwner | undefined;
   /** Where the git mirrors live: checkouts read their objects from there, read-only. */
   mirrorsDir: string;
   /**
@@ -268,6 +274,7 @@ export class WorkspaceService {
       }
       await this.save(id, { status: 'starting', error: null });
       try {
+        await this.mountFiles(id);
         await this.bringUp(row, await this.storedSetup(row));
         this.startIde(id);
         return this.view(await this.save(id, { status: 'running' }));
@@ -707,13 +714,24 @@ export class WorkspaceService {
    * with a reason, and workspaces that were running get their sandbox back.
    */
   async reconcile(): Promise<{ failed: string[]; resumed: string[] }> {
-    const rows = await listWorkspacesByStatus(this.options.store.db, [...CREATING, 'running', 'switching']);
+    const db = this.options.store.db;
+    // Files stay mounted while a workspace exists: stopped ones too (a branch or a start reads them).
+    for (const row of await listWorkspacesByStatus(db, ['stopped', 'failed'])) {
+      await this.mountFiles(row.id).catch((error: unknown) =>
+        this.options.logger.error(
+          { err: error, workspace: row.id },
+          "could not mount the workspace's volume",
+        ),
+      );
+    }
+    const rows = await listWorkspacesByStatus(db, [...CREATING, 'running', 'switching']);
     const failed: string[] = [];
     const resumed: string[] = [];
     for (const row of rows) {
       await this.options.driver.cleanup(row.id);
       if (row.status === 'running' || row.status === 'switching') {
         try {
+          await this.mountFiles(row.id);
           // A switch cut off keeps its checkout; the workspace resumes with the last stored environment.
           await this.bringUp(row, await this.storedSetup(row));
           if (row.status === 'switching') await this.save(row.id, { status: 'running' });
@@ -754,6 +772,8 @@ export class WorkspaceService {
     }
     await Promise.allSettled([...this.pipelines.values()].map((p) => p.done));
     await Promise.allSettled([...this.live.keys()].map((id) => this.stopSandbox(id)));
+    // The next start mounts them again; nothing of a stopped server stays mounted on the host.
+    await this.options.volumes.unmountAll();
   }
 
   workspaceDir(id: string): string {
@@ -805,8 +825,11 @@ export class WorkspaceService {
       await run('checkout', 'fetching', async () => {
         if (source)
           return { value: undefined, detail: await this.branchFiles(source, row, resolved, ref, signal) };
+        await this.makeWorkspaceDir(id);
         await mkdir(join(dir, 'home'), { recursive: true });
-        await this.options.git.checkout(repo, resolved, join(dir, 'repo'), { signal });
+        await this.options.git
+          .checkout(repo, resolved, join(dir, 'repo'), { signal })
+          .catch((error: unknown) => this.failIfFull(error, `The checkout of ${repo.displayName}`));
         return { value: undefined, detail: resolved.branch ? `branch ${resolved.branch}` : 'detached HEAD' };
       });
       const repoDir = join(dir, 'repo');
@@ -876,11 +899,13 @@ export class WorkspaceService {
   ): Promise<string> {
     const from = this.workspaceDir(source.id);
     const to = this.workspaceDir(row.id);
-    await mkdir(to, { recursive: true });
+    await this.makeWorkspaceDir(row.id);
     let copyOnWrite = true;
     for (const part of ['repo', 'home']) {
       signal.throwIfAborted();
-      const copied = await copyTree(join(from, part), join(to, part));
+      const copied = await copyTree(join(from, part), join(to, part)).catch((error: unknown) =>
+        this.failIfFull(error, `The files of ${source.name}`),
+      );
       copyOnWrite &&= copied.copyOnWrite;
     }
     // The installed dependencies came along with the files: so does the record of what they are,
@@ -1148,9 +1173,44 @@ export class WorkspaceService {
     return policies.includes(wanted) ? wanted : policies[0]!;
   }
 
-  /** Removes a workspace's files, and the installs only it could be served from the cache. */
+  /**
+   * Makes a new workspace's directory, empty: on a volume of its own, mounted from now until the
+   * workspace is deleted (or the server stops), owned by the workspace's host user.
+   */
+  private async makeWorkspaceDir(id: string): Promise<void> {
+    const owner = this.options.volumeOwner?.(id);
+    await this.options.volumes.create(id, this.workspaceDir(id), owner ? { owner } : {});
+  }
+
+  /** A write that failed because the workspace's disk is full says so, naming the limit. */
+  private failIfFull(error: unknown, what: string): never {
+    const size = this.options.volumes.sizeBytes;
+    const text = error instanceof NixSpaceError ? `${error.message}\n${error.detail ?? ''}` : String(error);
+    if (size !== undefined && /No space left on device|ENOSPC|unable to write file/.test(text)) {
+      throw new NixSpaceError(
+        'REPO_TOO_LARGE',
+        `${what} does not fit in the workspace's ${formatBytes(size)} disk (the server's --disk-limit)`,
+        { ...(error instanceof NixSpaceError && error.detail ? { detail: error.detail } : {}), cause: error },
+      );
+    }
+    throw error;
+  }
+
+  /** Mounts an existing workspace's volume, unless it is mounted already. */
+  private async mountFiles(id: string): Promise<void> {
+    const dir = this.workspaceDir(id);
+    const mounted = await this.options.volumes.mount(id, dir);
+    if (!mounted && this.options.volumes.quota && existsSync(dir)) {
+      this.options.logger.warn(
+        { workspace: id },
+        'this workspace was made without a disk quota: its files share the host disk',
+      );
+    }
+  }
+
+  /** Removes a workspace's files (its volume), and the installs only it could be served from the cache. */
   private async removeFiles(id: string): Promise<void> {
-    await rm(this.workspaceDir(id), { recursive: true, force: true });
+    await this.options.volumes.remove(id, this.workspaceDir(id));
     await this.options.installer.forget(id);
   }
 
