@@ -38,6 +38,8 @@ export interface NixSpace {
   store: Store;
   access: AccessService;
   workspaces: WorkspaceService;
+  /** How workspace directories are made: with a disk quota each, or (unsafe) without. */
+  volumes: WorkspaceVolumes;
   shares: ShareService;
   jobs: JobService;
   sshHosts: SshHostService;
@@ -201,6 +203,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       store,
       access,
       workspaces,
+      volumes,
       shares,
       jobs,
       sshHosts,
@@ -223,6 +226,8 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       },
     };
   } catch (error) {
+    // The start failed: what reconcile mounted must not outlive it (the error is the one to report).
+    await volumes.unmountAll().catch(() => undefined);
     await store.close();
     throw error;
   }

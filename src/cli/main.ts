@@ -133,7 +133,9 @@ export async function main(argv: string[]): Promise<number> {
         : error instanceof Error
           ? error.message
           : String(error);
-    process.stderr.write(`nixspace: ${message}\n`);
+    const detail =
+      error instanceof NixSpaceError && error.detail ? `  ${error.detail.replaceAll('\n', '\n  ')}\n` : '';
+    process.stderr.write(`nixspace: ${message}\n${detail}`);
     return 1;
   }
 }
@@ -152,7 +154,8 @@ async function serve(args: string[]): Promise<number> {
     `\nNixSpace is running on ${nixspace.url}\n` +
       `  data: ${config.dataDir} (${nixspace.store.backend})\n` +
       `  sandbox: ${nixspace.workspaces.sandboxDriver.name}` +
-      `${nixspace.workspaces.sandboxDriver.capabilities.isolation ? '' : ' (NOT isolated)'}\n\n` +
+      `${nixspace.workspaces.sandboxDriver.capabilities.isolation ? '' : ' (NOT isolated)'}\n` +
+      `  disk: ${nixspace.volumes.quota ? `${formatSize(config.limits.disk)} per workspace` : 'NO quota (workspaces share the host disk)'}\n\n` +
       `Sign in as ${config.ownerEmail} with this one-time link:\n  ${link}\n\n`,
   );
   await new Promise<void>((resolve) => {
@@ -207,4 +210,9 @@ async function loginLink(args: string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+function formatSize(bytes: number): string {
+  const GiB = 1024 ** 3;
+  return bytes >= GiB ? `${Math.round((bytes / GiB) * 10) / 10} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
 }

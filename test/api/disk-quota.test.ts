@@ -182,3 +182,30 @@ describe('disk quota when a creation fails', () => {
     assert.deepEqual(readdirSync(join(server.dataDir, 'volumes')), []);
   });
 });
+
+describe('without disk quotas (--unsafe-no-disk-quota)', () => {
+  let gitServer: GitHttpServer;
+  let server: TestServer;
+
+  before(async () => {
+    gitServer = await startGitHttpServer();
+    await makeRepo(gitServer.root, 'app.git', { files: { 'README.md': '# app\n' } });
+    server = await startTestServer({ config: { unsafeNoDiskQuota: true } });
+  });
+
+  after(async () => {
+    await server?.close();
+    await gitServer?.close();
+  });
+
+  it('runs workspaces in plain directories on the host disk, and says so', async () => {
+    assert.equal(server.nixspace.volumes.quota, false);
+    const id = await createRunningWorkspace(server, gitServer.url('app.git'));
+    const dir = join(server.dataDir, 'workspaces', id);
+    assert.ok(existsSync(join(dir, 'repo', 'README.md')));
+    assert.ok(!mountPoints().includes(dir), 'no volume is mounted');
+    assert.equal(existsSync(join(server.dataDir, 'volumes')), false, 'no image is made');
+    await server.api(`/api/workspaces/${id}`, { method: 'DELETE' });
+    assert.equal(existsSync(dir), false);
+  });
+});
