@@ -3,14 +3,14 @@
 // that the database shares is not consumed. Small quotas keep the suite fast.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Workspace } from '../../src/wire/workspaces.js';
 import { makeLargeRepo, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { connectJobs, type JobsClient } from '../support/jobs-client.js';
+import { loopDevicesReleased, mountPoints } from '../support/mounts.js';
 import {
   createRunningWorkspace,
   startTestServer,
@@ -20,24 +20,10 @@ import {
 
 const MiB = 1024 * 1024;
 
-/** The host's mount table as the kernel reports it: one mount point per line. */
-function mountPoints(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) =>
-      line.split(' ')[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
-    );
-}
-
-function loopBackingFiles(): string {
-  return execFileSync('losetup', ['-a'], { encoding: 'utf8' });
-}
-
-function assertNoVolume(server: TestServer, id: string): void {
+async function assertNoVolume(server: TestServer, id: string): Promise<void> {
   const dir = join(server.dataDir, 'workspaces', id);
-  assert.ok(!mountPoints().includes(dir), `nothing is mounted at ${dir}`);
-  assert.ok(!loopBackingFiles().includes(id), `no loop device is backed by ${id}'s image`);
+  assert.ok(!(await mountPoints()).includes(dir), `nothing is mounted at ${dir}`);
+  assert.ok(await loopDevicesReleased(id), `no loop device is backed by ${id}'s image`);
   assert.equal(existsSync(join(server.dataDir, 'volumes', `${id}.img`)), false, 'the image is removed');
   assert.equal(existsSync(dir), false, 'the workspace directory is removed');
 }
@@ -101,11 +87,11 @@ describe('disk quota per workspace', () => {
     const id = await createRunningWorkspace(server, gitServer.url('app.git'));
     assert.equal((await run(id, 'echo kept > notes.txt && cat notes.txt')).stdout, 'kept\n');
     const dir = join(server.dataDir, 'workspaces', id);
-    assert.ok(mountPoints().includes(dir), 'the workspace directory is a mount of its own');
+    assert.ok((await mountPoints()).includes(dir), 'the workspace directory is a mount of its own');
 
     await server.api(`/api/workspaces/${id}/stop`, { method: 'POST' });
     await waitForStatus(server, id, ['stopped']);
-    assert.ok(mountPoints().includes(dir), 'a stopped workspace keeps its volume mounted');
+    assert.ok((await mountPoints()).includes(dir), 'a stopped workspace keeps its volume mounted');
     await server.api(`/api/workspaces/${id}/start`, { method: 'POST' });
     await waitForStatus(server, id, ['running']);
     assert.equal((await run(id, 'cat notes.txt')).stdout, 'kept\n');
@@ -114,7 +100,11 @@ describe('disk quota per workspace', () => {
     await server.restart();
     client = await connectJobs(server);
     await waitForStatus(server, id, ['running']);
-    assert.equal(mountPoints().filter((point) => point === dir).length, 1, 'mounted once after the restart');
+    assert.equal(
+      (await mountPoints()).filter((point) => point === dir).length,
+      1,
+      'mounted once after the restart',
+    );
     assert.equal((await run(id, 'cat notes.txt')).stdout, 'kept\n');
   });
 
@@ -130,7 +120,7 @@ describe('disk quota per workspace', () => {
     const running = await waitForStatus(server, branch, ['running', 'failed']);
     assert.equal(running.status, 'running', JSON.stringify(running));
     assert.ok(
-      mountPoints().includes(join(server.dataDir, 'workspaces', branch)),
+      (await mountPoints()).includes(join(server.dataDir, 'workspaces', branch)),
       'the branch has its own mount',
     );
     assert.equal((await run(branch, 'cat notes.txt')).stdout, 'from-source\n');
@@ -144,7 +134,19 @@ describe('disk quota per workspace', () => {
     assert.ok(existsSync(join(server.dataDir, 'volumes', `${id}.img`)));
     const deleted = await server.api(`/api/workspaces/${id}`, { method: 'DELETE' });
     assert.ok(deleted.status < 300, JSON.stringify(deleted.body));
-    assertNoVolume(server, id);
+    await assertNoVolume(server, id);
+  });
+
+  it('unmounts every volume when the server stops, running and stopped workspaces alike', async () => {
+    const stopped = await createRunningWorkspace(server, gitServer.url('app.git'));
+    await server.api(`/api/workspaces/${stopped}/stop`, { method: 'POST' });
+    await waitForStatus(server, stopped, ['stopped']);
+    const under = async () => (await mountPoints()).filter((point) => point.startsWith(`${server.dataDir}/`));
+    assert.ok((await under()).length >= 2, 'the workspaces of this suite are mounted');
+    client.close();
+    await server.nixspace.close();
+    assert.deepEqual(await under(), []);
+    assert.ok(await loopDevicesReleased(server.dataDir), 'no loop device is left');
   });
 });
 
@@ -178,7 +180,7 @@ describe('disk quota when a creation fails', () => {
     assert.equal(failed.error?.step, 'checkout');
     assert.equal(failed.error?.code, 'REPO_TOO_LARGE');
     assert.match(failed.error!.message, /does not fit in the workspace's 16 MiB disk/);
-    assertNoVolume(server, created.body.id);
+    await assertNoVolume(server, created.body.id);
     assert.deepEqual(readdirSync(join(server.dataDir, 'volumes')), []);
   });
 });
@@ -203,7 +205,7 @@ describe('without disk quotas (--unsafe-no-disk-quota)', () => {
     const id = await createRunningWorkspace(server, gitServer.url('app.git'));
     const dir = join(server.dataDir, 'workspaces', id);
     assert.ok(existsSync(join(dir, 'repo', 'README.md')));
-    assert.ok(!mountPoints().includes(dir), 'no volume is mounted');
+    assert.ok(!(await mountPoints()).includes(dir), 'no volume is mounted');
     assert.equal(existsSync(join(server.dataDir, 'volumes')), false, 'no image is made');
     await server.api(`/api/workspaces/${id}`, { method: 'DELETE' });
     assert.equal(existsSync(dir), false);

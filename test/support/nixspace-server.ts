@@ -9,6 +9,7 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import { type ConfigInput, parseConfig } from '../../src/config.js';
 import { type NixSpace, startNixSpace } from '../../src/nixspace.js';
+import { unmountUnder } from './mounts.js';
 
 export interface TestServer {
   nixspace: NixSpace;
@@ -101,8 +102,13 @@ export async function startTestServer(
       server.nixspace = nixspace;
     },
     async close() {
-      await nixspace.close();
-      await rm(dataDir, { recursive: true, force: true });
+      try {
+        await nixspace.close();
+      } finally {
+        // Workspace volumes are host mounts: none may outlive the test, whatever went wrong.
+        await unmountUnder(dataDir);
+        await rm(dataDir, { recursive: true, force: true });
+      }
     },
     [Symbol.asyncDispose]() {
       return server.close();

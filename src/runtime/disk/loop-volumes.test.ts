@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loopDevicesReleased, unmountUnder } from '../../../test/support/mounts.js';
 import { NixSpaceError } from '../../errors.js';
 import { LoopVolumes, MIN_VOLUME_BYTES } from './loop-volumes.js';
 import { mountsAt } from './mount-table.js';
@@ -13,12 +14,6 @@ import { selectWorkspaceVolumes } from './select-volumes.js';
 
 const MiB = 1024 * 1024;
 const skip = process.getuid?.() === 0 ? false : 'mounting a loop device needs root';
-
-function loopDevicesOf(dir: string): string[] {
-  return execFileSync('losetup', ['-a'], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => line.includes(dir));
-}
 
 describe('loop-mounted workspace volumes', { skip }, () => {
   let root: string;
@@ -32,6 +27,7 @@ describe('loop-mounted workspace volumes', { skip }, () => {
 
   after(async () => {
     for (const id of ids) await volumes.remove(id, join(root, 'workspaces', id)).catch(() => {});
+    await unmountUnder(root);
     await rm(root, { recursive: true, force: true });
   });
 
@@ -92,7 +88,7 @@ describe('loop-mounted workspace volumes', { skip }, () => {
     await writeFile(join(dir, 'file'), 'x');
     await volumes.remove(id, dir);
     assert.equal((await mountsAt(dir)).length, 0);
-    assert.deepEqual(loopDevicesOf(id), []);
+    assert.ok(await loopDevicesReleased(id), 'no loop device is left');
     assert.equal(existsSync(volumes.imagePath(id)), false);
     assert.equal(existsSync(dir), false);
     await volumes.remove(id, dir);
@@ -130,7 +126,7 @@ describe('loop-mounted workspace volumes', { skip }, () => {
     await assert.rejects(broken.create(id, dir), (error) => error instanceof NixSpaceError);
     assert.equal(existsSync(broken.imagePath(id)), false);
     assert.equal(existsSync(dir), false);
-    assert.deepEqual(loopDevicesOf(id), []);
+    assert.ok(await loopDevicesReleased(id), 'no loop device is left');
   });
 
   it('refuses a volume smaller than ext4 needs, an id that is not one, and a directory in use', async () => {
@@ -152,6 +148,7 @@ describe('selectWorkspaceVolumes', () => {
   });
 
   after(async () => {
+    await unmountUnder(root);
     await rm(root, { recursive: true, force: true });
   });
 
@@ -164,7 +161,16 @@ describe('selectWorkspaceVolumes', () => {
     assert.equal(volumes.quota, true);
     assert.equal(volumes.sizeBytes, 10 * 1024 ** 3);
     assert.deepEqual(await readdir(root), [], 'the probe cleans up after itself');
-    assert.deepEqual(loopDevicesOf(root), []);
+    assert.ok(await loopDevicesReleased(root), 'no loop device is left');
+  });
+
+  it('clears what a probe cut off by a crash left mounted', { skip }, async () => {
+    const stale = new LoopVolumes({ dir: root, sizeBytes: 64 * MiB });
+    const dir = join(root, 'probe-1-1.mnt');
+    await stale.create('probe-1-1', dir, { sizeBytes: MIN_VOLUME_BYTES });
+    await new LoopVolumes({ dir: root, sizeBytes: 64 * MiB }).probe();
+    assert.equal((await mountsAt(dir)).length, 0);
+    assert.deepEqual(await readdir(root), []);
   });
 
   it('refuses to run without mkfs.ext4 or root, naming what is missing and the unsafe flag', async () => {

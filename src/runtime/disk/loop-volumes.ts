@@ -63,6 +63,7 @@ export class LoopVolumes implements WorkspaceVolumes {
         `A disk quota per workspace needs ${missing.join(', ')}: provide them, ${unsafeHint}`,
       );
     }
+    await this.#removeStaleProbes();
     const id = `probe-${process.pid}-${Date.now()}`;
     const dir = join(this.#dir, `${id}.mnt`);
     try {
@@ -180,6 +181,16 @@ export class LoopVolumes implements WorkspaceVolumes {
     const results = await Promise.allSettled([...this.#mounted.keys()].map((dir) => this.unmount(dir)));
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /** What a probe cut off by a crash left: its mount and image. */
+  async #removeStaleProbes(): Promise<void> {
+    for (const name of await readdir(this.#dir).catch(() => [] as string[])) {
+      if (!name.startsWith('probe-')) continue;
+      const path = join(this.#dir, name);
+      if (name.endsWith('.mnt')) await this.unmount(path).catch(() => undefined);
+      await rm(path, { recursive: true, force: true }).catch(() => undefined);
+    }
   }
 
   async #mountImage(id: string, image: string, dir: string): Promise<void> {
