@@ -179,7 +179,7 @@ describe('disk quota when a creation fails', () => {
     assert.equal(failed.status, 'failed');
     assert.equal(failed.error?.step, 'checkout');
     assert.equal(failed.error?.code, 'REPO_TOO_LARGE');
-    assert.match(failed.error!.message, /does not fit in the workspace's 16 MiB disk/);
+    assert.match(failed.error!.message, /workspace's 16 MiB disk .* has no room for the checkout of large/);
     await assertNoVolume(server, created.body.id);
     assert.deepEqual(readdirSync(join(server.dataDir, 'volumes')), []);
   });

@@ -829,7 +829,7 @@ export class WorkspaceService {
         await mkdir(join(dir, 'home'), { recursive: true });
         await this.options.git
           .checkout(repo, resolved, join(dir, 'repo'), { signal })
-          .catch((error: unknown) => this.failIfFull(error, `The checkout of ${repo.displayName}`));
+          .catch((error: unknown) => this.failIfFull(error, `the checkout of ${repo.displayName}`));
         return { value: undefined, detail: resolved.branch ? `branch ${resolved.branch}` : 'detached HEAD' };
       });
       const repoDir = join(dir, 'repo');
@@ -904,7 +904,7 @@ export class WorkspaceService {
     for (const part of ['repo', 'home']) {
       signal.throwIfAborted();
       const copied = await copyTree(join(from, part), join(to, part)).catch((error: unknown) =>
-        this.failIfFull(error, `The files of ${source.name}`),
+        this.failIfFull(error, `the files of ${source.name}`),
       );
       copyOnWrite &&= copied.copyOnWrite;
     }
@@ -1189,7 +1189,7 @@ export class WorkspaceService {
     if (size !== undefined && /No space left on device|ENOSPC|unable to write file/.test(text)) {
       throw new NixSpaceError(
         'REPO_TOO_LARGE',
-        `${what} does not fit in the workspace's ${formatBytes(size)} disk (the server's --disk-limit)`,
+        `The workspace's ${formatBytes(size)} disk (the server's --disk-limit) has no room for ${what}`,
         { ...(error instanceof NixSpaceError && error.detail ? { detail: error.detail } : {}), cause: error },
       );
     }
