@@ -110,6 +110,18 @@ describe('loop-mounted workspace volumes', { skip }, () => {
     }
   });
 
+  it('works in a data directory whose path has spaces', async () => {
+    const id = crypto.randomUUID();
+    const dir = join(root, 'my workspaces', id);
+    await volumes.create(id, dir);
+    await volumes.unmount(dir);
+    assert.equal(await volumes.mount(id, dir), true);
+    assert.equal(await volumes.mount(id, dir), true);
+    assert.equal((await mountsAt(dir)).length, 1);
+    await volumes.remove(id, dir);
+    assert.equal((await mountsAt(dir)).length, 0);
+  });
+
   it('says a workspace made without quotas has no volume', async () => {
     const { id, dir } = newWorkspace();
     await mkdir(dir, { recursive: true });
