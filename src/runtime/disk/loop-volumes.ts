@@ -60,7 +60,8 @@ export class LoopVolumes implements WorkspaceVolumes {
     if (missing.length > 0) {
       throw new NixSpaceError(
         'SANDBOX_UNAVAILABLE',
-        `A disk quota per workspace needs ${missing.join(', ')}: provide them, ${unsafeHint}`,
+        `NixSpace cannot give each workspace a disk quota here: it needs ${missing.join(', ')}. ` +
+          `Provide what is missing, ${unsafeHint}`,
       );
     }
     await this.#removeStaleProbes();
