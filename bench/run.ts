@@ -3,6 +3,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { benchCli } from './cli.js';
+import { benchDisk } from './disk.js';
 import { benchEnvironments } from './environments.js';
 import { benchIde } from './ide.js';
 import { benchJobs } from './jobs.js';
@@ -19,6 +20,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   jobs: benchJobs,
   sharing: benchSharing,
   cli: benchCli,
+  disk: benchDisk,
 };
 const only = process.argv.slice(2);
 const results: BenchResult[] = [];

@@ -14,6 +14,26 @@ describe('configuration', () => {
     assert.equal(config.sandboxNetwork, 'none');
   });
 
+  it("enforces the brief's limits per workspace by default: 2 cpus, 4 GiB memory, 10 GiB disk", () => {
+    const { config } = configFromArgs([], { HOME: '/h' });
+    assert.deepEqual(config.limits, { cpus: 2, memory: 4 * 1024 ** 3, disk: 10 * 1024 ** 3, pids: 4096 });
+    assert.equal(config.unsafeNoDiskQuota, false);
+  });
+
+  it('takes the disk quota from a flag or the environment, and refuses one too small for a volume', () => {
+    const env = { HOME: '/h', NIXSPACE_DISK_LIMIT: '20G', NIXSPACE_UNSAFE_NO_DISK_QUOTA: '1' };
+    const fromEnv = configFromArgs([], env).config;
+    assert.equal(fromEnv.limits.disk, 20 * 1024 ** 3);
+    assert.equal(fromEnv.unsafeNoDiskQuota, true);
+    const fromFlags = configFromArgs(['--disk-limit', '512M', '--unsafe-no-disk-quota'], { HOME: '/h' });
+    assert.equal(fromFlags.config.limits.disk, 512 * 1024 ** 2);
+    assert.equal(fromFlags.config.unsafeNoDiskQuota, true);
+    assert.throws(
+      () => configFromArgs(['--disk-limit', '1M'], { HOME: '/h' }),
+      (error: unknown) => error instanceof NixSpaceError && /limits\.disk.*at least 16M/.test(error.message),
+    );
+  });
+
   it('lets flags win over environment variables', () => {
     const env = {
       HOME: '/h',

@@ -8,6 +8,7 @@ import { NixSpaceError } from './errors.js';
 
 export { defaultCacheDir, defaultDataDir, defaultIdeDir } from './default-dirs.js';
 
+const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
 const byteSize = z.union([
@@ -35,6 +36,8 @@ export const configSchema = z.object({
   unsafeNoSandbox: z.boolean().default(false),
   /** Accept local paths and file:// URLs as repositories (never inside the data directory). */
   allowLocalSources: z.boolean().default(false),
+  /** Workspaces share the host disk, with no quota each (for hosts without root or loop devices). */
+  unsafeNoDiskQuota: z.boolean().default(false),
   sandboxNetwork: z.enum(['none', 'host']).default('none'),
   /** Dependency installs must reach package registries even when workspaces have no network. */
   installNetwork: z.enum(['none', 'host']).default('host'),
@@ -59,6 +62,10 @@ export const configSchema = z.object({
       memory: byteSize.default(4 * GiB),
       cpus: z.coerce.number().positive().max(256).default(2),
       pids: z.coerce.number().int().positive().default(4096),
+      /** Disk per workspace: its files live on a volume of this size. */
+      disk: byteSize
+        .refine((bytes) => bytes >= 16 * MiB, 'a workspace disk must be at least 16M')
+        .default(10 * GiB),
     })
     .prefault({}),
   git: z
@@ -130,6 +137,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     ownerEmail: pick('NIXSPACE_OWNER_EMAIL'),
     unsafeNoSandbox: flag('NIXSPACE_UNSAFE_NO_SANDBOX'),
     allowLocalSources: flag('NIXSPACE_ALLOW_LOCAL_SOURCES'),
+    unsafeNoDiskQuota: flag('NIXSPACE_UNSAFE_NO_DISK_QUOTA'),
     sandboxNetwork: pick('NIXSPACE_SANDBOX_NETWORK'),
     installNetwork: pick('NIXSPACE_INSTALL_NETWORK'),
     environmentProvider: pick('NIXSPACE_ENVIRONMENT_PROVIDER'),
@@ -142,6 +150,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       memory: pick('NIXSPACE_MEMORY_LIMIT'),
       cpus: pick('NIXSPACE_CPU_LIMIT'),
       pids: pick('NIXSPACE_PIDS_LIMIT'),
+      disk: pick('NIXSPACE_DISK_LIMIT'),
     }),
     git: prune({
       timeoutMs: pick('NIXSPACE_GIT_TIMEOUT_MS'),

@@ -14,6 +14,8 @@ import { SourcePolicy } from './git/source-policy.js';
 import type { EnvironmentProvider } from './nix/environment-provider.js';
 import { RegistryToolchains } from './nix/registry-toolchains.js';
 import { selectEnvironmentProvider } from './nix/select-provider.js';
+import { selectWorkspaceVolumes } from './runtime/disk/select-volumes.js';
+import type { WorkspaceVolumes } from './runtime/disk/workspace-volumes.js';
 import type { SandboxDriver } from './runtime/sandbox.js';
 import { selectSandboxDriver } from './runtime/select-driver.js';
 import { AccessService } from './services/access/access-service.js';
@@ -37,6 +39,8 @@ export interface NixSpace {
   store: Store;
   access: AccessService;
   workspaces: WorkspaceService;
+  /** How workspace directories are made: with a disk quota each, or (unsafe) without. */
+  volumes: WorkspaceVolumes;
   shares: ShareService;
   jobs: JobService;
   sshHosts: SshHostService;
@@ -50,6 +54,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Overrides driver selection (tests). */
   driver?: SandboxDriver;
+  /** Overrides how workspace directories are made (tests). */
+  volumes?: WorkspaceVolumes;
   /** Overrides environment provider selection (tests). */
   environmentProvider?: EnvironmentProvider;
   webDir?: string;
@@ -60,6 +66,18 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
   const driver = options.driver ?? (await selectSandboxDriver({ unsafeNoSandbox: config.unsafeNoSandbox }));
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const volumes =
+    options.volumes ??
+    (await selectWorkspaceVolumes({
+      unsafeNoDiskQuota: config.unsafeNoDiskQuota,
+      dir: join(config.dataDir, 'volumes'),
+      sizeBytes: config.limits.disk,
+    }));
+  if (!volumes.quota) {
+    logger.warn(
+      '--unsafe-no-disk-quota: workspaces have no disk quota and share the host disk with the database',
+    );
+  }
   const store = await Store.open({ databaseUrl: config.databaseUrl, pgliteDir: join(config.dataDir, 'db') });
   try {
     const access = new AccessService(store);
@@ -96,6 +114,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       sources,
       driver,
       workspacesDir: join(config.dataDir, 'workspaces'),
+      volumes,
       mirrorsDir,
       hiddenPaths: [config.dataDir],
       limits: { memoryBytes: config.limits.memory, cpus: config.limits.cpus, pids: config.limits.pids },
@@ -196,6 +215,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       store,
       access,
       workspaces,
+      volumes,
       shares,
       jobs,
       sshHosts,
@@ -218,6 +238,8 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       },
     };
   } catch (error) {
+    // The start failed: what reconcile mounted must not outlive it (the error is the one to report).
+    await volumes.unmountAll().catch(() => undefined);
     await store.close();
     throw error;
   }

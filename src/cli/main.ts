@@ -47,6 +47,7 @@ Options for serve:
   --memory-limit SIZE      Memory per workspace, e.g. 4G (env NIXSPACE_MEMORY_LIMIT)
   --cpu-limit N            CPU cores per workspace (env NIXSPACE_CPU_LIMIT)
   --pids-limit N           Processes per workspace (env NIXSPACE_PIDS_LIMIT)
+  --disk-limit SIZE        Disk per workspace, e.g. 10G (default; env NIXSPACE_DISK_LIMIT)
   --max-repo-size SIZE     Largest repository to fetch, e.g. 2G (env NIXSPACE_MAX_REPO_SIZE)
   --git-timeout-ms MS      Give up on a git server that does not answer (default 30000)
   --job-retention-days N   Prune job output older than N days (default 30; env NIXSPACE_JOB_RETENTION_DAYS)
@@ -57,6 +58,8 @@ Options for serve:
   --unsafe-no-sandbox      Run workspaces without bubblewrap isolation (only on a machine you trust)
   --allow-local-sources    Accept local paths and file:// URLs as repositories, outside the data
                            directory (env NIXSPACE_ALLOW_LOCAL_SOURCES)
+  --unsafe-no-disk-quota   Run workspaces without a disk quota each: they share the host disk
+                           (for hosts without root or loop devices; env NIXSPACE_UNSAFE_NO_DISK_QUOTA)
   --toolchains-dir DIR     Where Node, pnpm and yarn releases from the npm registry are kept,
                            once per machine (default ~/.cache/nixspace/toolchains;
                            env NIXSPACE_TOOLCHAINS_DIR)
@@ -132,7 +135,9 @@ export async function main(argv: string[]): Promise<number> {
         : error instanceof Error
           ? error.message
           : String(error);
-    process.stderr.write(`nixspace: ${message}\n`);
+    const detail =
+      error instanceof NixSpaceError && error.detail ? `  ${error.detail.replaceAll('\n', '\n  ')}\n` : '';
+    process.stderr.write(`nixspace: ${message}\n${detail}`);
     return 1;
   }
 }
@@ -151,7 +156,8 @@ async function serve(args: string[]): Promise<number> {
     `\nNixSpace is running on ${nixspace.url}\n` +
       `  data: ${config.dataDir} (${nixspace.store.backend})\n` +
       `  sandbox: ${nixspace.workspaces.sandboxDriver.name}` +
-      `${nixspace.workspaces.sandboxDriver.capabilities.isolation ? '' : ' (NOT isolated)'}\n\n` +
+      `${nixspace.workspaces.sandboxDriver.capabilities.isolation ? '' : ' (NOT isolated)'}\n` +
+      `  disk: ${nixspace.volumes.quota ? `${formatSize(config.limits.disk)} per workspace` : 'NO quota (workspaces share the host disk)'}\n\n` +
       `Sign in as ${config.ownerEmail} with this one-time link:\n  ${link}\n\n`,
   );
   await new Promise<void>((resolve) => {
@@ -206,4 +212,9 @@ async function loginLink(args: string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+function formatSize(bytes: number): string {
+  const GiB = 1024 ** 3;
+  return bytes >= GiB ? `${Math.round((bytes / GiB) * 10) / 10} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
 }

@@ -45,7 +45,8 @@ export async function checkoutFromMirror(request: CheckoutRequest): Promise<void
     });
   const step = async (args: string[], what: string): Promise<GitResult> => {
     const result = await run(args, what);
-    if (result.code !== 0) {
+    // A file git could not write (a full disk) is only an `error:` line: checkout still exits 0.
+    if (result.code !== 0 || /^error: /m.test(result.stderr)) {
       const detail = redactText(result.stderr).trim();
       throw new NixSpaceError(
         'GIT_FAILED',

@@ -9,6 +9,7 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import { type ConfigInput, parseConfig } from '../../src/config.js';
 import { type NixSpace, startNixSpace } from '../../src/nixspace.js';
+import { unmountUnder } from './mounts.js';
 
 export interface TestServer {
   nixspace: NixSpace;
@@ -52,7 +53,8 @@ export async function startTestServer(
     logLevel: 'silent',
     // Most suites test the flow, not Nix: the host provider keeps them fast and deterministic.
     environmentProvider: 'host',
-    limits: { memory: 1024 ** 3, cpus: 2, pids: 1024 },
+    // Each workspace gets a 1 GiB volume: sparse, made in milliseconds, costing the host only what is written.
+    limits: { memory: 1024 ** 3, cpus: 2, pids: 1024, disk: 1024 ** 3 },
     git: { timeoutMs: 5000, maxRepoBytes: 64 * 1024 * 1024 },
     // code-server costs a second of CPU per workspace: only the IDE suites turn it on.
     ide: { enabled: false },
@@ -100,8 +102,13 @@ export async function startTestServer(
       server.nixspace = nixspace;
     },
     async close() {
-      await nixspace.close();
-      await rm(dataDir, { recursive: true, force: true });
+      try {
+        await nixspace.close();
+      } finally {
+        // Workspace volumes are host mounts: none may outlive the test, whatever went wrong.
+        await unmountUnder(dataDir);
+        await rm(dataDir, { recursive: true, force: true });
+      }
     },
     [Symbol.asyncDispose]() {
       return server.close();

@@ -2,6 +2,7 @@
 // (pending → fetching → building → starting → running ⇄ stopped; failed; deleted).
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -18,6 +19,7 @@ import {
   switchCheckout,
   type UncommittedPolicy,
 } from '../../git/switch-checkout.js';
+import type { VolumeOwner, WorkspaceVolumes } from '../../runtime/disk/workspace-volumes.js';
 import { giveTree } from '../../runtime/host/give-tree.js';
 import { presentIn, readWorkspaceFile } from '../../runtime/host/workspace-file.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
@@ -92,6 +94,10 @@ export interface WorkspaceServiceOptions {
   driver: SandboxDriver;
   /** Holds one directory per workspace: `<workspacesDir>/<id>/{repo,home}`. */
   workspacesDir: string;
+  /** Makes, mounts and removes each workspace's directory: a volume that holds it to the disk limit. */
+  volumes: WorkspaceVolumes;
+  /** Who owns a new workspace's directory on the host (the server's own user when not given). */
+  volumeOwner?: (workspaceId: string) => VolumeOwner | undefined;
   /** Where the git mirrors live: checkouts read their objects from there, read-only. */
   mirrorsDir: string;
   /**
@@ -289,6 +295,7 @@ export class WorkspaceService {
       }
       await this.save(id, { status: 'starting', error: null });
       try {
+        await this.mountFiles(id);
         await this.bringUp(row, await this.storedSetup(row));
         this.startIde(id);
         return this.view(await this.save(id, { status: 'running' }));
@@ -724,13 +731,24 @@ export class WorkspaceService {
    * with a reason, and workspaces that were running get their sandbox back.
    */
   async reconcile(): Promise<{ failed: string[]; resumed: string[] }> {
-    const rows = await listWorkspacesByStatus(this.options.store.db, [...CREATING, 'running', 'switching']);
+    const db = this.options.store.db;
+    // Files stay mounted while a workspace exists: stopped ones too (a branch or a start reads them).
+    for (const row of await listWorkspacesByStatus(db, ['stopped', 'failed'])) {
+      await this.mountFiles(row.id).catch((error: unknown) =>
+        this.options.logger.error(
+          { err: error, workspace: row.id },
+          "could not mount the workspace's volume",
+        ),
+      );
+    }
+    const rows = await listWorkspacesByStatus(db, [...CREATING, 'running', 'switching']);
     const failed: string[] = [];
     const resumed: string[] = [];
     for (const row of rows) {
       await this.options.driver.cleanup(row.id);
       if (row.status === 'running' || row.status === 'switching') {
         try {
+          await this.mountFiles(row.id);
           // A switch cut off keeps its checkout; the workspace resumes with the last stored environment.
           await this.bringUp(row, await this.storedSetup(row));
           if (row.status === 'switching') await this.save(row.id, { status: 'running' });
@@ -771,6 +789,8 @@ export class WorkspaceService {
     }
     await Promise.allSettled([...this.pipelines.values()].map((p) => p.done));
     await Promise.allSettled([...this.live.keys()].map((id) => this.stopSandbox(id)));
+    // The next start mounts them again; nothing of a stopped server stays mounted on the host.
+    await this.options.volumes.unmountAll();
   }
 
   workspaceDir(id: string): string {
@@ -822,8 +842,11 @@ export class WorkspaceService {
       await run('checkout', 'fetching', async () => {
         if (source)
           return { value: undefined, detail: await this.branchFiles(source, row, resolved, ref, signal) };
+        await this.makeWorkspaceDir(id);
         await mkdir(join(dir, 'home'), { recursive: true });
-        await this.options.git.checkout(repo, resolved, join(dir, 'repo'), { signal });
+        await this.options.git
+          .checkout(repo, resolved, join(dir, 'repo'), { signal })
+          .catch((error: unknown) => this.failIfFull(error, `the checkout of ${repo.displayName}`));
         // The files become the workspace user's before any sandbox can write them.
         await giveTree(dir, workspaceUser(row.owner_id));
         return { value: undefined, detail: resolved.branch ? `branch ${resolved.branch}` : 'detached HEAD' };
@@ -895,13 +918,15 @@ export class WorkspaceService {
   ): Promise<string> {
     const from = this.workspaceDir(source.id);
     const to = this.workspaceDir(row.id);
-    await mkdir(to, { recursive: true });
+    await this.makeWorkspaceDir(row.id);
     let copyOnWrite = true;
     // The parent's tree is its sandbox's to rearrange: it is copied from below the parent's
     // directory, never through a symlink (a `repo` or `home` that is one is not copied).
     for (const part of ['repo', 'home']) {
       signal.throwIfAborted();
-      const copied = await copyTreeFromBelow(from, part, join(to, part));
+      const copied = await copyTreeFromBelow(from, part, join(to, part)).catch((error: unknown) =>
+        this.failIfFull(error, `the files of ${source.name}`),
+      );
       if (!copied && part === 'repo')
         throw new NixSpaceError(
           'CONFLICT',
@@ -1220,9 +1245,44 @@ export class WorkspaceService {
     return policies.includes(wanted) ? wanted : policies[0]!;
   }
 
-  /** Removes a workspace's files, and the installs only it could be served from the cache. */
+  /**
+   * Makes a new workspace's directory, empty: on a volume of its own, mounted from now until the
+   * workspace is deleted (or the server stops), owned by the workspace's host user.
+   */
+  private async makeWorkspaceDir(id: string): Promise<void> {
+    const owner = this.options.volumeOwner?.(id);
+    await this.options.volumes.create(id, this.workspaceDir(id), owner ? { owner } : {});
+  }
+
+  /** A write that failed because the workspace's disk is full says so, naming the limit. */
+  private failIfFull(error: unknown, what: string): never {
+    const size = this.options.volumes.sizeBytes;
+    const text = error instanceof NixSpaceError ? `${error.message}\n${error.detail ?? ''}` : String(error);
+    if (size !== undefined && /No space left on device|ENOSPC|unable to write file/.test(text)) {
+      throw new NixSpaceError(
+        'REPO_TOO_LARGE',
+        `The workspace's ${formatBytes(size)} disk (the server's --disk-limit) has no room for ${what}`,
+        { ...(error instanceof NixSpaceError && error.detail ? { detail: error.detail } : {}), cause: error },
+      );
+    }
+    throw error;
+  }
+
+  /** Mounts an existing workspace's volume, unless it is mounted already. */
+  private async mountFiles(id: string): Promise<void> {
+    const dir = this.workspaceDir(id);
+    const mounted = await this.options.volumes.mount(id, dir);
+    if (!mounted && this.options.volumes.quota && existsSync(dir)) {
+      this.options.logger.warn(
+        { workspace: id },
+        'this workspace was made without a disk quota: its files share the host disk',
+      );
+    }
+  }
+
+  /** Removes a workspace's files (its volume), and the installs only it could be served from the cache. */
   private async removeFiles(id: string): Promise<void> {
-    await rm(this.workspaceDir(id), { recursive: true, force: true });
+    await this.options.volumes.remove(id, this.workspaceDir(id));
     await this.options.installer.forget(id);
   }
 
