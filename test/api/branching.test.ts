@@ -19,6 +19,7 @@ import {
   type TestServer,
   waitForStatus,
 } from '../support/nixspace-server.js';
+import { workspaceGit } from '../support/workspace-git.js';
 
 const exec = promisify(execFile);
 
@@ -89,7 +90,7 @@ describe('branching a workspace', () => {
     // The branch owns its files: changing them leaves the parent as it was.
     await writeFile(join(repoOf(child.id), 'notes.txt'), 'only in the branch\n');
     assert.equal(await readFile(join(repoOf(parent.id), 'notes.txt'), 'utf8'), 'main\n');
-    const parentHead = (await exec('git', ['-C', repoOf(parent.id), 'rev-parse', 'HEAD'])).stdout.trim();
+    const parentHead = (await workspaceGit(repoOf(parent.id), ['rev-parse', 'HEAD'])).trim();
     assert.equal(parentHead, parent.commit);
     // Its shell runs in the branch's own checkout.
     const terminal = await openTerminal(server, child.id);

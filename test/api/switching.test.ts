@@ -15,6 +15,7 @@ import { type GitHttpServer, startGitHttpServer } from '../support/git-http-serv
 import { writeHelloFlake } from '../support/nix-fixtures.js';
 import { openTerminal, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
 import { packedPackage } from '../support/npm-fixtures.js';
+import { workspaceGit } from '../support/workspace-git.js';
 
 const exec = promisify(execFile);
 
@@ -26,7 +27,7 @@ type Workspace = WireWorkspace<{
 }>;
 
 async function head(dir: string): Promise<string> {
-  return (await exec('git', ['-C', dir, 'rev-parse', 'HEAD'])).stdout.trim();
+  return (await workspaceGit(dir, ['rev-parse', 'HEAD'])).trim();
 }
 
 /** Adds a branch to a bare repository: one commit on top of `from` with `files`. */
@@ -192,7 +193,7 @@ describe('switching a workspace to another ref', () => {
     const { id, repo, workspace } = await create('nolock.git');
     const install = (ws: Workspace) => ws.environment?.installs.map((i) => [i.label, i.result]);
     const greet = () => readFile(join(repo, 'node_modules', 'greet', 'index.js'), 'utf8');
-    const clean = async () => (await exec('git', ['-C', repo, 'status', '--porcelain'])).stdout;
+    const clean = async () => await workspaceGit(repo, ['status', '--porcelain']);
     assert.deepEqual(install(workspace), [['npm install --no-package-lock', 'installed']]);
     assert.match(await greet(), /greet v1/);
 
@@ -269,7 +270,7 @@ describe('switching a workspace to another ref', () => {
     // The stash holds both files; going back and popping it restores the work exactly.
     await switchTo(id, 'main');
     await settled(id);
-    await exec('git', ['-C', repo, 'stash', 'pop']);
+    await workspaceGit(repo, ['stash', 'pop']);
     assert.equal(await readFile(join(repo, 'notes.txt'), 'utf8'), 'my edit\n');
     assert.equal(await readFile(join(repo, 'scratch.txt'), 'utf8'), 'new file\n');
   });
@@ -289,7 +290,7 @@ describe('switching a workspace to another ref', () => {
     assert.equal(await head(repo), before);
     assert.equal(await readFile(join(repo, 'notes.txt'), 'utf8'), 'my edit\n');
 
-    await exec('git', ['-C', repo, 'checkout', '--', 'notes.txt']);
+    await workspaceGit(repo, ['checkout', '--', 'notes.txt']);
     await writeFile(join(repo, 'other.txt'), 'my other edit\n');
     await writeFile(join(repo, 'scratch.txt'), 'new file\n');
     const carried = await switchTo(id, 'node22', 'carry');

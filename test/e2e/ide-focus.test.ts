@@ -3,10 +3,8 @@
 // for the terminal. In headless Chromium against real code-server.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import {
   createInBrowser,
   type E2eSetup,
@@ -16,8 +14,8 @@ import {
   workbench,
 } from '../support/e2e-flows.js';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
+import { workspaceGit } from '../support/workspace-git.js';
 
-const exec = promisify(execFile);
 const screenshots = process.env.NIXSPACE_SCREENSHOTS ?? '/tmp';
 const typingSeconds = Number(process.env.NIXSPACE_FOCUS_TYPING_SECONDS ?? 30);
 
@@ -96,8 +94,8 @@ describe('keyboard focus through a switch', () => {
       });
 
     const repo = join(server.nixspace.workspaces.workspaceDir(id), 'repo');
-    const { stdout } = await exec('git', ['-C', repo, 'status', '--porcelain']);
-    const { stdout: diff } = await exec('git', ['-C', repo, 'diff']);
+    const stdout = await workspaceGit(repo, ['status', '--porcelain']);
+    const diff = await workspaceGit(repo, ['diff']);
     assert.equal(stdout, '', `nothing typed for the shell reached a file:\n${diff}`);
     await context.close();
   });
