@@ -9,6 +9,7 @@ import { listenAdminSocket } from './admin-socket.js';
 import { attachJobsSocket } from './api/jobs-socket.js';
 import { buildServer } from './api/server.js';
 import { type Config, publicOrigin } from './config.js';
+import { acquireDataDirLock } from './data-dir-lock.js';
 import { GitMirrors } from './git/mirrors.js';
 import type { EnvironmentProvider } from './nix/environment-provider.js';
 import { RegistryToolchains } from './nix/registry-toolchains.js';
@@ -59,7 +60,16 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
   const driver = options.driver ?? (await selectSandboxDriver({ unsafeNoSandbox: config.unsafeNoSandbox }));
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await Store.open({ databaseUrl: config.databaseUrl, pgliteDir: join(config.dataDir, 'db') });
+  // Before anything reads the data directory: a second server would take the first one's running
+  // workspaces for leftovers and kill them.
+  const lock = await acquireDataDirLock(config.dataDir);
+  let store: Store;
+  try {
+    store = await Store.open({ databaseUrl: config.databaseUrl, pgliteDir: join(config.dataDir, 'db') });
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   try {
     const access = new AccessService(store);
     const mirrorsDir = join(config.dataDir, 'mirrors');
@@ -166,6 +176,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     const port = typeof address === 'object' && address ? address.port : config.port;
     origin = publicOrigin({ ...config, port });
     const url = origin;
+    await lock.setUrl(url);
     const ownerLoginLink = async () => {
       const { token } = await access.createLoginLink(owner.id);
       return `${url}/auth/link?token=${token}`;
@@ -201,12 +212,14 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
           await app.close();
           await workspaces.shutdown();
           await store.close();
+          await lock.release();
         })();
         return closing;
       },
     };
   } catch (error) {
     await store.close();
+    await lock.release();
     throw error;
   }
 }
