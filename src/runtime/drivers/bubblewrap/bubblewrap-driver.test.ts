@@ -1,3 +1,4 @@
+import { runCommandGroupConformance } from '../../command-group-conformance.js';
 import { runSandboxConformance } from '../../sandbox-conformance.js';
 import { BubblewrapDriver } from './bubblewrap-driver.js';
 
@@ -9,3 +10,5 @@ runSandboxConformance({
     exportName: 'BubblewrapDriver',
   },
 });
+
+runCommandGroupConformance({ name: 'bubblewrap', makeDriver: () => new BubblewrapDriver() });

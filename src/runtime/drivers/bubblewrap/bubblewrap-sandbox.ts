@@ -14,7 +14,14 @@ import {
 } from '../../host/host-processes.js';
 import { shellQuote as q } from '../../host/shell-quote.js';
 import { userNamespacePrefix } from '../../host/user-namespace.js';
-import type { CommandOptions, Sandbox, SandboxExit, SandboxSpec, SpawnCommand } from '../../sandbox.js';
+import type {
+  CommandGroup,
+  CommandOptions,
+  Sandbox,
+  SandboxExit,
+  SandboxSpec,
+  SpawnCommand,
+} from '../../sandbox.js';
 import { sandboxEnv } from '../../sandbox-env.js';
 
 export interface BubblewrapTools {
@@ -86,7 +93,7 @@ export class BubblewrapSandbox implements Sandbox {
     const restoreShell = env.SHELL === undefined ? 'unset SHELL;' : `SHELL=${q(env.SHELL)};`;
     const onTerminal = `${restoreShell} exec ${unprivileged} ${argv.map(q).join(' ')}`;
     const script = [
-      ...(cgroup?.joinScript().map((line) => `{ ${line}; } 2>/dev/null || ${gone}`) ?? []),
+      ...(cgroup?.joinScript(options.group).map((line) => `{ ${line}; } 2>/dev/null || ${gone}`) ?? []),
       `[ "$(readlink /proc/${pid}/ns/pid)" = ${q(`pid:[${pidNamespace}]`)} ] || ${gone}`,
       // The shell exported its own cwd as PWD; the sandboxed program computes its own.
       'unset PWD OLDPWD',
@@ -101,6 +108,10 @@ export class BubblewrapSandbox implements Sandbox {
       // The cwd is applied inside by nsenter; on the host any existing directory will do.
       cwd: '/',
     };
+  }
+
+  commandGroup(name: string): CommandGroup | undefined {
+    return this.#init.cgroup?.commandGroup(name);
   }
 
   stop(): Promise<void> {

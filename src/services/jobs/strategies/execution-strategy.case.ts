@@ -99,8 +99,9 @@ export function runStrategySuite(options: StrategySuiteOptions): void {
       ({ strategy, close } = await options.setup());
     });
     after(async () => {
-      // A failed case must not leave its processes to hang the suite: end them, whatever happened.
-      await Promise.allSettled([...running].map((run) => run.cancel(0).then(() => run.done)));
+      // A failed case must not leave its processes to hang the suite: end them, whatever happened
+      // (the leftovers first: a process that escaped a cancel may hold a command's output open).
+      const cancels = [...running].map((run) => run.cancel(0).then(() => run.done));
       for (const words of leftovers) {
         for (const pid of await hostProcessesWith(...words)) {
           try {
@@ -110,6 +111,7 @@ export function runStrategySuite(options: StrategySuiteOptions): void {
           }
         }
       }
+      await Promise.allSettled(cancels);
       await close?.();
     });
 
@@ -174,9 +176,10 @@ export function runStrategySuite(options: StrategySuiteOptions): void {
     // held its output pipe, and the cancel request hung for minutes until they ended on their own.
     for (const [what, command] of [
       ['a setsid child', (s: string) => `setsid sh -c 'sleep ${s}' & echo started; sleep ${s}`],
+      ['a setsid child that forked away', (s: string) => `setsid -f sleep ${s}; echo started; sleep ${s}`],
       [
-        'a double-forked setsid child that keeps the output open',
-        (s: string) => `( setsid sleep ${s} & ); echo started; sleep ${s}`,
+        'a double-forked setsid child that ignores SIGTERM and keeps the output open',
+        (s: string) => `( trap '' TERM; setsid sleep ${s} & ); echo started; sleep ${s}`,
       ],
     ] as const) {
       it(`cancel ends ${what} within the grace period plus a second`, {
