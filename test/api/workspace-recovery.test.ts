@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { pidsWithEnv } from '../../src/runtime/host/host-processes.js';
+import { updateWorkspace } from '../../src/store/workspace-queries.js';
 import type { Job, JobPage } from '../../src/wire/jobs.js';
 import type { Workspace } from '../../src/wire/workspaces.js';
 import { makeRepo } from '../support/git-fixtures.js';
@@ -102,6 +103,18 @@ describe('a workspace whose sandbox died', () => {
     assert.equal(body.status, 'failed');
     const started = await server.api<Workspace>(`/api/workspaces/${id}/start`, { method: 'POST' });
     assert.equal(started.status, 200, JSON.stringify(started.body));
+    assert.equal((await job('cat kept.txt')).stdout, 'kept\n');
+  });
+
+  // `starting` is also the status while a stopped workspace starts: a server that died then used to
+  // take it for a creation cut off, and deleted its files.
+  it('resumes, with its files, a start that a server crash cut off', async () => {
+    const stopped = await server.api<Workspace>(`/api/workspaces/${id}/stop`, { method: 'POST' });
+    assert.equal(stopped.body.status, 'stopped');
+    await updateWorkspace(server.nixspace.store.db, id, { status: 'starting' });
+    await server.restart();
+    const { body } = await server.api<Workspace>(`/api/workspaces/${id}`);
+    assert.equal(body.status, 'running', JSON.stringify(body.error));
     assert.equal((await job('cat kept.txt')).stdout, 'kept\n');
   });
 
