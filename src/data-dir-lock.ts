@@ -121,8 +121,8 @@ async function takeOver(path: string, stale: DataDirLockHolder | undefined): Pro
     throw error;
   }
   const moved = await readHolder(aside);
-  if (stale !== undefined && !sameHolder(moved, stale) && moved !== undefined) {
-    // Another server took the lock over meanwhile: give it back (link fails if a third one has).
+  if (moved !== undefined && !sameHolder(moved, stale) && (await isAlive(moved))) {
+    // Another server took the lock meanwhile: give it back (link fails if a third one has).
     await link(aside, path).catch(() => undefined);
   }
   await unlink(aside).catch(() => undefined);
@@ -135,8 +135,10 @@ function lockOf(path: string, me: DataDirLockHolder): DataDirLock {
     async setUrl(url) {
       if (released || !sameHolder(await readHolder(path), me)) return;
       me.url = url;
-      // Rewritten in place: the file never disappears, so nobody can take it meanwhile.
-      await writeFile(path, `${JSON.stringify(me)}\n`);
+      // Replaced whole by a rename, so a reader never sees it empty or half written.
+      const next = `${path}.${process.pid}.tmp`;
+      await writeFile(next, `${JSON.stringify(me)}\n`, { mode: 0o600 });
+      await rename(next, path);
     },
     async release() {
       if (released) return;
