@@ -9,6 +9,7 @@ import { listenAdminSocket } from './admin-socket.js';
 import { attachJobsSocket } from './api/jobs-socket.js';
 import { buildServer } from './api/server.js';
 import { type Config, publicOrigin } from './config.js';
+import { acquireDataDirLock } from './data-dir-lock.js';
 import { GitMirrors } from './git/mirrors.js';
 import { SourcePolicy } from './git/source-policy.js';
 import type { EnvironmentProvider } from './nix/environment-provider.js';
@@ -66,19 +67,32 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
   const driver = options.driver ?? (await selectSandboxDriver({ unsafeNoSandbox: config.unsafeNoSandbox }));
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const volumes =
-    options.volumes ??
-    (await selectWorkspaceVolumes({
-      unsafeNoDiskQuota: config.unsafeNoDiskQuota,
-      dir: join(config.dataDir, 'volumes'),
-      sizeBytes: config.limits.disk,
-    }));
-  if (!volumes.quota) {
-    logger.warn(
-      '--unsafe-no-disk-quota: workspaces have no disk quota and share the host disk with the database',
-    );
-  }
-  const store = await Store.open({ databaseUrl: config.databaseUrl, pgliteDir: join(config.dataDir, 'db') });
+  // Before anything reads the data directory: a second server would take the first one's running
+  // workspaces for leftovers and kill them.
+  const lock = await acquireDataDirLock(config.dataDir);
+  const opened = await (async () => {
+    const volumes =
+      options.volumes ??
+      (await selectWorkspaceVolumes({
+        unsafeNoDiskQuota: config.unsafeNoDiskQuota,
+        dir: join(config.dataDir, 'volumes'),
+        sizeBytes: config.limits.disk,
+      }));
+    if (!volumes.quota) {
+      logger.warn(
+        '--unsafe-no-disk-quota: workspaces have no disk quota and share the host disk with the database',
+      );
+    }
+    const store = await Store.open({
+      databaseUrl: config.databaseUrl,
+      pgliteDir: join(config.dataDir, 'db'),
+    });
+    return { volumes, store };
+  })().catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
+  });
+  const { volumes, store } = opened;
   try {
     const access = new AccessService(store);
     const mirrorsDir = join(config.dataDir, 'mirrors');
@@ -197,6 +211,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     const port = typeof address === 'object' && address ? address.port : config.port;
     origin = publicOrigin({ ...config, port });
     const url = origin;
+    await lock.setUrl(url);
     const ownerLoginLink = async () => {
       const { token } = await access.createLoginLink(owner.id);
       return `${url}/auth/link?token=${token}`;
@@ -233,6 +248,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
           await app.close();
           await workspaces.shutdown();
           await store.close();
+          await lock.release();
         })();
         return closing;
       },
@@ -241,6 +257,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     // The start failed: what reconcile mounted must not outlive it (the error is the one to report).
     await volumes.unmountAll().catch(() => undefined);
     await store.close();
+    await lock.release();
     throw error;
   }
 }

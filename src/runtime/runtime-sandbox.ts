@@ -3,6 +3,7 @@
 // these checks.
 import { NixSpaceError } from '../errors.js';
 import type {
+  CommandGroup,
   CommandOptions,
   Sandbox,
   SandboxDriver,
@@ -106,6 +107,11 @@ export class RuntimeSandbox implements Sandbox {
       case 'stopped':
         throw this.#stoppedError();
     }
+  }
+
+  /** A command group stays reachable after the sandbox ended, so what is left can be cleared. */
+  commandGroup(name: string): CommandGroup | undefined {
+    return this.#inner?.commandGroup(name);
   }
 
   /** Kills everything in the sandbox; every call returns the same promise. */

@@ -72,6 +72,24 @@ export interface CommandOptions {
    * unprivileged workspace user (DriverCapabilities.unprivileged).
    */
   user?: { uid: number; gid: number };
+  /**
+   * Puts the command in a group of its own inside the sandbox (a child cgroup of the sandbox's,
+   * created on first use; letters, digits and dashes): everything it starts stays in the group,
+   * setsid'd and double-forked processes included, so `commandGroup(name)` can find and kill it
+   * all. Limits stay the sandbox's. Where the driver has no cgroups the option changes nothing.
+   */
+  group?: string;
+}
+
+/** The processes of the commands started with one `CommandOptions.group`. */
+export interface CommandGroup {
+  readonly name: string;
+  /** Host pids of its live processes, whatever session or parent they have now. */
+  pids(): Promise<number[]>;
+  /** SIGKILLs every process in it; resolves when none is left. */
+  kill(): Promise<void>;
+  /** Removes the group once its command has ended; processes still in it stay in the sandbox. */
+  release(): Promise<void>;
 }
 
 export interface SandboxExit {
@@ -95,6 +113,11 @@ export interface Sandbox {
    * running outside the sandbox.
    */
   command(argv: readonly string[], options?: CommandOptions): SpawnCommand;
+  /**
+   * The group that commands started with `{ group: name }` join; undefined where the driver cannot
+   * keep such groups (no cgroups): then only a command's process tree can be found.
+   */
+  commandGroup(name: string): CommandGroup | undefined;
   /** Kills every process of the sandbox, children included; resolves when all are gone. */
   stop(): Promise<void>;
   /** Settles when the sandbox's init process has exited (after stop, or if it died). */

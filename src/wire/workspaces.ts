@@ -45,6 +45,8 @@ export interface WorkspaceError {
   message: string;
   detail?: string;
   step?: StepName;
+  /** The workspace's files are kept: starting it brings it back as it was. */
+  filesKept?: boolean;
 }
 
 export type IdeState = 'installing' | 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';

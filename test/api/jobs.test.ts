@@ -3,8 +3,11 @@
 // databases.
 
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { io } from 'socket.io-client';
+import { detectHierarchies } from '../../src/runtime/cgroups/cgroup-hierarchies.js';
 import type { Job, JobPage } from '../../src/wire/jobs.js';
 import { testDatabases } from '../support/databases.js';
 import { closedPort, makeRepo, type SilentHost, startSilentHost } from '../support/git-fixtures.js';
@@ -218,6 +221,46 @@ for (const backend of testDatabases) {
       });
       assert.equal(again.status, 409);
       assert.equal(again.body.code, 'JOB_FINISHED');
+    });
+
+    // Regression (issue 11, item 10): setsid'd children survived a cancel, held the job's output
+    // pipe, and the cancel request hung for 4 min 58 s.
+    it('cancel ends setsid and double-forked children and answers within the grace period plus a second', async () => {
+      const graceMs = server.nixspace.config.jobs.cancelGraceMs;
+      const id = await run({
+        command:
+          "setsid sh -c 'sleep 2345' & ( trap '' TERM; setsid sleep 2345 & ); setsid -f sleep 2345; echo started; sleep 2345",
+        target: workspace,
+      });
+      await client.waitFor(() => client.text(id).includes('started'), 10_000, 'started');
+      const startedAt = Date.now();
+      const cancelled = await server.api<Job>('/api/jobs/cancel', { method: 'POST', body: { jobId: id } });
+      const elapsed = Date.now() - startedAt;
+      assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+      assert.equal(cancelled.body.status, 'cancelled');
+      // grace + 1 s is what the product promises; a busy test machine gets two more seconds.
+      assert.ok(
+        elapsed <= graceMs + 1000 + 2000,
+        `cancel answered after ${elapsed} ms (grace ${graceMs} ms)`,
+      );
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const probe = await run({ command: 'pgrep -c -f "sleep [2]345" || true', target: workspace });
+        await client.waitForDone(probe);
+        if (client.text(probe, ['stdout']).trim() === '0') break;
+        assert.ok(Date.now() < deadline, 'a process of the cancelled job is still running in the sandbox');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // Its cgroup went with it: the workspace's groups have no job group left.
+      for (const hierarchy of detectHierarchies()) {
+        const entries = await readdir(join(hierarchy.parent, workspace), { withFileTypes: true });
+        const jobGroups = entries.filter((e) => e.isDirectory() && e.name.startsWith('job-'));
+        assert.deepEqual(
+          jobGroups.map((e) => e.name),
+          [],
+          `job groups left in ${hierarchy.parent}`,
+        );
+      }
     });
 
     it('refuses bad input with a clear error and writes nothing', async () => {

@@ -2,18 +2,14 @@
 // their own pid into each cgroup.procs before exec (see `joinScript`), so nothing they start can
 // escape the limits or the final kill.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
-import { delay, killQuietly, killUntilGone } from '../host/host-processes.js';
 import { shellQuote } from '../host/shell-quote.js';
 import type { SandboxLimits } from '../sandbox.js';
 import { type Hierarchy, prepareParent, releaseParent } from './cgroup-hierarchies.js';
-
-interface Group {
-  hierarchy: Hierarchy;
-  dir: string;
-}
+import { childDirs, type Group, killMembers, memberPids, removeGroupDir } from './cgroup-members.js';
+import { CommandCgroup } from './command-cgroup.js';
 
 const cfsPeriodUs = 100_000;
 
@@ -62,92 +58,41 @@ export class SandboxCgroup {
   }
 
   /**
-   * Shell commands that move the running shell (`$$`) into every group; `exec` afterwards keeps the
-   * pid, so the program and all it forks are inside before their first instruction. If a group was
-   * removed (sandbox stopped), the write fails and the wrapper exits instead of running unconfined.
+   * Shell commands that move the running shell (`$$`) into every group (or into its command group
+   * `group`, created here when new); `exec` afterwards keeps the pid, so the program and all it
+   * forks are inside before their first instruction. If a group was removed (sandbox stopped), the
+   * write fails and the wrapper exits instead of running unconfined.
    */
-  joinScript(): string[] {
-    return this.#groups.map(({ dir }) => `echo $$ > ${shellQuote(join(dir, 'cgroup.procs'))}`);
+  joinScript(group?: string): string[] {
+    const groups = group === undefined ? this.#groups : this.commandGroup(group).create();
+    return groups.map(({ dir }) => `echo $$ > ${shellQuote(join(dir, 'cgroup.procs'))}`);
   }
 
-  async pids(): Promise<number[]> {
-    const pids = new Set<number>();
-    for (const { dir } of this.#groups) {
-      let text = '';
-      try {
-        text = await readFile(join(dir, 'cgroup.procs'), 'utf8');
-      } catch {
-        continue;
-      }
-      for (const line of text.split('\n')) if (line !== '') pids.add(Number(line));
-    }
-    return [...pids];
+  /** The group of the commands started with `{ group: name }`, a child of each of this sandbox's. */
+  commandGroup(name: string): CommandCgroup {
+    return new CommandCgroup(name, this.#groups);
   }
 
-  /** SIGKILLs every member and resolves when none is left. */
-  async killAll(): Promise<void> {
-    const v2 = this.#groups.find((group) => group.hierarchy.version === 2);
-    const freezer = this.#groups.find((group) => group.hierarchy.controllers.includes('freezer'));
-    // cgroup.kill (v2, also on hybrid hosts) is atomic in the kernel: no fork slips through.
-    const killed =
-      v2 !== undefined &&
-      (await writeFile(join(v2.dir, 'cgroup.kill'), '1').then(
-        () => true,
-        () => false,
-      ));
-    if (!killed && freezer !== undefined && existsSync(freezer.dir)) {
-      // Freeze first so nobody forks between reading the list and the kills; the kills land on thaw.
-      await freeze(freezer.dir);
-      for (const pid of await this.pids()) killQuietly(pid);
-      await writeFile(join(freezer.dir, 'freezer.state'), 'THAWED').catch(() => undefined);
-    }
-    try {
-      await killUntilGone(() => this.pids(), { what: `sandbox ${this.id}` });
-    } catch (error) {
-      throw new NixSpaceError('SANDBOX_FAILED', `cannot kill the processes of sandbox ${this.id}`, {
-        detail: String(error),
-        cause: error,
-      });
-    }
+  /** Members of the sandbox, its command groups' included. */
+  pids(): Promise<number[]> {
+    return memberPids(this.dirs);
   }
 
-  /** Removes the (empty) groups, and the parents if no other sandbox uses them; absent is fine. */
+  /** SIGKILLs every member (its command groups' too) and resolves when none is left. */
+  killAll(): Promise<void> {
+    return killMembers(this.#groups, `sandbox ${this.id}`);
+  }
+
+  /**
+   * Removes the (empty) groups, their command groups first, and the parents if no other sandbox
+   * uses them; absent is fine.
+   */
   async remove(): Promise<void> {
     for (const { hierarchy, dir } of this.#groups) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await rmdir(dir);
-          break;
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') break;
-          // A just-killed task can keep a v1 group busy for a moment.
-          if (code === 'EBUSY' && attempt < 100) {
-            await delay(10);
-            continue;
-          }
-          throw new NixSpaceError('SANDBOX_FAILED', `cannot remove cgroup ${dir}`, {
-            detail: String(error),
-            cause: error,
-          });
-        }
-      }
+      for (const child of await childDirs(dir)) await removeGroupDir(child);
+      await removeGroupDir(dir);
       await releaseParent(hierarchy);
     }
-  }
-}
-
-async function freeze(dir: string): Promise<void> {
-  const state = join(dir, 'freezer.state');
-  try {
-    await writeFile(state, 'FROZEN');
-    // Exiting tasks keep a group FREEZING; waiting long for them gains nothing.
-    for (let attempt = 0; attempt < 20; attempt++) {
-      if ((await readFile(state, 'utf8')).trim() === 'FROZEN') return;
-      await delay(5);
-    }
-  } catch {
-    // Freezing is an optimisation; the kill loop still converges without it.
   }
 }
 

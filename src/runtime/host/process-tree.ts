@@ -3,6 +3,7 @@
 // Used to stop one job gracefully without touching the rest of its sandbox.
 
 import { readFile } from 'node:fs/promises';
+import type { CommandGroup } from '../sandbox.js';
 import { delay, listPids } from './host-processes.js';
 
 interface ProcStat {
@@ -76,6 +77,18 @@ export class ProcessTree {
   }
 }
 
+/** A process tree together with the cgroup its command runs in (when the sandbox keeps one). */
+export function commandProcesses(tree: ProcessTree, group: CommandGroup | undefined): ProcessSet {
+  if (group === undefined) return tree;
+  return {
+    async members() {
+      const [inTree, inGroup] = await Promise.all([tree.members(), group.pids()]);
+      return [...new Set([...inTree, ...inGroup])].filter((pid) => pid !== process.pid);
+    },
+    killAll: () => group.kill(),
+  };
+}
+
 /** Live children of `pid`. */
 export async function childrenOf(pid: number): Promise<number[]> {
   return [...(await readStats()).values()].filter((s) => s.ppid === pid && !s.zombie).map((s) => s.pid);
@@ -94,13 +107,20 @@ function signal(pids: readonly number[], sig: NodeJS.Signals): number[] {
   return sent;
 }
 
+/** What a cancel signals: a process tree, or everything in a command's cgroup (and its tree). */
+export interface ProcessSet {
+  members(): Promise<number[]>;
+  /** Kills every member at once where that can be done atomically (a cgroup); else absent. */
+  killAll?(): Promise<void>;
+}
+
 /**
- * SIGTERM to every process of the tree except `spare` (a wrapper that must outlive its program to
+ * SIGTERM to every process of the set except `spare` (a wrapper that must outlive its program to
  * report how it ended), then, if `exited` has not settled after the grace period, SIGKILL to all
  * that is left. Returns what was done, in words for the job's log.
  */
 export async function terminateTree(
-  tree: ProcessTree,
+  tree: ProcessSet,
   options: { graceMs: number; exited: Promise<unknown>; spare?: readonly number[] },
 ): Promise<string[]> {
   const notes: string[] = [];
@@ -129,6 +149,8 @@ export async function terminateTree(
       ? `SIGKILL sent to ${plural(killed.length, 'process', 'processes')} still running after ${seconds(options.graceMs)} (pid ${killed.join(', ')})`
       : 'all exited within the grace period',
   );
+  // What forked between the listing and the kills goes too.
+  await tree.killAll?.().catch((error: unknown) => notes.push(`could not kill them all: ${String(error)}`));
   for (let i = 0; i < 50 && (await tree.members()).length > 0; i++) {
     signal(await tree.members(), 'SIGKILL');
     await delay(20);

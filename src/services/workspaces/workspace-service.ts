@@ -3,7 +3,7 @@
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
@@ -30,6 +30,7 @@ import type {
   SandboxSpec,
   SandboxUser,
 } from '../../runtime/sandbox.js';
+import { describeSandboxExit } from '../../runtime/sandbox-exit.js';
 import {
   findEnvironment,
   insertEnvironmentVersion,
@@ -287,10 +288,15 @@ export class WorkspaceService {
     return this.locked(id, async () => {
       const row = await this.owned(user, id);
       if (row.status === 'running') return this.view(row);
-      if (row.status !== 'stopped') {
+      if (row.status === 'failed') {
+        await this.assertRecoverable(row, 'start');
+        // What the dead sandbox left (its cgroups, wrappers) goes before a new one starts.
+        await this.stopSandbox(id);
+        await this.options.driver.cleanup(id);
+      } else if (row.status !== 'stopped') {
         throw new NixSpaceError(
           'CONFLICT',
-          `Workspace ${row.name} is ${row.status}; only a stopped workspace can start`,
+          `Workspace ${row.name} is ${row.status}; only a stopped or failed workspace can start`,
         );
       }
       await this.save(id, { status: 'starting', error: null });
@@ -300,7 +306,10 @@ export class WorkspaceService {
         this.startIde(id);
         return this.view(await this.save(id, { status: 'running' }));
       } catch (error) {
-        await this.save(id, { status: 'failed', error: { ...toErrorBody(error), step: 'sandbox' } });
+        await this.save(id, {
+          status: 'failed',
+          error: { ...toErrorBody(error), step: 'sandbox', filesKept: true },
+        });
         throw error;
       }
     });
@@ -311,15 +320,43 @@ export class WorkspaceService {
     return this.locked(id, async () => {
       const row = await this.owned(user, id);
       if (row.status === 'stopped') return this.view(row);
+      if (row.status === 'failed') {
+        await this.assertRecoverable(row, 'stop');
+        await this.stopSandbox(id);
+        await this.options.driver.cleanup(id);
+        // Stopped, with the reason it failed kept until it starts again.
+        return this.view(await this.save(id, { status: 'stopped' }));
+      }
       if (row.status !== 'running') {
         throw new NixSpaceError(
           'CONFLICT',
-          `Workspace ${row.name} is ${row.status}; only a running workspace can stop`,
+          `Workspace ${row.name} is ${row.status}; only a running or failed workspace can stop`,
         );
       }
       await this.stopSandbox(id);
       return this.view(await this.save(id, { status: 'stopped' }));
     });
+  }
+
+  /**
+   * A failed workspace with its checkout (its sandbox died, or a start or resume failed) can start
+   * and stop again; a failed creation left no files and keeps its reason.
+   */
+  private async assertRecoverable(row: WorkspaceRow, action: 'start' | 'stop'): Promise<void> {
+    if (row.commit_id !== null && (await this.hasCheckout(row.id))) return;
+    const why = (row.error as { message?: string } | null)?.message ?? 'no reason was recorded';
+    throw new NixSpaceError(
+      'CONFLICT',
+      `Workspace ${row.name} failed while being created (${why}) and has no files to ${action}: delete it and create it again`,
+    );
+  }
+
+  /** The checkout is there (looked at without following a link the sandbox may have planted). */
+  private async hasCheckout(id: string): Promise<boolean> {
+    return lstat(join(this.workspaceDir(id), 'repo')).then(
+      (stat) => stat.isDirectory(),
+      () => false,
+    );
   }
 
   /** Removes the workspace's sandbox and files; creation in progress is cancelled first. */
@@ -728,7 +765,8 @@ export class WorkspaceService {
 
   /**
    * Brings the store in line with reality after a (re)start: creations that were cut off fail
-   * with a reason, and workspaces that were running get their sandbox back.
+   * with a reason, workspaces that were running (or starting) get their sandbox back, and what
+   * the sandboxes of failed ones left is cleared so that they can start again.
    */
   async reconcile(): Promise<{ failed: string[]; resumed: string[] }> {
     const db = this.options.store.db;
@@ -741,23 +779,30 @@ export class WorkspaceService {
         ),
       );
     }
-    const rows = await listWorkspacesByStatus(db, [...CREATING, 'running', 'switching']);
+    const rows = await listWorkspacesByStatus(db, [...CREATING, 'running', 'switching', 'failed']);
     const failed: string[] = [];
     const resumed: string[] = [];
     for (const row of rows) {
       await this.options.driver.cleanup(row.id);
-      if (row.status === 'running' || row.status === 'switching') {
+      if (row.status === 'failed') continue;
+      // `starting` is also the status of a start of a stopped workspace: one whose creation had
+      // finished keeps its files and resumes.
+      const created = (row.steps as StepRecord[]).some((s) => s.name === 'ready' && s.status === 'done');
+      if (row.status === 'running' || row.status === 'switching' || (row.status === 'starting' && created)) {
         try {
           await this.mountFiles(row.id);
           // A switch cut off keeps its checkout; the workspace resumes with the last stored environment.
           await this.bringUp(row, await this.storedSetup(row));
-          if (row.status === 'switching') await this.save(row.id, { status: 'running' });
+          if (row.status !== 'running') await this.save(row.id, { status: 'running' });
           this.startIde(row.id);
           resumed.push(row.id);
           continue;
         } catch (error) {
           this.options.logger.error({ err: error, workspace: row.id }, 'could not resume workspace');
-          await this.save(row.id, { status: 'failed', error: { ...toErrorBody(error), step: 'sandbox' } });
+          await this.save(row.id, {
+            status: 'failed',
+            error: { ...toErrorBody(error), step: 'sandbox', filesKept: true },
+          });
           failed.push(row.id);
           continue;
         }
@@ -1198,20 +1243,23 @@ export class WorkspaceService {
     void sandbox.exited.then(async (exit) => {
       if (live.stopping || this.live.get(row.id) !== live) return;
       this.live.delete(row.id);
-      terminals.closeAll();
-      void live.ide?.stop();
-      void live.viewerIde
-        ?.then((viewer) => viewer.ide.stop().then(() => viewer.sandbox.stop()))
-        .catch(() => {});
-      this.options.logger.warn({ workspace: row.id, exit }, 'sandbox exited unexpectedly');
+      const reason = describeSandboxExit(exit);
+      this.options.logger.warn({ workspace: row.id, exit }, `sandbox exited unexpectedly: ${reason}`);
+      // Queued before anything else can be: a start waits until what is left of this one is gone.
+      const retired = this.locked(row.id, () => this.retire(row.id, live));
       await this.save(row.id, {
         status: 'failed',
+        sandbox: null,
         error: {
           code: 'SANDBOX_FAILED',
-          message: `The workspace sandbox exited unexpectedly (${exit.signal ?? `exit code ${exit.code}`}); its files are kept`,
+          message: `The workspace stopped: ${reason}. Its files are kept: start it again`,
           step: 'sandbox',
+          filesKept: true,
         },
       }).catch(() => {});
+      await retired.catch((error: unknown) =>
+        this.options.logger.warn({ err: error, workspace: row.id }, 'could not clean up a dead sandbox'),
+      );
     });
     if (setup.spec && setup.spec.services.length > 0) {
       await this.startServices(row, setup.spec).catch((error: unknown) =>
@@ -1497,6 +1545,13 @@ export class WorkspaceService {
   private async stopSandbox(id: string): Promise<void> {
     const live = this.live.get(id);
     if (!live) return;
+    await this.retire(id, live);
+    this.live.delete(id);
+    await this.save(id, { sandbox: null }).catch(() => {});
+  }
+
+  /** Stops what runs for a workspace (terminals, IDEs, services) and its sandbox, dead or alive. */
+  private async retire(id: string, live: LiveWorkspace): Promise<void> {
     live.stopping = true;
     live.terminals.closeAll();
     await live.ide
@@ -1518,8 +1573,6 @@ export class WorkspaceService {
         this.options.logger.warn({ err: error, workspace: id }, 'services did not stop cleanly'),
       );
     await live.sandbox.stop();
-    this.live.delete(id);
-    await this.save(id, { sandbox: null }).catch(() => {});
   }
 
   /** A workspace for a share link's visit: whoever holds the link sees it, unless it is deleted. */

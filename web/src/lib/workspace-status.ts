@@ -73,7 +73,7 @@ export function isInProgress(status: WorkspaceStatus): boolean {
 }
 
 export function canStart(ws: Workspace): boolean {
-  return ws.status === 'stopped';
+  return ws.status === 'stopped' || (ws.status === 'failed' && ws.error?.filesKept === true);
 }
 
 export function canStop(ws: Workspace): boolean {

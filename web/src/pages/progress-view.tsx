@@ -5,7 +5,7 @@ import { Callout } from '../components/callout';
 import { LogPane } from '../components/log-pane';
 import { StepList } from '../components/step-list';
 import { Link } from '../lib/router';
-import { continuedFailures, describeContinuedFailures, fatalStep } from '../lib/workspace-status';
+import { canStart, continuedFailures, describeContinuedFailures, fatalStep } from '../lib/workspace-status';
 import type { Connection, LogLine } from '../primitives/create-workspace-events';
 import { WorkspaceSummary } from './workspace-summary';
 
@@ -17,10 +17,23 @@ export function ProgressView(props: {
   busy: boolean;
   actionError: string | null;
   onDelete: () => void;
+  /** Starts a failed workspace whose files are kept (its sandbox died). */
+  onStart: () => void;
 }) {
   const failed = () => props.workspace.status === 'failed';
   const actions = () => (
     <>
+      <Show when={canStart(props.workspace)}>
+        <button
+          type="button"
+          class="button button-primary"
+          onClick={() => props.onStart()}
+          disabled={props.busy}
+          data-testid="start-workspace"
+        >
+          Start again
+        </button>
+      </Show>
       <Link href="/" class="button">
         Back
       </Link>

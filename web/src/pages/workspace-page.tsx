@@ -86,6 +86,7 @@ export function WorkspacePage(props: { id: string }) {
               busy={live.busy()}
               actionError={live.actionError()}
               onDelete={() => setConfirmingDelete(true)}
+              onStart={() => void live.start()}
             />
           )}
         </Match>

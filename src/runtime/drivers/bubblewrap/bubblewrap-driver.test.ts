@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { TEST_SANDBOX_USER } from '../../../../test/support/sandbox.js';
+import { runCommandGroupConformance } from '../../command-group-conformance.js';
 import { giveTree } from '../../host/give-tree.js';
 import type { Sandbox } from '../../sandbox.js';
 import { runSandboxConformance } from '../../sandbox-conformance.js';
@@ -71,3 +72,4 @@ runSeccompConformance({
     });
   },
 });
+runCommandGroupConformance({ name: 'bubblewrap', makeDriver: () => new BubblewrapDriver() });

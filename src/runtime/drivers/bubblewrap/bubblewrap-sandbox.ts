@@ -14,7 +14,14 @@ import {
   pidsInNamespace,
 } from '../../host/host-processes.js';
 import { shellQuote as q } from '../../host/shell-quote.js';
-import type { CommandOptions, Sandbox, SandboxExit, SandboxSpec, SpawnCommand } from '../../sandbox.js';
+import type {
+  CommandGroup,
+  CommandOptions,
+  Sandbox,
+  SandboxExit,
+  SandboxSpec,
+  SpawnCommand,
+} from '../../sandbox.js';
 import { sandboxEnv } from '../../sandbox-env.js';
 import { asWorkspaceUser, dropToUser } from './workspace-user.js';
 
@@ -95,7 +102,7 @@ export class BubblewrapSandbox implements Sandbox {
     const restoreShell = env.SHELL === undefined ? 'unset SHELL;' : `SHELL=${q(env.SHELL)};`;
     const onTerminal = `${restoreShell} exec ${asUser} ${argv.map(q).join(' ')}`;
     const script = [
-      ...(cgroup?.joinScript().map((line) => `{ ${line}; } 2>/dev/null || ${gone}`) ?? []),
+      ...(cgroup?.joinScript(options.group).map((line) => `{ ${line}; } 2>/dev/null || ${gone}`) ?? []),
       `[ "$(readlink /proc/${pid}/ns/pid)" = ${q(`pid:[${pidNamespace}]`)} ] || ${gone}`,
       // The filter is opened here, by root, so the unprivileged user needs no access to it.
       `exec ${seccompFd}< ${q(seccompFile)} || ${gone}`,
@@ -112,6 +119,10 @@ export class BubblewrapSandbox implements Sandbox {
       // The cwd is applied inside by nsenter; on the host any existing directory will do.
       cwd: '/',
     };
+  }
+
+  commandGroup(name: string): CommandGroup | undefined {
+    return this.#init.cgroup?.commandGroup(name);
   }
 
   stop(): Promise<void> {

@@ -1,3 +1,4 @@
+import { runCommandGroupConformance } from '../../command-group-conformance.js';
 import { runSandboxConformance } from '../../sandbox-conformance.js';
 import { ProcessDriver } from './process-driver.js';
 
@@ -14,3 +15,5 @@ runSandboxConformance({
     networkNone: 'no network isolation by design: the process driver has only the host network',
   },
 });
+
+runCommandGroupConformance({ name: 'process', makeDriver: () => new ProcessDriver() });

@@ -12,6 +12,7 @@ import { killUntilGone, pidsWithEnv } from '../../host/host-processes.js';
 import { shellQuote as q } from '../../host/shell-quote.js';
 import { userNamespacePrefix } from '../../host/user-namespace.js';
 import type {
+  CommandGroup,
   CommandOptions,
   DriverCapabilities,
   Sandbox,
@@ -95,7 +96,7 @@ class ProcessSandbox implements Sandbox {
     if (argv.length === 0) throw new NixSpaceError('BAD_REQUEST', 'command needs a program');
     const gone = `{ echo ${q(`nixspace: sandbox ${this.id} is not running`)} >&2; exit 125; }`;
     const script = [
-      ...(this.#cgroup?.joinScript().map((line) => `{ ${line}; } 2>/dev/null || ${gone}`) ?? []),
+      ...(this.#cgroup?.joinScript(options.group).map((line) => `{ ${line}; } 2>/dev/null || ${gone}`) ?? []),
       options.user === undefined ? 'exec "$@"' : `exec ${userNamespacePrefix(unshare(), options.user)} "$@"`,
     ].join('\n');
     return {
@@ -104,6 +105,11 @@ class ProcessSandbox implements Sandbox {
       env: { ...sandboxEnv(this.#spec, options.env), [sandboxMarkerEnv]: this.id },
       cwd: options.cwd ?? this.#spec.workspaceDir,
     };
+  }
+
+  /** Without cgroups there is no group: a job is then found through its process tree. */
+  commandGroup(name: string): CommandGroup | undefined {
+    return this.#cgroup?.commandGroup(name);
   }
 
   stop(): Promise<void> {

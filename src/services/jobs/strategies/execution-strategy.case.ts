@@ -14,6 +14,7 @@ export type StrategyCase =
   | 'cwd'
   | 'terminal'
   | 'cancelTree'
+  | 'cancelDetached'
   | 'gracefulCancel';
 
 export interface StrategySuiteOptions {
@@ -98,8 +99,9 @@ export function runStrategySuite(options: StrategySuiteOptions): void {
       ({ strategy, close } = await options.setup());
     });
     after(async () => {
-      // A failed case must not leave its processes to hang the suite: end them, whatever happened.
-      await Promise.allSettled([...running].map((run) => run.cancel(0).then(() => run.done)));
+      // A failed case must not leave its processes to hang the suite: end them, whatever happened
+      // (the leftovers first: a process that escaped a cancel may hold a command's output open).
+      const cancels = [...running].map((run) => run.cancel(0).then(() => run.done));
       for (const words of leftovers) {
         for (const pid of await hostProcessesWith(...words)) {
           try {
@@ -109,6 +111,7 @@ export function runStrategySuite(options: StrategySuiteOptions): void {
           }
         }
       }
+      await Promise.allSettled(cancels);
       await close?.();
     });
 
@@ -168,6 +171,46 @@ export function runStrategySuite(options: StrategySuiteOptions): void {
         'no child survives',
       );
     });
+
+    // Regression (issue 11, item 10): children that left the job's session survived a cancel and
+    // held its output pipe, and the cancel request hung for minutes until they ended on their own.
+    for (const [what, command] of [
+      ['a setsid child', (s: string) => `setsid sh -c 'sleep ${s}' & echo started; sleep ${s}`],
+      ['a setsid child that forked away', (s: string) => `setsid -f sleep ${s}; echo started; sleep ${s}`],
+      [
+        'a double-forked setsid child that ignores SIGTERM and keeps the output open',
+        (s: string) => `( trap '' TERM; setsid sleep ${s} & ); echo started; sleep ${s}`,
+      ],
+    ] as const) {
+      it(`cancel ends ${what} within the grace period plus a second`, {
+        skip: skip.cancelDetached ?? false,
+      }, async () => {
+        const seconds = String(3000 + Math.floor(Math.random() * 5000));
+        const graceMs = 1000;
+        // The product answers within grace + 1 s; a busy test machine gets two more.
+        const boundMs = graceMs + 1000 + 2000;
+        const c = await launch(command(seconds));
+        leftovers.push(['sleep', seconds]);
+        await c.waitFor('started');
+        await eventually(
+          async () => (await hostProcessesWith('sleep', seconds)).length >= 2,
+          'both sleeps run',
+        );
+        const startedAt = Date.now();
+        const ended = Promise.all([c.run.cancel(graceMs), c.run.done]);
+        const outcome = await Promise.race([
+          ended.then(() => 'ended'),
+          new Promise((resolve) => setTimeout(resolve, boundMs * 3, 'hung')),
+        ]);
+        const elapsed = Date.now() - startedAt;
+        assert.equal(outcome, 'ended', `cancel still waiting after ${elapsed} ms`);
+        assert.ok(elapsed <= boundMs, `cancel took ${elapsed} ms with a ${graceMs} ms grace period`);
+        await eventually(
+          async () => (await hostProcessesWith('sleep', seconds)).length === 0,
+          'no process of the job is left',
+        );
+      });
+    }
 
     it('lets a command that handles SIGTERM finish within the grace period', {
       skip: skip.gracefulCancel ?? false,

@@ -28,8 +28,10 @@ export interface RunningCommand {
   /** Settles once the command has ended and all its output has been handed over. */
   readonly done: Promise<CommandExit>;
   /**
-   * SIGTERM to the command's whole process tree, then SIGKILL to what is left after the grace
-   * period. Resolves with what was signalled, in words.
+   * SIGTERM to every process of the command (its cgroup where the sandbox keeps one, so setsid'd
+   * and double-forked children too; else its process tree), then SIGKILL to what is left after the
+   * grace period. Resolves with what was signalled, in words; `done` follows within moments, even
+   * if a process out of reach still holds the output open.
    */
   cancel(graceMs: number): Promise<string[]>;
 }

@@ -23,6 +23,10 @@ runStrategySuite({
     const sshd = await startSshd();
     return { strategy: new SshStreamStrategy(target(sshd)), close: sshd.close };
   },
+  skip: {
+    cancelDetached:
+      "a remote host's processes are outside NixSpace's cgroups: cancel signals the remote process group, which a setsid child has left",
+  },
 });
 
 describe('SSH connection failures', () => {

@@ -11,7 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import * as pty from 'node-pty';
 import { NixSpaceError } from '../../../errors.js';
-import { childrenOf, ProcessTree, terminateTree } from '../../../runtime/host/process-tree.js';
+import {
+  childrenOf,
+  commandProcesses,
+  ProcessTree,
+  terminateTree,
+} from '../../../runtime/host/process-tree.js';
 import type {
   CommandExit,
   CommandSpec,
@@ -19,6 +24,7 @@ import type {
   OutputStream,
   RunningCommand,
 } from './execution-strategy.js';
+import { jobGroupName, releaseWhenDone } from './job-group.js';
 import type { SandboxShell } from './local-stream-strategy.js';
 import { resolveCwd } from './resolve-cwd.js';
 
@@ -56,11 +62,13 @@ export class TerminalSpawnStrategy implements ExecutionStrategy {
     const shell = this.shell();
     const cwd = resolveCwd(shell.cwd, spec.cwd);
     const nonce = randomBytes(8).toString('hex');
+    const group = jobGroupName();
     const command = shell.sandbox.command(
       ['/bin/bash', '-c', DRAIN_WRAPPER, 'nixspace-job', spec.command, nonce],
       {
         cwd,
         env: { ...shell.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' },
+        group,
       },
     );
     let child: pty.IPty;
@@ -74,6 +82,11 @@ export class TerminalSpawnStrategy implements ExecutionStrategy {
         encoding: null,
       });
     } catch (error) {
+      // Nothing ran in the group made for it; an empty group that stays would be a leak.
+      await shell.sandbox
+        .commandGroup(group)
+        ?.release()
+        .catch(() => undefined);
       throw new NixSpaceError('JOB_START_FAILED', `Cannot start the command: ${(error as Error).message}`);
     }
     const marker = new DoneMarker(nonce);
@@ -86,7 +99,7 @@ export class TerminalSpawnStrategy implements ExecutionStrategy {
         child.write('\r');
       }
     });
-    const done = new Promise<CommandExit>((resolve) => {
+    const exited = new Promise<CommandExit>((resolve) => {
       child.onExit(({ exitCode, signal }) => {
         // Ended without its marker (killed): what was held back as a possible marker is output.
         const rest = marker.flush();
@@ -98,11 +111,17 @@ export class TerminalSpawnStrategy implements ExecutionStrategy {
         );
       });
     });
-    const tree = new ProcessTree(child.pid);
+    const cgroup = shell.sandbox.commandGroup(group);
+    const processes = commandProcesses(new ProcessTree(child.pid), cgroup);
+    const done = releaseWhenDone(exited, cgroup);
     // The spawned process and what it started first (a sandbox's terminal relay, which passes the
     // command's last output on) outlive the SIGTERM; the command and its wrapper get it.
     const cancel = async (graceMs: number) =>
-      terminateTree(tree, { graceMs, exited: done, spare: [child.pid, ...(await childrenOf(child.pid))] });
+      terminateTree(processes, {
+        graceMs,
+        exited,
+        spare: [child.pid, ...(await childrenOf(child.pid))],
+      });
     return { done, cancel };
   }
 }
