@@ -3,12 +3,10 @@
 // parent's and the difference recorded. The parent is never touched.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { Workspace as WireWorkspace } from '../../src/wire/workspaces.js';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
@@ -20,8 +18,6 @@ import {
   waitForStatus,
 } from '../support/nixspace-server.js';
 import { workspaceGit } from '../support/workspace-git.js';
-
-const exec = promisify(execFile);
 
 type Workspace = WireWorkspace<{ hash: string; services: { name: string; status: string }[] }>;
 

@@ -3,12 +3,10 @@
 // is refused, stashed or carried — never silently lost.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { Workspace as WireWorkspace } from '../../src/wire/workspaces.js';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
@@ -16,8 +14,6 @@ import { writeHelloFlake } from '../support/nix-fixtures.js';
 import { openTerminal, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
 import { packedPackage } from '../support/npm-fixtures.js';
 import { workspaceGit } from '../support/workspace-git.js';
-
-const exec = promisify(execFile);
 
 type Workspace = WireWorkspace<{
   hash: string;

@@ -1,6 +1,6 @@
 // The seccomp section of the conformance suite, in a plain bubblewrap sandbox with the workspace
-// filter on fd 9, installed by bwrap --seccomp. The control runs the same sandbox without the
-// filter. (The bubblewrap driver's own sandboxes run the section too, in its conformance suite.)
+// filter on fd 9: installed by bwrap --seccomp, and by the perl wrapper for commands bwrap does not
+// start. The control runs the same sandbox without the filter.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { findExecutable } from '../host/find-executable.js';
 import { runSeccompConformance, type SeccompRunResult } from './seccomp-conformance.js';
+import { seccompExecArgv } from './seccomp-exec.js';
 import { writeSeccompFilter } from './seccomp-filter.js';
 
 const bwrap = findExecutable('bwrap');
@@ -18,8 +19,8 @@ after(() => rm(dir, { recursive: true, force: true }));
 
 const seccompFd = 9;
 
-/** Whether bwrap installs the filter (--seccomp) or no one does. */
-type Installer = 'bwrap' | 'none';
+/** Who installs the filter: bwrap (--seccomp), the perl wrapper inside the sandbox, or no one. */
+type Installer = 'bwrap' | 'perl' | 'none';
 
 function runBwrap(bwrap: string, argv: readonly string[], installer: Installer): Promise<SeccompRunResult> {
   const asRoot = process.getuid?.() === 0;
@@ -39,7 +40,7 @@ function runBwrap(bwrap: string, argv: readonly string[], installer: Installer):
   if (!asRoot) args.push('--unshare-user');
   const fd = installer === 'none' ? undefined : openSync(filterPath, 'r');
   if (installer === 'bwrap') args.push('--seccomp', String(seccompFd));
-  const command = argv;
+  const command = installer === 'perl' ? [...seccompExecArgv({ fd: seccompFd }), ...argv] : argv;
   const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'pipe', 'pipe'];
   if (fd !== undefined) {
     while (stdio.length < seccompFd) stdio.push('ignore');
@@ -74,6 +75,11 @@ if (bwrap === undefined) {
   runSeccompConformance({
     name: 'bwrap --seccomp',
     run: (argv) => runBwrap(bwrap, argv, 'bwrap'),
+    runUnfiltered,
+  });
+  runSeccompConformance({
+    name: 'the perl installer (seccompExecArgv)',
+    run: (argv) => runBwrap(bwrap, argv, 'perl'),
     runUnfiltered,
   });
 }

@@ -11,14 +11,22 @@ import { dirname, join, relative } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
 import { shellQuote } from '../../runtime/host/shell-quote.js';
 import { kindBelow, plainPath, presentIn, readWorkspaceFile } from '../../runtime/host/workspace-file.js';
-import { copyTree, copyTreeFromBelow } from '../files/copy-tree.js';
+import { copyTreeFromBelow } from '../files/copy-tree.js';
 import { installKeys } from './dependency-cache-key.js';
 import type { InstallPlan } from './dependency-plan.js';
 
-/** Runs a script in the workspace (inside its sandbox) and reports each output line. */
+/**
+ * Runs a script in the workspace (inside its sandbox, as the workspace user) and reports each
+ * output line. `restore` marks the copy of a cached install into the workspace.
+ */
 export type ScriptRunner = (
   script: string,
-  options: { cwd: string; onLine(line: string): void; signal?: AbortSignal | undefined },
+  options: {
+    cwd: string;
+    onLine(line: string): void;
+    signal?: AbortSignal | undefined;
+    purpose?: 'restore';
+  },
 ) => Promise<number>;
 
 export interface InstallOutcome {
@@ -106,7 +114,7 @@ export class DependencyInstaller {
         delete installed[plan.label];
         await writeInstalled(options.workspaceDir, installed);
       }
-      if (entry && (await this.restore(entry, options.workspaceDir))) {
+      if (entry && (await this.restore(entry, options.workspaceDir, options))) {
         await writeInstalled(options.workspaceDir, {
           ...installed,
           [plan.label]: await installedEntry(localKey ?? key, plan, options.workspaceDir),
@@ -198,20 +206,46 @@ export class DependencyInstaller {
     return { dir, files: moved };
   }
 
-  private async restore(entry: string, workspaceDir: string): Promise<boolean> {
+  /**
+   * Copies a cached install into the workspace from inside its sandbox, as the workspace user: the
+   * directories on the way are the workspace's to swap for symlinks, and a host copy would follow
+   * them. The sandbox sees the cache's entries of this owner and workspace read-only (cacheDirs).
+   */
+  private async restore(
+    entry: string,
+    workspaceDir: string,
+    options: { run: ScriptRunner; signal?: AbortSignal | undefined },
+  ): Promise<boolean> {
     const manifest = await readFile(join(entry, 'manifest.json'), 'utf8')
       .then((text) => JSON.parse(text) as Manifest)
       .catch(() => undefined);
     if (!manifest) return false;
+    const copies: string[] = [];
     for (const artifact of manifest.artifacts) {
-      // The directories on the way are the workspace's: a symlink among them is not followed.
       if (!(await plainPath(workspaceDir, artifact))) return false;
-      const target = join(workspaceDir, artifact);
-      await rm(target, { recursive: true, force: true });
-      await mkdir(dirname(target), { recursive: true });
-      await copyTree(join(entry, 'files', artifact), target);
+      const [target, source] = [join(workspaceDir, artifact), join(entry, 'files', artifact)].map(shellQuote);
+      copies.push(
+        `rm -rf -- ${target} && mkdir -p -- "$(dirname -- ${target})" && cp -a --reflink=auto -- ${source} ${target}`,
+      );
     }
-    return true;
+    if (copies.length === 0) return true;
+    const code = await options.run(copies.join(' &&\n'), {
+      cwd: workspaceDir,
+      signal: options.signal,
+      onLine: () => {},
+      purpose: 'restore',
+    });
+    return code === 0;
+  }
+
+  /**
+   * The cache directories a sandbox of this owner's workspace must see (read-only) for a restore,
+   * made if they are not there yet so that the sandbox can mount them before the first install.
+   */
+  async cacheDirs(ownerScope: string, cacheScope: string): Promise<string[]> {
+    const dirs = [this.ownerDir(ownerScope), this.scopeDir(cacheScope)];
+    for (const dir of dirs) await mkdir(dir, { recursive: true });
+    return dirs;
   }
 
   private async save(

@@ -3,7 +3,7 @@
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
 import { existsSync } from 'node:fs';
-import { copyFile, lstat, mkdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
@@ -178,6 +178,8 @@ interface LiveWorkspace {
   user: SandboxUser;
   /** Its repository's mirror, the only one its sandboxes see. */
   mirrorDir: string;
+  /** The dependency cache's entries it may restore from (its owner's, its own). */
+  cacheDirs: readonly string[];
   terminals: WorkspaceTerminals;
   /** Variables of every shell: base, environment activation, installed tools, services. */
   shell: { argv: string[]; cwd: string; env: Record<string, string> };
@@ -1209,13 +1211,15 @@ export class WorkspaceService {
     const dir = this.workspaceDir(row.id);
     const user = workspaceUser(row.owner_id);
     const mirrorDir = this.mirrorOf(row);
+    // Cached installs are restored from inside: the sandbox sees this owner's entries read-only.
+    const cacheDirs = await this.options.installer.cacheDirs(row.owner_id, row.id);
     const env = this.shellEnv(row.id, setup.activation);
     const toolchainPaths = setup.activation?.readOnlyPaths ?? [];
     const sandbox = await RuntimeSandbox.start(driver, {
       id: row.id,
       user,
       workspaceDir: dir,
-      readOnlyPaths: [mirrorDir, ...toolchainPaths, ...(this.options.ide?.readOnlyPaths ?? [])],
+      readOnlyPaths: [mirrorDir, ...cacheDirs, ...toolchainPaths, ...(this.options.ide?.readOnlyPaths ?? [])],
       hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor(this.options.network),
       limits,
@@ -1228,6 +1232,7 @@ export class WorkspaceService {
       sandbox,
       user,
       mirrorDir,
+      cacheDirs,
       terminals,
       shell,
       toolchainPaths,
@@ -1357,7 +1362,7 @@ export class WorkspaceService {
         id: `${id}-install`,
         user: live.user,
         workspaceDir: dir,
-        readOnlyPaths: [live.mirrorDir, ...live.toolchainPaths],
+        readOnlyPaths: [live.mirrorDir, ...live.cacheDirs, ...live.toolchainPaths],
         hiddenPaths: this.options.hiddenPaths ?? [],
         network,
         limits: this.options.limits,

@@ -2,7 +2,8 @@
 // root, the workspace writable at its own path, a private /tmp, pid/ipc/uts (and optionally net)
 // namespaces, every process an unprivileged host user (the workspace user inside, through a user
 // namespace). Runs as root (needs no setuid bwrap), on a kernel that lets unprivileged users make
-// user namespaces, and needs util-linux's nsenter, setpriv, setsid and script.
+// user namespaces, and needs util-linux's nsenter, setpriv, setsid, unshare and script, and perl
+// (Debian's perl-base) to put the seccomp filter on each program.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -51,6 +52,7 @@ export class BubblewrapDriver implements SandboxDriver {
   readonly #setpriv = findExecutable('setpriv');
   readonly #setsid = findExecutable('setsid');
   readonly #script = findExecutable('script');
+  readonly #unshare = findExecutable('unshare');
   readonly #sleep = findExecutable('sleep') ?? '/bin/sleep';
   #seccompFile: Promise<string> | undefined;
 
@@ -90,7 +92,7 @@ export class BubblewrapDriver implements SandboxDriver {
     // kernel that forbids any of them (unprivileged user namespaces above all) fails here.
     const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid'];
     args.push('--unshare-ipc', '--unshare-uts', '--unshare-net', '--die-with-parent', '--');
-    args.push(...dropToUser(tools.setpriv, probeUser), ...asWorkspaceUser(tools.bwrap, '/'), 'true');
+    args.push(...dropToUser(tools.setpriv, probeUser), ...asWorkspaceUser(tools.unshare, '/'), 'true');
     try {
       await promisify(execFile)(tools.bwrap, args, {
         timeout: 10_000,
@@ -191,21 +193,22 @@ export class BubblewrapDriver implements SandboxDriver {
   }
 
   #tools(): BubblewrapTools {
-    const [bwrap, nsenter, setpriv, setsid, script] = [
+    const [bwrap, nsenter, setpriv, setsid, unshare, script] = [
       this.#bwrap,
       this.#nsenter,
       this.#setpriv,
       this.#setsid,
+      this.#unshare,
       this.#script,
     ];
     if (bwrap === undefined) throw new NixSpaceError('SANDBOX_UNAVAILABLE', notInstalled);
-    if (!nsenter || !setpriv || !setsid || !script) {
+    if (!nsenter || !setpriv || !setsid || !unshare || !script) {
       throw new NixSpaceError(
         'SANDBOX_UNAVAILABLE',
-        "nsenter, setpriv, setsid and script are missing: install the Debian packages 'util-linux' and 'bsdutils'",
+        "nsenter, setpriv, setsid, unshare and script are missing: install the Debian packages 'util-linux' and 'bsdutils'",
       );
     }
-    return { bwrap, nsenter, setpriv, setsid, script };
+    return { bwrap, nsenter, setpriv, setsid, unshare, script };
   }
 
   async cleanup(id: string): Promise<void> {

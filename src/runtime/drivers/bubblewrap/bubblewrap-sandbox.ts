@@ -26,9 +26,10 @@ import { sandboxEnv } from '../../sandbox-env.js';
 import { asWorkspaceUser, dropToUser } from './workspace-user.js';
 
 export interface BubblewrapTools {
-  /** bwrap again, inside: it makes each program the workspace user in a user namespace of its own. */
   bwrap: string;
   nsenter: string;
+  /** Makes each program the workspace user in a user namespace of its own. */
+  unshare: string;
   setpriv: string;
   setsid: string;
   /** util-linux `script`: gives a program on a terminal a pty of the sandbox's own. */
@@ -72,7 +73,7 @@ export class BubblewrapSandbox implements Sandbox {
   /**
    * `/bin/sh -c <wrapper> nixspace-sandbox ...argv`: the wrapper joins the cgroups, checks that the
    * init is still this sandbox's, then execs nsenter into its namespaces and root, where setpriv
-   * makes it the sandbox's unprivileged user and a nested bwrap the workspace user.
+   * makes it the sandbox's unprivileged user and unshare the workspace user.
    *
    * The spawned host process is nsenter, which does not forward signals: the program gets SIGKILL
    * when nsenter dies (pdeathsig), and a graceful signal must go to the process group (spawn
@@ -88,10 +89,10 @@ export class BubblewrapSandbox implements Sandbox {
     // Root only until setpriv: it joins the namespaces and, on a terminal, takes the terminal over.
     // Every program is then the sandbox's user on the host, with no capability anywhere.
     const drop = dropToUser(tools.setpriv, spec.user).map(q).join(' ');
-    const asUser = asWorkspaceUser(tools.bwrap, cwd, seccompFd).map(q).join(' ');
+    const asUser = asWorkspaceUser(tools.unshare, cwd, seccompFd).map(q).join(' ');
     // `--wd` alone: the init's working directory (the sandbox's /). nsenter opens a path given to
     // --wd before it enters the root, which would leave the program a directory of the host's, from
-    // where `..` walks the host's tree; the nested bwrap changes to cwd inside.
+    // where `..` walks the host's tree; unshare changes to cwd inside.
     const enter = `${q(tools.nsenter)} --target ${pid} --mount --uts --ipc --net --pid --root --wd --`;
     // On a terminal, the program gets a pty of the sandbox's own devpts (a real /dev/pts/N there:
     // `tty` works, and nothing of the host's ptys shows). util-linux script makes it and relays it

@@ -1,9 +1,10 @@
 // How a process becomes the workspace user: on the host, setpriv turns root into the sandbox's
-// unprivileged uid with no capability left and no way to gain one; inside, a nested bwrap gives it
-// a user namespace of its own in which that uid is the workspace user (`dev`, 1000), where no
-// further user namespace can be made and the seccomp filter applies.
+// unprivileged uid with no capability left and no way to gain one; inside, unshare gives it a
+// user namespace of its own in which that uid is the workspace user (`dev`, 1000), and the
+// seccomp filter goes on before the program runs.
 import { NixSpaceError } from '../../../errors.js';
 import { type SandboxUser, WORKSPACE_USER } from '../../sandbox.js';
+import { seccompExecArgv } from '../../seccomp/seccomp-exec.js';
 
 /** The largest uid the kernel accepts; 0 (root) is never a sandbox's user. */
 const maxId = 0xfffffffe;
@@ -36,27 +37,21 @@ export function dropToUser(setpriv: string, user: SandboxUser): string[] {
 }
 
 /**
- * bwrap's words that run the following argv as the workspace user in `cwd`. The filesystem is the
- * sandbox's own (bound whole, devices included); `seccompFd`, when given, is an open descriptor of
- * the compiled filter.
+ * The words that run the following argv as the workspace user in `cwd`: unshare gives the process
+ * a user namespace of its own in which its uid is the workspace user's, and the perl installer
+ * puts the seccomp filter (open on `seccompFd`) on it before it execs the program. Nothing stays
+ * between the two: a signal to the process group reaches the program and nothing else, and no
+ * further user namespace can be made once the filter is on.
  */
-export function asWorkspaceUser(bwrap: string, cwd: string, seccompFd?: number): string[] {
-  // (The probe runs it without a filter: it checks that the kernel allows the user namespace.)
+export function asWorkspaceUser(unshare: string, cwd: string, seccompFd?: number): string[] {
+  const { uid, gid } = WORKSPACE_USER;
   return [
-    bwrap,
-    '--unshare-user',
-    '--disable-userns',
-    '--uid',
-    String(WORKSPACE_USER.uid),
-    '--gid',
-    String(WORKSPACE_USER.gid),
-    '--dev-bind',
-    '/',
-    '/',
-    '--die-with-parent',
-    '--chdir',
-    cwd,
-    ...(seccompFd === undefined ? [] : ['--seccomp', String(seccompFd)]),
+    unshare,
+    '--user',
+    `--map-user=${uid}`,
+    `--map-group=${gid}`,
+    `--wd=${cwd}`,
     '--',
+    ...(seccompFd === undefined ? [] : seccompExecArgv({ fd: seccompFd })),
   ];
 }
