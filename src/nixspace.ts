@@ -90,6 +90,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       workspacesDir: join(config.dataDir, 'workspaces'),
       mirrorsDir,
       hiddenPaths: [config.dataDir],
+      runDir: join(config.dataDir, 'run'),
       limits: { memoryBytes: config.limits.memory, cpus: config.limits.cpus, pids: config.limits.pids },
       network: config.sandboxNetwork,
       installNetwork: config.installNetwork,

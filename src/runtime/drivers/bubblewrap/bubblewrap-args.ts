@@ -28,6 +28,7 @@ export function bubblewrapArgs(
     '--bind',
     workspaceDir,
     workspaceDir,
+    ...(spec.runtimeDir ? ['--bind', spec.runtimeDir, spec.runtimeDir] : []),
     '--unshare-pid',
     '--unshare-ipc',
     '--unshare-uts',
