@@ -263,11 +263,26 @@ describe('the IDE proxy', () => {
     assert.ok(existsSync(socketPath));
     const settings = JSON.parse(await readFile(join(stateDir, 'user-data', 'User', 'settings.json'), 'utf8'));
     assert.deepEqual(settings['files.readonlyInclude'], { '**': true });
+    // Its VS Code runs no shell for the viewer: no terminal profile but one that says so, no
+    // tasks, and the workspace untrusted (restricted mode).
+    const profiles = settings['terminal.integrated.profiles.linux'] as Record<string, unknown>;
+    assert.deepEqual(
+      Object.entries(profiles)
+        .filter(([, profile]) => profile !== null)
+        .map(([name]) => name),
+      ['read-only view'],
+    );
+    assert.equal(settings['terminal.integrated.defaultProfile.linux'], 'read-only view');
+    assert.doesNotMatch(JSON.stringify(profiles['read-only view']), /bash|exec|\$SHELL/);
+    assert.equal(settings['task.allowAutomaticTasks'], 'off');
+    assert.equal(settings['security.workspace.trust.enabled'], true);
     assert.equal((await fetchIde('/')).status, 302, "the owner's IDE is still the owner's");
 
     // Its sandbox sees the workspace read-only: even root in it cannot write the repository.
     const pid = await processWithArgument(socketPath);
     assert.ok(pid, 'the read-only IDE runs');
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    assert.ok(!argv.includes('--disable-workspace-trust'), 'the viewer does not trust the workspace');
     const repo = join(server.nixspace.workspaces.workspaceDir(id), 'repo');
     const write = await exec('nsenter', [
       '-t',

@@ -61,12 +61,40 @@ const defaultSettings = {
   'update.mode': 'none',
 };
 
-/** A viewer's IDE: editors open read-only, and nothing offers to change the workspace. */
+/** What a viewer's terminal runs instead of a shell. */
+const noTerminal = {
+  path: '/bin/sh',
+  args: ['-c', 'echo "This is a read-only view of the workspace: it has no terminal."'],
+};
+
+/**
+ * A viewer's IDE: editors open read-only, nothing offers to change the workspace, and no terminal
+ * or task runs a shell (the built-in profiles are removed; what is left only says so). The
+ * workspace stays untrusted (restricted mode: no tasks, no debugging, no workspace settings). Its
+ * sandbox is read-only whatever runs in it; this keeps the view from offering what it cannot do.
+ */
 const readOnlySettings = {
   'files.readonlyInclude': { '**': true },
   'files.autoSave': 'off',
   'git.enabled': false,
   'terminal.integrated.enablePersistentSessions': false,
+  'terminal.integrated.profiles.linux': {
+    bash: null,
+    zsh: null,
+    fish: null,
+    sh: null,
+    tmux: null,
+    pwsh: null,
+    'read-only view': noTerminal,
+  },
+  'terminal.integrated.defaultProfile.linux': 'read-only view',
+  'terminal.integrated.automationProfile.linux': noTerminal,
+  'task.autoDetect': 'off',
+  'task.allowAutomaticTasks': 'off',
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.banner': 'never',
+  'security.workspace.trust.emptyWindow': false,
 };
 
 /** code-server's session cookie: with a hashed password that is not argon2, it must equal it. */
@@ -194,7 +222,8 @@ export class CodeServerRunner {
       '600',
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      // The owner trusts their own workspace; a viewer's stays in restricted mode.
+      ...(this.#context.readOnly ? [] : ['--disable-workspace-trust']),
       '--user-data-dir',
       join(dir, 'user-data'),
       '--extensions-dir',
