@@ -14,8 +14,8 @@ import { NixSpaceError } from '../errors.js';
 import type { AccessService } from '../services/access/access-service.js';
 import type { ShareService } from '../services/access/share-service.js';
 import type { WorkspacePresence } from '../services/access/workspace-presence.js';
-import { CODE_SERVER_COOKIE } from '../services/ide/code-server-runner.js';
 import type { WorkspaceTokens } from '../services/access/workspace-tokens.js';
+import { CODE_SERVER_COOKIE } from '../services/ide/code-server-runner.js';
 import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
 import { IDE_COOKIE, setIdeCookie } from './ide-cookie.js';
 import { SESSION_COOKIE } from './session.js';
@@ -66,7 +66,7 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
       holder: access.holder,
       workspaceId: workspace.id,
       role: access.role,
-      ...(access.linkId ? { linkId: access.linkId } : {}),
+      ...(access.linkId ? { linkId: access.linkId } : { sessionId: access.sessionId }),
     });
     setTokenCookie(reply, workspace.id, token, expiresAt);
     if (access.role !== 'owner')
@@ -81,22 +81,23 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
     const queryToken = typeof query.token === 'string' ? query.token : undefined;
     const token = queryToken ?? request.cookies[IDE_COOKIE];
     if (token !== undefined) {
-      const access = await tokenAccess(await tokens.verify(token, id), deps.shares);
+      const access = await tokenAccess(await tokens.verify(token, id), deps);
       if (queryToken !== undefined) {
         setTokenCookie(reply, id, queryToken, new Date((decodeJwt(queryToken).exp ?? 0) * 1000));
       }
       return access;
     }
-    const user = await deps.access.authenticate(request.cookies[SESSION_COOKIE]);
-    if (!user) {
+    const signedIn = await deps.access.authenticateSession(request.cookies[SESSION_COOKIE]);
+    if (!signedIn) {
       throw new NixSpaceError('UNAUTHENTICATED', 'Sign in (or bring a workspace token) to open this IDE');
     }
+    const { user, sessionId } = signedIn;
     if ((await workspaces.ownerOf(id)) !== user.id) {
       throw new NixSpaceError('FORBIDDEN', 'You have no access to this workspace');
     }
-    const issued = await tokens.issue({ holder: user.id, workspaceId: id });
+    const issued = await tokens.issue({ holder: user.id, workspaceId: id, sessionId });
     setTokenCookie(reply, id, issued.token, issued.expiresAt);
-    return ownerAccess(user, id);
+    return ownerAccess(user, id, sessionId);
   }
 
   await app.register(async (scope) => {

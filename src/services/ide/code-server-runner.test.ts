@@ -138,7 +138,11 @@ describe('code-server in a bubblewrap sandbox', () => {
           { socketPath: runner.socketPath, path: '/', headers: cookie ? { cookie } : {} },
           (res) => {
             res.resume();
-            resolve(res.statusCode === 302 && /login/.test(res.headers.location ?? '') ? 401 : (res.statusCode ?? 0));
+            resolve(
+              res.statusCode === 302 && /login/.test(res.headers.location ?? '')
+                ? 401
+                : (res.statusCode ?? 0),
+            );
           },
         );
         req.once('error', reject);
