@@ -97,7 +97,7 @@ export async function tokenAccess(
 
 /**
  * Counts an open socket as its holder being in the workspace (refusing one person too many) and
- * lets a revoked or expired link close it; returns what to call when the socket closes.
+ * lets a revoked or expired link, or the end of its session, close it; returns what to call when the socket closes.
  */
 export function joinWorkspace(
   presence: WorkspacePresence,
@@ -111,6 +111,7 @@ export function joinWorkspace(
     kind,
     linkId: access.linkId,
     linkExpiresAt: access.linkExpiresAt,
+    sessionId: access.sessionId,
     close,
   });
 }

@@ -169,13 +169,18 @@ describe('the IDE proxy', () => {
     const expired = await (await WorkspaceTokens.open(keyFile, { ttlSeconds: -60 })).issue({
       holder: 'someone',
       workspaceId: id,
+      sessionId: crypto.randomUUID(),
     });
     const response = await fetchIde(`/?token=${expired.token}`, null);
     assert.equal(response.status, 401);
     assert.equal(((await response.json()) as { code: string }).code, 'TOKEN_EXPIRED');
 
     const tokens = await WorkspaceTokens.open(keyFile);
-    const elsewhere = await tokens.issue({ holder: 'someone', workspaceId: crypto.randomUUID() });
+    const elsewhere = await tokens.issue({
+      holder: 'someone',
+      workspaceId: crypto.randomUUID(),
+      sessionId: crypto.randomUUID(),
+    });
     const wrong = await fetchIde('/', `nixspace_ide=${elsewhere.token}`);
     assert.equal(wrong.status, 403);
   });
@@ -427,7 +432,6 @@ describe('the IDE proxy', () => {
   });
 
   it('stops code-server with the workspace and starts it again with it', async () => {
-    const dir = server.nixspace.workspaces.workspaceDir(id);
     const stopped = await server.api<WorkspaceView>(`/api/workspaces/${id}/stop`, { method: 'POST' });
     assert.equal(stopped.body.ide, null);
     assert.equal(existsSync(join(server.dataDir, 'run', 'host', `${id}.sock`)), false);

@@ -112,11 +112,18 @@ describe('workspace tokens', () => {
     const session = await signIn(server.url, await server.nixspace.ownerLoginLink());
     const token = await ownerToken(session);
     assert.equal((await paths(token)).api, 200);
+    // A terminal open with it, and one open with the session itself, close when it signs out.
+    const withToken = await openTerminal(server, id, { cookie: `nixspace_ws=${token}` });
+    const withSession = await openTerminal(server, id, { cookie: session });
+    await Promise.all([withToken, withSession].map((t) => t.waitFor(() => t.output.length > 0)));
     const out = await fetch(`${server.url}/api/auth/logout`, {
       method: 'POST',
       headers: { cookie: session },
     });
     assert.ok(out.ok);
+    const stillOpen = new Promise<string>((resolve) => setTimeout(() => resolve('still open'), 5000).unref());
+    const closed = Promise.all([withToken.closed, withSession.closed]);
+    assert.deepEqual(await Promise.race([closed, stillOpen]), [4401, 4401]);
     assert.deepEqual(await paths(token), refused);
     // The owner's other session, and the tokens it gets, are untouched.
     assert.equal((await paths(await ownerToken())).api, 200);
