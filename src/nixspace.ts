@@ -177,7 +177,11 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       loginLink: ownerLoginLink,
       rotateKeys: async () => {
         await tokens.rotate({ immediately: true });
-        logger.info('rotated the workspace-token keys: every token signed before is refused');
+        const closed = presence.evictTokens({
+          code: 'UNAUTHENTICATED',
+          message: 'The workspace-token keys were rotated; open the workspace again',
+        });
+        logger.info({ closed }, 'rotated the workspace-token keys: every token signed before is refused');
       },
     });
     const prune = setInterval(() => void access.pruneExpired().catch(() => {}), 60 * 60 * 1000);

@@ -28,6 +28,8 @@ export interface WorkspaceAccess {
   linkExpiresAt: Date | null;
   /** The sign-in session the access comes from, when not a share link. */
   sessionId: string | undefined;
+  /** Whether a workspace token carried it (a rotation of the keys ends what it opened). */
+  viaToken: boolean;
 }
 
 export interface AccessDeps {
@@ -74,6 +76,7 @@ export function ownerAccess(user: User, workspaceId: string, sessionId: string):
     linkId: undefined,
     linkExpiresAt: null,
     sessionId,
+    viaToken: false,
   };
 }
 
@@ -92,6 +95,7 @@ export async function tokenAccess(
     linkId: verified.linkId,
     linkExpiresAt,
     sessionId: verified.sessionId,
+    viaToken: true,
   };
 }
 
@@ -112,6 +116,7 @@ export function joinWorkspace(
     linkId: access.linkId,
     linkExpiresAt: access.linkExpiresAt,
     sessionId: access.sessionId,
+    viaToken: access.viaToken,
     close,
   });
 }

@@ -89,12 +89,18 @@ describe('workspace tokens', () => {
     assert.equal(before.api, 200);
     assert.notEqual(before.ide, 401);
     assert.equal(before.terminal, 0, 'the terminal opens with the token');
+    const open = await openTerminal(server, id, { cookie: `nixspace_ws=${token}` });
+    await open.waitFor(() => open.output.length > 0);
 
     // `nixspace rotate-keys`, as the machine's owner runs it: the running server rotates.
     const rotated = await runCli(['rotate-keys', '--data-dir', server.dataDir]);
     assert.equal(rotated.code, 0, rotated.stderr);
     assert.match(rotated.stdout, /every token signed before is refused/);
     assert.deepEqual(await paths(token), refused);
+    // What the token opened closes too.
+    const stillOpen = new Promise<string>((resolve) => setTimeout(() => resolve('still open'), 5000).unref());
+    assert.equal(await Promise.race([open.closed, stillOpen]), 4401);
+
     // A new token, signed with the new key, works.
     assert.equal((await paths(await ownerToken())).api, 200);
   });

@@ -19,6 +19,8 @@ export interface PresenceConnection {
   linkExpiresAt?: Date | null | undefined;
   /** The sign-in session the connection was opened through (its cookie or a token it got). */
   sessionId?: string | undefined;
+  /** Opened with a workspace token. */
+  viaToken?: boolean;
   /** Closes the connection with this reason (the socket says it in the one error body). */
   close(reason: ErrorBody): void;
 }
@@ -103,6 +105,11 @@ export class WorkspacePresence {
   /** Closes every connection opened through a sign-in session (it signed out). */
   evictSession(sessionId: string, reason: ErrorBody): number {
     return this.#evict((entry) => entry.sessionId === sessionId, reason);
+  }
+
+  /** Closes every connection opened with a workspace token (the keys rotated by command). */
+  evictTokens(reason: ErrorBody): number {
+    return this.#evict((entry) => entry.viaToken === true, reason);
   }
 
   #evict(matches: (entry: Entry) => boolean, reason: ErrorBody): number {
