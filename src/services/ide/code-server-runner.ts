@@ -61,10 +61,16 @@ const defaultSettings = {
   'update.mode': 'none',
 };
 
-/** What a viewer's terminal runs instead of a shell. */
+/**
+ * What a viewer's terminal runs instead of a shell: it says so, and waits for Enter to close
+ * (`read` only stores the line; nothing typed is run).
+ */
 const noTerminal = {
   path: '/bin/sh',
-  args: ['-c', 'echo "This is a read-only view of the workspace: it has no terminal."'],
+  args: [
+    '-c',
+    'echo "This is a read-only view of the workspace: it has no terminal. Press Enter to close."; read -r _',
+  ],
 };
 
 /**
@@ -89,6 +95,8 @@ const readOnlySettings = {
   },
   'terminal.integrated.defaultProfile.linux': 'read-only view',
   'terminal.integrated.automationProfile.linux': noTerminal,
+  // Its one line is text in the page (readable by screen readers and tests), not a canvas.
+  'terminal.integrated.gpuAcceleration': 'off',
   'task.autoDetect': 'off',
   'task.allowAutomaticTasks': 'off',
   'security.workspace.trust.enabled': true,
