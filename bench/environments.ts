@@ -14,13 +14,13 @@ import { NixEnvironmentProvider } from '../src/nix/nix-provider.js';
 import { giveTree } from '../src/runtime/host/give-tree.js';
 import { RuntimeSandbox } from '../src/runtime/runtime-sandbox.js';
 import { selectSandboxDriver } from '../src/runtime/select-driver.js';
+import { TEST_SANDBOX_USER } from '../src/runtime/test-sandbox-user.js';
 import { DependencyInstaller } from '../src/services/environments/dependency-installer.js';
 import { installPlans } from '../src/services/environments/dependency-plan.js';
 import { EnvironmentService } from '../src/services/environments/environment-service.js';
 import { runScript } from '../src/services/workspaces/run-script.js';
 import { Store } from '../src/store/store.js';
 import { writeHelloFlake } from '../test/support/nix-fixtures.js';
-import { TEST_SANDBOX_USER } from '../test/support/sandbox.js';
 import { type BenchResult, percentile, round, withRatio } from './results-file.js';
 
 const corpus = fileURLToPath(new URL('../../shared/corpus', import.meta.url));

@@ -8,12 +8,14 @@ import { benchEnvironments } from './environments.js';
 import { benchIde } from './ide.js';
 import { benchJobs } from './jobs.js';
 import { type BenchResult, printTable, saveResults } from './results-file.js';
+import { benchSandbox } from './sandbox.js';
 import { benchSharing } from './sharing.js';
 import { benchSpine } from './spine.js';
 import { benchSwitching } from './switching.js';
 
 const suites: Record<string, () => Promise<BenchResult[]>> = {
   spine: benchSpine,
+  sandbox: benchSandbox,
   environments: benchEnvironments,
   switching: benchSwitching,
   ide: benchIde,

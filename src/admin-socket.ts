@@ -1,6 +1,6 @@
 // A Unix socket in the data directory through which the `nixspace` CLI asks a running server for
-// things only the owner of the machine may have (a new sign-in link). File permissions (0600) are
-// its authentication.
+// things only the owner of the machine may do (a new sign-in link, rotating the token keys). File
+// permissions (0600) are its authentication.
 
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
@@ -12,7 +12,7 @@ export function adminSocketPath(dataDir: string): string {
 
 export async function listenAdminSocket(
   dataDir: string,
-  handlers: { loginLink(): Promise<string> },
+  handlers: { loginLink(): Promise<string>; rotateKeys(): Promise<void> },
 ): Promise<Server> {
   const path = adminSocketPath(dataDir);
   await rm(path, { force: true });
@@ -20,6 +20,13 @@ export async function listenAdminSocket(
     if (req.method === 'POST' && req.url === '/login-link') {
       handlers.loginLink().then(
         (url) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url })),
+        () => res.writeHead(500).end(),
+      );
+      return;
+    }
+    if (req.method === 'POST' && req.url === '/rotate-keys') {
+      handlers.rotateKeys().then(
+        () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"rotated":true}'),
         () => res.writeHead(500).end(),
       );
       return;
@@ -36,25 +43,34 @@ export async function listenAdminSocket(
 }
 
 /** Asks a running server for a sign-in link; undefined when no server answers. */
-export function requestLoginLink(dataDir: string): Promise<string | undefined> {
+export async function requestLoginLink(dataDir: string): Promise<string | undefined> {
+  const answer = await post(dataDir, '/login-link');
+  try {
+    return answer === undefined ? undefined : (JSON.parse(answer) as { url: string }).url;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Asks a running server to rotate its token-signing keys, refusing every token signed before;
+ * false when no server answers.
+ */
+export async function requestRotateKeys(dataDir: string): Promise<boolean> {
+  return (await post(dataDir, '/rotate-keys')) !== undefined;
+}
+
+/** The body of a 200 answer, or undefined when no server answers or it fails. */
+function post(dataDir: string, path: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const req = request(
-      { socketPath: adminSocketPath(dataDir), path: '/login-link', method: 'POST' },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => {
-          try {
-            resolve(res.statusCode === 200 ? (JSON.parse(body) as { url: string }).url : undefined);
-          } catch {
-            resolve(undefined);
-          }
-        });
-      },
-    );
+    const req = request({ socketPath: adminSocketPath(dataDir), path, method: 'POST' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve(res.statusCode === 200 ? body : undefined));
+    });
     req.on('error', () => resolve(undefined));
     req.setTimeout(3000, () => req.destroy());
     req.end();

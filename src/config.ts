@@ -113,6 +113,12 @@ export const configSchema = z.object({
         .default(15 * 60),
     })
     .prefault({}),
+  tokens: z
+    .object({
+      /** The workspace-token signing key rotates this often (0: only by `nixspace rotate-keys`). */
+      keyRotationHours: z.coerce.number().min(0).default(24),
+    })
+    .prefault({}),
   /** People at once in one workspace (its owner and share-link holders); the brief says 3. */
   maxWorkspaceUsers: z.coerce.number().int().min(1).max(1000).default(3),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -172,6 +178,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       max: pick('NIXSPACE_MAX_TERMINALS'),
       detachedIdleSeconds: pick('NIXSPACE_TERMINAL_IDLE_SECONDS'),
     }),
+    tokens: prune({ keyRotationHours: pick('NIXSPACE_KEY_ROTATION_HOURS') }),
     maxWorkspaceUsers: pick('NIXSPACE_MAX_WORKSPACE_USERS'),
     logLevel: pick('NIXSPACE_LOG_LEVEL'),
   }) as ConfigInput;

@@ -131,6 +131,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       volumes,
       mirrorsDir,
       hiddenPaths: [config.dataDir],
+      runDir: join(config.dataDir, 'run'),
       limits: { memoryBytes: config.limits.memory, cpus: config.limits.cpus, pids: config.limits.pids },
       network: config.sandboxNetwork,
       installNetwork: config.installNetwork,
@@ -181,7 +182,9 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     const { user: owner } = await access.ensureOwner(config.ownerEmail);
     // With --port 0 the origin is known only once the server listens.
     let origin = publicOrigin(config);
-    const tokens = await WorkspaceTokens.open(join(config.dataDir, 'secrets', 'workspace-token.key'));
+    const tokens = await WorkspaceTokens.open(join(config.dataDir, 'secrets', 'workspace-token.key'), {
+      rotateEveryMs: config.tokens.keyRotationHours * 3600_000,
+    });
     const presence = new WorkspacePresence(config.maxWorkspaceUsers);
     // A read-only IDE costs a code-server: it goes a while after its last viewer (a reload keeps it).
     presence.onViewerIdeGone((id) => {
@@ -216,7 +219,17 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       const { token } = await access.createLoginLink(owner.id);
       return `${url}/auth/link?token=${token}`;
     };
-    const admin = await listenAdminSocket(config.dataDir, { loginLink: ownerLoginLink });
+    const admin = await listenAdminSocket(config.dataDir, {
+      loginLink: ownerLoginLink,
+      rotateKeys: async () => {
+        await tokens.rotate({ immediately: true });
+        const closed = presence.evictTokens({
+          code: 'UNAUTHENTICATED',
+          message: 'The workspace-token keys were rotated; open the workspace again',
+        });
+        logger.info({ closed }, 'rotated the workspace-token keys: every token signed before is refused');
+      },
+    });
     const prune = setInterval(() => void access.pruneExpired().catch(() => {}), 60 * 60 * 1000);
     prune.unref();
     const jobPrune = setInterval(pruneJobs, 6 * 60 * 60 * 1000);
@@ -240,6 +253,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
         closing ??= (async () => {
           clearInterval(prune);
           clearInterval(jobPrune);
+          tokens.close();
           admin.close();
           await jobs.shutdown();
           // Not io.close(): that would close the HTTP server under Fastify.

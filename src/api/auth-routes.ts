@@ -7,7 +7,7 @@ import { requireUser, SESSION_COOKIE } from './session.js';
 export function registerAuthRoutes(
   app: FastifyInstance,
   access: AccessService,
-  opts: { secureCookies: boolean },
+  opts: { secureCookies: boolean; onSignOut?: (sessionId: string) => void },
 ) {
   app.get<{ Querystring: { token?: string } }>('/auth/link', async (request, reply) => {
     const token = request.query.token;
@@ -31,7 +31,9 @@ export function registerAuthRoutes(
 
   app.post('/api/auth/logout', async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
-    if (token) await access.signOut(token);
+    const sessionId = token ? await access.signOut(token) : undefined;
+    // What the session opened (terminals, IDEs, progress streams, by cookie or token) closes now.
+    if (sessionId) opts.onSignOut?.(sessionId);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.status(204).send();
   });

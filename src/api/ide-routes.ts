@@ -15,6 +15,7 @@ import type { AccessService } from '../services/access/access-service.js';
 import type { ShareService } from '../services/access/share-service.js';
 import type { WorkspacePresence } from '../services/access/workspace-presence.js';
 import type { WorkspaceTokens } from '../services/access/workspace-tokens.js';
+import { CODE_SERVER_COOKIE } from '../services/ide/code-server-runner.js';
 import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
 import { IDE_COOKIE, setIdeCookie } from './ide-cookie.js';
 import { SESSION_COOKIE } from './session.js';
@@ -65,7 +66,7 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
       holder: access.holder,
       workspaceId: workspace.id,
       role: access.role,
-      ...(access.linkId ? { linkId: access.linkId } : {}),
+      ...(access.linkId ? { linkId: access.linkId } : { sessionId: access.sessionId }),
     });
     setTokenCookie(reply, workspace.id, token, expiresAt);
     if (access.role !== 'owner')
@@ -80,22 +81,23 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
     const queryToken = typeof query.token === 'string' ? query.token : undefined;
     const token = queryToken ?? request.cookies[IDE_COOKIE];
     if (token !== undefined) {
-      const access = await tokenAccess(await tokens.verify(token, id), deps.shares);
+      const access = await tokenAccess(await tokens.verify(token, id), deps);
       if (queryToken !== undefined) {
         setTokenCookie(reply, id, queryToken, new Date((decodeJwt(queryToken).exp ?? 0) * 1000));
       }
       return access;
     }
-    const user = await deps.access.authenticate(request.cookies[SESSION_COOKIE]);
-    if (!user) {
+    const signedIn = await deps.access.authenticateSession(request.cookies[SESSION_COOKIE]);
+    if (!signedIn) {
       throw new NixSpaceError('UNAUTHENTICATED', 'Sign in (or bring a workspace token) to open this IDE');
     }
+    const { user, sessionId } = signedIn;
     if ((await workspaces.ownerOf(id)) !== user.id) {
       throw new NixSpaceError('FORBIDDEN', 'You have no access to this workspace');
     }
-    const issued = await tokens.issue({ holder: user.id, workspaceId: id });
+    const issued = await tokens.issue({ holder: user.id, workspaceId: id, sessionId });
     setTokenCookie(reply, id, issued.token, issued.expiresAt);
-    return ownerAccess(user, id);
+    return ownerAccess(user, id, sessionId);
   }
 
   await app.register(async (scope) => {
@@ -125,12 +127,12 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
     // Owners and editors reach the workspace's IDE; viewers, its read-only twin (started on a
     // viewer's first request, so its sockets find it running).
     const isViewer = (request: IdeRequest) => request.workspaceAccess?.role === 'viewer';
-    const socketFor = async (request: IdeRequest) =>
+    const endpointFor = async (request: IdeRequest) =>
       isViewer(request) ? workspaces.viewerIde(request.params.id) : workspaces.ideSocket(request.params.id);
 
     const proxy = async (request: IdeRequest, reply: FastifyReply) => {
       const id = request.params.id;
-      const socketPath = await socketFor(request);
+      const { socketPath, cookie: secret } = await endpointFor(request);
       let path = request.url.slice(prefix(id).length);
       if (request.method === 'GET' && hasTokenParam(path)) {
         // The token has become a cookie; the address bar should not keep it.
@@ -140,9 +142,7 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
       return reply.from(`unix+http://${encodeURIComponent(socketPath)}${path}`, {
         rewriteRequestHeaders: (original, headers) => {
           const rewritten = { ...headers, host: original.headers.host ?? 'localhost' };
-          const cookie = withoutOwnCookies(original.headers.cookie);
-          if (cookie) rewritten.cookie = cookie;
-          else delete rewritten.cookie;
+          rewritten.cookie = withSecret(original.headers.cookie, secret);
           return rewritten;
         },
         onError: (errorReply, { error }) => {
@@ -165,7 +165,7 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
     scope.addHook<{ Params: { id: string } }>('preHandler', async (request, reply) => {
       if (!request.ws) return;
       const id = request.params.id;
-      const socketPath = await socketFor(request);
+      const { socketPath, cookie: secret } = await endpointFor(request);
       // An open IDE is someone in the workspace: it counts, and a revoked link closes it.
       let relay: UpgradeRelay | undefined;
       const leave = joinWorkspace(deps.presence, request.workspaceAccess!, 'ide', () => relay?.close());
@@ -178,7 +178,7 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
           path: withoutToken(request.url.slice(prefix(id).length)) || '/',
           host: 'localhost',
           origin: 'http://localhost',
-          cookie: withoutOwnCookies(request.headers.cookie),
+          cookie: withSecret(request.headers.cookie, secret),
         },
         { code: 'IDE_UNAVAILABLE', message: 'The IDE did not answer; it may be restarting' },
         () => {
@@ -217,18 +217,15 @@ function withoutToken(path: string): string {
   return `${path.slice(0, query)}${rest ? `?${rest}` : ''}`;
 }
 
-/** NixSpace's own cookies stay with NixSpace. */
-function withoutOwnCookies(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const kept = header
+/**
+ * The browser's cookies for code-server: NixSpace's own stay with NixSpace, and code-server's
+ * session cookie is the secret of its start, which only the proxy has.
+ */
+function withSecret(header: string | undefined, secret: string): string {
+  const own = [SESSION_COOKIE, IDE_COOKIE, WORKSPACE_COOKIE, CODE_SERVER_COOKIE].map((name) => `${name}=`);
+  const kept = (header ?? '')
     .split(';')
     .map((part) => part.trim())
-    .filter(
-      (part) =>
-        part &&
-        !part.startsWith(`${SESSION_COOKIE}=`) &&
-        !part.startsWith(`${IDE_COOKIE}=`) &&
-        !part.startsWith(`${WORKSPACE_COOKIE}=`),
-    );
-  return kept.length ? kept.join('; ') : undefined;
+    .filter((part) => part && !own.some((prefix) => part.startsWith(prefix)));
+  return [...kept, secret].join('; ');
 }

@@ -69,7 +69,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installSessions(app, deps.access);
 
   const secureCookies = deps.origin().startsWith('https:');
-  registerAuthRoutes(app, deps.access, { secureCookies });
+  registerAuthRoutes(app, deps.access, {
+    secureCookies,
+    onSignOut: (sessionId) =>
+      deps.presence.evictSession(sessionId, { code: 'UNAUTHENTICATED', message: 'You signed out' }),
+  });
   registerWorkspaceRoutes(app, deps);
   registerTerminalRoutes(app, deps);
   registerShareRoutes(app, deps.shares, { secureCookies });

@@ -9,6 +9,8 @@ export const SESSION_COOKIE = 'nixspace_session';
 declare module 'fastify' {
   interface FastifyRequest {
     user: User | undefined;
+    /** The id of the session `user` is signed in with (workspace tokens it asks for carry it). */
+    sessionId: string | undefined;
   }
 }
 
@@ -17,11 +19,14 @@ const PUBLIC_PATHS = new Set(['/auth/link', '/api/health']);
 
 export function installSessions(app: FastifyInstance, access: AccessService): void {
   app.decorateRequest('user', undefined);
+  app.decorateRequest('sessionId', undefined);
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0] ?? '';
     if (PUBLIC_PATHS.has(path)) return;
     if (!path.startsWith('/api/') && path !== '/graphql') return;
-    request.user = await access.authenticate(request.cookies[SESSION_COOKIE]);
+    const signedIn = await access.authenticateSession(request.cookies[SESSION_COOKIE]);
+    request.user = signedIn?.user;
+    request.sessionId = signedIn?.sessionId;
   });
 }
 

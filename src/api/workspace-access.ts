@@ -1,9 +1,10 @@
 // Who may reach one workspace, and in which role: its owner by session, or the holder of a signed
-// workspace token (a share link's visit) carried in a cookie scoped to the workspace's paths.
+// workspace token carried in a cookie scoped to the workspace's paths, while what the token was
+// issued for stands: its share link (a visit), or its owner's session (the IDE's token).
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorBody, NixSpaceError } from '../errors.js';
-import type { User } from '../services/access/access-service.js';
+import type { AccessService, User } from '../services/access/access-service.js';
 import type { ShareService } from '../services/access/share-service.js';
 import type { PresenceKind, WorkspacePresence } from '../services/access/workspace-presence.js';
 import type {
@@ -25,13 +26,21 @@ export interface WorkspaceAccess {
   actor: User | VerifiedWorkspaceToken;
   linkId: string | undefined;
   linkExpiresAt: Date | null;
+  /** The sign-in session the access comes from, when not a share link. */
+  sessionId: string | undefined;
+  /** Whether a workspace token carried it (a rotation of the keys ends what it opened). */
+  viaToken: boolean;
 }
 
 export interface AccessDeps {
   workspaces: WorkspaceService;
   tokens: WorkspaceTokens;
   shares: ShareService;
+  access: AccessService;
 }
+
+/** What a token's standing is checked against. */
+export type GrantChecks = Pick<AccessDeps, 'shares' | 'access'>;
 
 export function workspaceCookiePath(id: string): string {
   return `/api/workspaces/${id}`;
@@ -49,23 +58,35 @@ export async function resolveWorkspaceAccess(
   token: string | undefined = request.cookies[WORKSPACE_COOKIE],
 ): Promise<WorkspaceAccess> {
   const user = request.user;
-  if (user && (await deps.workspaces.ownerOf(id)) === user.id) return ownerAccess(user, id);
-  if (token) return tokenAccess(await deps.tokens.verify(token, id), deps.shares);
+  if (user && request.sessionId && (await deps.workspaces.ownerOf(id)) === user.id) {
+    return ownerAccess(user, id, request.sessionId);
+  }
+  if (token) return tokenAccess(await deps.tokens.verify(token, id), deps);
   if (user) throw new NixSpaceError('NOT_FOUND', `Workspace ${id} does not exist`);
   throw new NixSpaceError('UNAUTHENTICATED', 'Sign in first, or open the workspace through its share link');
 }
 
-/** The owner's access to their workspace. */
-export function ownerAccess(user: User, workspaceId: string): WorkspaceAccess {
-  return { workspaceId, role: 'owner', holder: user.id, actor: user, linkId: undefined, linkExpiresAt: null };
+/** The owner's access to their workspace, through the session they are signed in with. */
+export function ownerAccess(user: User, workspaceId: string, sessionId: string): WorkspaceAccess {
+  return {
+    workspaceId,
+    role: 'owner',
+    holder: user.id,
+    actor: user,
+    linkId: undefined,
+    linkExpiresAt: null,
+    sessionId,
+    viaToken: false,
+  };
 }
 
-/** The access a verified workspace token gives, while its share link (if any) stands. */
+/** The access a verified workspace token gives, while its share link or session stands. */
 export async function tokenAccess(
   verified: VerifiedWorkspaceToken,
-  shares: Pick<ShareService, 'check'>,
+  checks: GrantChecks,
 ): Promise<WorkspaceAccess> {
-  const { linkExpiresAt } = await shares.check(verified);
+  if (verified.sessionId !== undefined) await checks.access.checkSession(verified.sessionId);
+  const { linkExpiresAt } = await checks.shares.check(verified);
   return {
     workspaceId: verified.workspaceId,
     role: verified.role,
@@ -73,12 +94,14 @@ export async function tokenAccess(
     actor: verified,
     linkId: verified.linkId,
     linkExpiresAt,
+    sessionId: verified.sessionId,
+    viaToken: true,
   };
 }
 
 /**
  * Counts an open socket as its holder being in the workspace (refusing one person too many) and
- * lets a revoked or expired link close it; returns what to call when the socket closes.
+ * lets a revoked or expired link, or the end of its session, close it; returns what to call when the socket closes.
  */
 export function joinWorkspace(
   presence: WorkspacePresence,
@@ -92,6 +115,8 @@ export function joinWorkspace(
     kind,
     linkId: access.linkId,
     linkExpiresAt: access.linkExpiresAt,
+    sessionId: access.sessionId,
+    viaToken: access.viaToken,
     close,
   });
 }

@@ -2,7 +2,7 @@
 // workspace commands (up, list, open, start, stop, delete, logs, shell, switch) talk to a running
 // server, `detect` describes a repository.
 
-import { requestLoginLink } from '../admin-socket.js';
+import { requestLoginLink, requestRotateKeys } from '../admin-socket.js';
 import { NixSpaceError } from '../errors.js';
 
 const usage = `Usage: nixspace <command> [options]
@@ -10,6 +10,8 @@ const usage = `Usage: nixspace <command> [options]
 Commands:
   serve          Run NixSpace (API, UI, workspaces) on one HTTP server
   login-link     Print a new one-time sign-in link for the owner
+  rotate-keys    Rotate the keys workspace tokens are signed with: every token signed before is
+                 refused at once (the UI gets new ones; open IDEs and terminals reconnect)
   login [LINK]   Sign in to a server reached with --server URL (keeps the session)
   logout         Forget the session kept for --server URL
   up URL         Create a workspace from a Git URL (--ref REF), print its steps and its URL once
@@ -54,6 +56,8 @@ Options for serve:
   --job-max-output SIZE    Output kept per job, head and tail halves (default 64M; env NIXSPACE_JOB_MAX_OUTPUT)
   --max-workspace-users N  People at once in one workspace, owner and share links (default 3;
                            env NIXSPACE_MAX_WORKSPACE_USERS)
+  --key-rotation-hours N   Rotate the workspace-token signing key every N hours (default 24; 0 only
+                           by \`nixspace rotate-keys\`; env NIXSPACE_KEY_ROTATION_HOURS)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
   --unsafe-no-sandbox      Run workspaces without bubblewrap isolation (only on a machine you trust)
   --allow-local-sources    Accept local paths and file:// URLs as repositories, outside the data
@@ -78,6 +82,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case 'login-link':
         return await loginLink(rest);
+      case 'rotate-keys':
+        return await rotateKeys(rest);
       case 'login': {
         const { runLogin } = await import('./login-command.js');
         return await runLogin(rest);
@@ -186,6 +192,22 @@ async function installIde(args: string[]): Promise<number> {
   const installed = await installer.ensure({ onLog: (line) => process.stdout.write(`${line}\n`) });
   const seconds = Math.round((performance.now() - started) / 1000);
   process.stdout.write(`code-server ${installed.version} installed in ${installed.dir} (${seconds} s)\n`);
+  return 0;
+}
+
+async function rotateKeys(args: string[]): Promise<number> {
+  const { configFromArgs } = await import('./serve-config.js');
+  const { config } = configFromArgs(args);
+  if (await requestRotateKeys(config.dataDir)) {
+    process.stdout.write('Rotated the workspace-token keys: every token signed before is refused.\n');
+    return 0;
+  }
+  // No server is running: rotate the keys it will load.
+  const { TokenKeys } = await import('../services/access/token-keys.js');
+  const { join } = await import('node:path');
+  const keys = await TokenKeys.open(join(config.dataDir, 'secrets', 'workspace-token.key'));
+  await keys.rotate({ overlapMs: 0 });
+  process.stdout.write('Rotated the workspace-token keys (no server was running).\n');
   return 0;
 }
 

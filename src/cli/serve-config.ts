@@ -24,6 +24,7 @@ const options = {
   'job-retention-days': { type: 'string' },
   'job-max-output': { type: 'string' },
   'max-workspace-users': { type: 'string' },
+  'key-rotation-hours': { type: 'string' },
   'log-level': { type: 'string' },
   'unsafe-no-sandbox': { type: 'boolean' },
   'allow-local-sources': { type: 'boolean' },
@@ -53,6 +54,7 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.
     unsafeNoDiskQuota: values['unsafe-no-disk-quota'],
     logLevel: values['log-level'] as ConfigInput['logLevel'],
     maxWorkspaceUsers: values['max-workspace-users'],
+    tokens: { keyRotationHours: values['key-rotation-hours'] },
     limits: {
       memory: values['memory-limit'],
       cpus: values['cpu-limit'],

@@ -8,10 +8,10 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TEST_SANDBOX_USER } from '../../test/support/sandbox.js';
 import { giveTree } from './host/give-tree.js';
 import { RuntimeSandbox } from './runtime-sandbox.js';
 import type { SandboxDriver, SpawnCommand } from './sandbox.js';
+import { TEST_SANDBOX_USER } from './test-sandbox-user.js';
 
 function spawnCommand(command: SpawnCommand): ChildProcess {
   return spawn(command.file, command.args, { cwd: command.cwd, env: command.env, stdio: 'pipe' });

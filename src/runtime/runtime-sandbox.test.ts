@@ -5,12 +5,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TEST_SANDBOX_USER } from '../../test/support/sandbox.js';
 import { NixSpaceError } from '../errors.js';
 import { BubblewrapDriver } from './drivers/bubblewrap/bubblewrap-driver.js';
 import { giveTree } from './host/give-tree.js';
 import { RuntimeSandbox } from './runtime-sandbox.js';
 import type { SandboxSpec } from './sandbox.js';
+import { TEST_SANDBOX_USER } from './test-sandbox-user.js';
 
 describe('RuntimeSandbox', () => {
   const driver = new BubblewrapDriver();

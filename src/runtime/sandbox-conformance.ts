@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as pty from 'node-pty';
-import { TEST_SANDBOX_USER } from '../../test/support/sandbox.js';
 import { NixSpaceError } from '../errors.js';
 import { giveTree } from './host/give-tree.js';
 import { RuntimeSandbox } from './runtime-sandbox.js';
 import type { LimitKind, SandboxDriver, SandboxSpec, SpawnCommand } from './sandbox.js';
 import { escapeCases } from './sandbox-escape-conformance.js';
+import { TEST_SANDBOX_USER } from './test-sandbox-user.js';
 
 export type CaseName =
   | 'command'

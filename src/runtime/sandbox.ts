@@ -47,6 +47,12 @@ export interface SandboxSpec {
    * and read-only paths inside them are still shown.
    */
   hiddenPaths?: readonly string[];
+  /**
+   * An existing host directory only this sandbox mounts, writable, at the same path (even inside a
+   * hidden path): where its programs put the sockets the server reaches them by, out of sight of
+   * other sandboxes that see the workspace (a viewer's).
+   */
+  runtimeDir?: string;
   network: NetworkPolicy;
   limits: SandboxLimits;
   hostname?: string;

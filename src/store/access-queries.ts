@@ -59,11 +59,18 @@ export async function findSessionUser(
   db: Db,
   tokenHash: string,
   now: Date,
-): Promise<(UserRow & { last_seen_at: Date }) | undefined> {
+): Promise<(UserRow & { last_seen_at: Date; session_id: string }) | undefined> {
   return db
     .selectFrom('auth_sessions')
     .innerJoin('users', 'users.id', 'auth_sessions.user_id')
-    .select(['users.id', 'users.email', 'users.role', 'users.created_at', 'auth_sessions.last_seen_at'])
+    .select([
+      'users.id',
+      'users.email',
+      'users.role',
+      'users.created_at',
+      'auth_sessions.last_seen_at',
+      'auth_sessions.id as session_id',
+    ])
     .where('auth_sessions.token_hash', '=', tokenHash)
     .where('auth_sessions.expires_at', '>', now)
     .executeTakeFirst();
@@ -77,8 +84,25 @@ export async function touchSession(db: Db, tokenHash: string, now: Date, expires
     .execute();
 }
 
-export async function deleteSession(db: Db, tokenHash: string): Promise<void> {
-  await db.deleteFrom('auth_sessions').where('token_hash', '=', tokenHash).execute();
+/** Whether the session with this id exists and has not expired. */
+export async function sessionStands(db: Db, id: string, now: Date): Promise<boolean> {
+  const row = await db
+    .selectFrom('auth_sessions')
+    .select('id')
+    .where('id', '=', id)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Ends a session; returns its id when there was one. */
+export async function deleteSession(db: Db, tokenHash: string): Promise<string | undefined> {
+  const row = await db
+    .deleteFrom('auth_sessions')
+    .where('token_hash', '=', tokenHash)
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id;
 }
 
 export async function deleteExpiredAccessRows(db: Db, now: Date): Promise<void> {

@@ -10,6 +10,7 @@ import { sql as m0005 } from './migrations/0005-environment-versions.js';
 import { sql as m0006 } from './migrations/0006-share-links.js';
 import { sql as m0007 } from './migrations/0007-environment-changes.js';
 import { sql as m0008 } from './migrations/0008-job-event-coverage.js';
+import { sql as m0009 } from './migrations/0009-session-ids.js';
 import { sql as m0011 } from './migrations/0011-repo-url-credentials.js';
 
 export interface Migration {
@@ -27,6 +28,7 @@ export const migrations: readonly Migration[] = [
   { version: 6, name: 'share-links', sql: m0006 },
   { version: 7, name: 'environment-changes', sql: m0007 },
   { version: 8, name: 'job-event-coverage', sql: m0008 },
+  { version: 9, name: 'session-ids', sql: m0009 },
   { version: 11, name: 'repo-url-credentials', sql: m0011 },
 ];
 

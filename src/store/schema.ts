@@ -24,6 +24,8 @@ export interface LoginLinksTable {
 }
 
 export interface AuthSessionsTable {
+  /** Named by the workspace tokens the session asks for (never the token itself). */
+  id: Generated<string>;
   token_hash: string;
   user_id: string;
   expires_at: Timestamp;

@@ -13,7 +13,6 @@ import WebSocket from 'ws';
 import { defaultIdeDir } from '../../src/config.js';
 import { WorkspaceTokens } from '../../src/services/access/workspace-tokens.js';
 import { CodeServerInstaller } from '../../src/services/ide/code-server-install.js';
-import { ideSocketPath } from '../../src/services/ide/code-server-runner.js';
 import type { WorkspaceView } from '../../src/services/workspaces/workspace-view.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
@@ -169,13 +168,18 @@ describe('the IDE proxy', () => {
     const expired = await (await WorkspaceTokens.open(keyFile, { ttlSeconds: -60 })).issue({
       holder: 'someone',
       workspaceId: id,
+      sessionId: crypto.randomUUID(),
     });
     const response = await fetchIde(`/?token=${expired.token}`, null);
     assert.equal(response.status, 401);
     assert.equal(((await response.json()) as { code: string }).code, 'TOKEN_EXPIRED');
 
     const tokens = await WorkspaceTokens.open(keyFile);
-    const elsewhere = await tokens.issue({ holder: 'someone', workspaceId: crypto.randomUUID() });
+    const elsewhere = await tokens.issue({
+      holder: 'someone',
+      workspaceId: crypto.randomUUID(),
+      sessionId: crypto.randomUUID(),
+    });
     const wrong = await fetchIde('/', `nixspace_ide=${elsewhere.token}`);
     assert.equal(wrong.status, 403);
   });
@@ -259,15 +263,30 @@ describe('the IDE proxy', () => {
 
     // A second code-server, with state apart from the owner's and every file opened read-only.
     const stateDir = join(server.nixspace.workspaces.workspaceDir(id), '.nixspace', 'ro');
-    const socketPath = join(stateDir, 'code-server.sock');
+    const socketPath = join(server.dataDir, 'run', `${id}-viewer`, 'code-server.sock');
     assert.ok(existsSync(socketPath));
     const settings = JSON.parse(await readFile(join(stateDir, 'user-data', 'User', 'settings.json'), 'utf8'));
     assert.deepEqual(settings['files.readonlyInclude'], { '**': true });
+    // Its VS Code runs no shell for the viewer: no terminal profile but one that says so, no
+    // tasks, and the workspace untrusted (restricted mode).
+    const profiles = settings['terminal.integrated.profiles.linux'] as Record<string, unknown>;
+    assert.deepEqual(
+      Object.entries(profiles)
+        .filter(([, profile]) => profile !== null)
+        .map(([name]) => name),
+      ['read-only view'],
+    );
+    assert.equal(settings['terminal.integrated.defaultProfile.linux'], 'read-only view');
+    assert.doesNotMatch(JSON.stringify(profiles['read-only view']), /bash|exec|\$SHELL/);
+    assert.equal(settings['task.allowAutomaticTasks'], 'off');
+    assert.equal(settings['security.workspace.trust.enabled'], true);
     assert.equal((await fetchIde('/')).status, 302, "the owner's IDE is still the owner's");
 
     // Its sandbox sees the workspace read-only: even root in it cannot write the repository.
     const pid = await processWithArgument(socketPath);
     assert.ok(pid, 'the read-only IDE runs');
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    assert.ok(!argv.includes('--disable-workspace-trust'), 'the viewer does not trust the workspace');
     const repo = join(server.nixspace.workspaces.workspaceDir(id), 'repo');
     const write = await exec('nsenter', [
       '-t',
@@ -326,12 +345,11 @@ describe('the IDE proxy', () => {
   });
 
   it('stops code-server with the workspace and starts it again with it', async () => {
-    const dir = server.nixspace.workspaces.workspaceDir(id);
     const stopped = await server.api<WorkspaceView>(`/api/workspaces/${id}/stop`, { method: 'POST' });
     assert.equal(stopped.body.ide, null);
-    assert.equal(existsSync(ideSocketPath(dir)) && (await fetchIde('/')).status === 302, false);
+    assert.equal(existsSync(join(server.dataDir, 'run', 'host', `${id}.sock`)), false);
     assert.equal(
-      await processWithArgument(join(dir, '.nixspace', 'ro', 'code-server.sock')),
+      await processWithArgument(join(server.dataDir, 'run', `${id}-viewer`, 'code-server.sock')),
       undefined,
       'the read-only IDE stops with the workspace',
     );

@@ -148,6 +148,7 @@ describe('VS Code in the browser', () => {
     const expired = await (await WorkspaceTokens.open(keyFile, { ttlSeconds: -60 })).issue({
       holder: 'owner',
       workspaceId: id,
+      sessionId: crypto.randomUUID(),
     });
     await context.addCookies([
       { name: 'nixspace_ide', value: expired.token, url: `${server.url}/ide/${id}/`, httpOnly: true },

@@ -8,11 +8,9 @@ import { giveTree } from '../../src/runtime/host/give-tree.js';
 import { RuntimeSandbox } from '../../src/runtime/runtime-sandbox.js';
 import { selectSandboxDriver } from '../../src/runtime/select-driver.js';
 
-/**
- * The unprivileged host user test sandboxes run as: apart from the uids workspaces get, so a test
- * never shares an identity with a workspace of a server running beside it.
- */
-export const TEST_SANDBOX_USER = { uid: 1_500_000_000, gid: 1_500_000_000 } as const;
+import { TEST_SANDBOX_USER } from '../../src/runtime/test-sandbox-user.js';
+
+export { TEST_SANDBOX_USER };
 
 export interface TestSandbox {
   sandbox: RuntimeSandbox;

@@ -13,6 +13,7 @@ import {
   insertLoginLink,
   insertSession,
   insertUser,
+  sessionStands,
   touchSession,
 } from '../../store/access-queries.js';
 import type { Store } from '../../store/store.js';
@@ -35,6 +36,15 @@ export const defaultAccessOptions: AccessOptions = {
 
 // Refresh a session's expiry at most this often, so authentication is usually one read.
 const TOUCH_INTERVAL_MS = 60 * 60 * 1000;
+// How long a session's standing is trusted before the database is asked again (the IDE proxy asks
+// for every asset; another server may have ended the session).
+const SESSION_CACHE_MS = 2000;
+
+/** A signed-in user and the session they are signed in with. */
+export interface SignedIn {
+  user: User;
+  sessionId: string;
+}
 
 function newToken(): string {
   return randomBytes(32).toString('base64url');
@@ -45,6 +55,8 @@ export function hashToken(token: string): string {
 }
 
 export class AccessService {
+  readonly #sessions = new Map<string, { stands: boolean; readAt: number }>();
+
   constructor(
     private readonly store: Store,
     private readonly options: AccessOptions = defaultAccessOptions,
@@ -88,6 +100,11 @@ export class AccessService {
 
   /** The user behind a session token, or undefined when it is unknown or expired. */
   async authenticate(sessionToken: string | undefined): Promise<User | undefined> {
+    return (await this.authenticateSession(sessionToken))?.user;
+  }
+
+  /** The user behind a session token and the session's id, or undefined. */
+  async authenticateSession(sessionToken: string | undefined): Promise<SignedIn | undefined> {
     if (!sessionToken) return undefined;
     const now = new Date();
     const tokenHash = hashToken(sessionToken);
@@ -96,16 +113,49 @@ export class AccessService {
     if (now.getTime() - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) {
       await touchSession(this.store.db, tokenHash, now, new Date(now.getTime() + this.options.sessionTtlMs));
     }
-    return toUser(row);
+    return { user: toUser(row), sessionId: row.session_id };
   }
 
-  async signOut(sessionToken: string): Promise<void> {
-    await deleteSession(this.store.db, hashToken(sessionToken));
+  /**
+   * Throws UNAUTHENTICATED unless the session a workspace token was issued to still stands. From
+   * a short cache; signing out on this server takes effect at once.
+   */
+  async checkSession(sessionId: string): Promise<void> {
+    const cached = this.#sessions.get(sessionId);
+    let stands = cached?.stands;
+    if (!cached || Date.now() - cached.readAt > SESSION_CACHE_MS) {
+      stands = isUuid(sessionId) && (await sessionStands(this.store.db, sessionId, new Date()));
+      this.#sessions.set(sessionId, { stands, readAt: Date.now() });
+      this.#pruneCache();
+    }
+    if (!stands) {
+      throw new NixSpaceError(
+        'UNAUTHENTICATED',
+        'The session this workspace token was issued to has ended; sign in again',
+      );
+    }
+  }
+
+  /** Ends a session; returns its id (the workspace tokens it asked for end with it). */
+  async signOut(sessionToken: string): Promise<string | undefined> {
+    const sessionId = await deleteSession(this.store.db, hashToken(sessionToken));
+    if (sessionId) this.#sessions.set(sessionId, { stands: false, readAt: Date.now() });
+    return sessionId;
+  }
+
+  #pruneCache(): void {
+    if (this.#sessions.size < 10_000) return;
+    const stale = Date.now() - SESSION_CACHE_MS;
+    for (const [id, entry] of this.#sessions) if (entry.readAt < stale) this.#sessions.delete(id);
   }
 
   async pruneExpired(): Promise<void> {
     await deleteExpiredAccessRows(this.store.db, new Date());
   }
+}
+
+function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
 
 function toUser(row: { id: string; email: string; role: 'owner' | 'member' }): User {

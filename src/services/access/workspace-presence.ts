@@ -1,7 +1,7 @@
 // Who is in a workspace right now: every open connection (progress stream, terminal, IDE socket)
 // registers with its holder. It enforces the brief's limit of concurrent people per workspace
 // (share-link holders beyond it are refused; the owner always gets in) and cuts a share link's
-// connections the moment it is revoked or runs out.
+// connections the moment it is revoked or runs out, and a session's when it signs out.
 
 import { type ErrorBody, NixSpaceError } from '../../errors.js';
 import type { WorkspaceRole } from './workspace-tokens.js';
@@ -17,6 +17,10 @@ export interface PresenceConnection {
   linkId?: string | undefined;
   /** When the share link runs out: the connection is closed then. */
   linkExpiresAt?: Date | null | undefined;
+  /** The sign-in session the connection was opened through (its cookie or a token it got). */
+  sessionId?: string | undefined;
+  /** Opened with a workspace token. */
+  viaToken?: boolean;
   /** Closes the connection with this reason (the socket says it in the one error body). */
   close(reason: ErrorBody): void;
 }
@@ -95,10 +99,24 @@ export class WorkspacePresence {
 
   /** Closes every connection opened through a share link (it was revoked). */
   evictLink(linkId: string, reason: ErrorBody): number {
+    return this.#evict((entry) => entry.linkId === linkId, reason);
+  }
+
+  /** Closes every connection opened through a sign-in session (it signed out). */
+  evictSession(sessionId: string, reason: ErrorBody): number {
+    return this.#evict((entry) => entry.sessionId === sessionId, reason);
+  }
+
+  /** Closes every connection opened with a workspace token (the keys rotated by command). */
+  evictTokens(reason: ErrorBody): number {
+    return this.#evict((entry) => entry.viaToken === true, reason);
+  }
+
+  #evict(matches: (entry: Entry) => boolean, reason: ErrorBody): number {
     let closed = 0;
     for (const entries of this.#byWorkspace.values()) {
       for (const entry of [...entries]) {
-        if (entry.linkId !== linkId) continue;
+        if (!matches(entry)) continue;
         this.#cut(entry, reason);
         closed++;
       }

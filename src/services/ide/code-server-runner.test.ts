@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TEST_SANDBOX_USER } from '../../../test/support/sandbox.js';
 import { defaultIdeDir } from '../../config.js';
 import { giveTree } from '../../runtime/host/give-tree.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
 import type { SandboxDriver } from '../../runtime/sandbox.js';
 import { selectSandboxDriver } from '../../runtime/select-driver.js';
+import { TEST_SANDBOX_USER } from '../../runtime/test-sandbox-user.js';
 import { type CodeServerInstallation, CodeServerInstaller } from './code-server-install.js';
-import { answers, CodeServerRunner, ideSocketPath, type RunnerLimits } from './code-server-runner.js';
+import { answers, CodeServerRunner, type RunnerLimits } from './code-server-runner.js';
 
 const limits: RunnerLimits = {
   maxRestarts: 2,
@@ -43,13 +44,18 @@ describe('code-server in a bubblewrap sandbox', () => {
   });
 
   async function workspace(runnerLimits = limits) {
-    const dir = join(root, randomBytes(4).toString('hex'));
+    const name = randomBytes(4).toString('hex');
+    const dir = join(root, name);
+    const runtimeDir = join(root, 'run', name);
     await mkdir(join(dir, 'repo'), { recursive: true });
     await giveTree(dir, TEST_SANDBOX_USER);
+    await mkdir(runtimeDir, { recursive: true });
+    await giveTree(runtimeDir, TEST_SANDBOX_USER);
     const sandbox = await RuntimeSandbox.start(driver, {
       id: `ide-${randomBytes(6).toString('hex')}`,
       user: TEST_SANDBOX_USER,
       workspaceDir: dir,
+      runtimeDir,
       readOnlyPaths: [installation.dir],
       network: 'none',
       limits: {},
@@ -63,6 +69,8 @@ describe('code-server in a bubblewrap sandbox', () => {
         workspaceDir: dir,
         folder: join(dir, 'repo'),
         env: { HOME: join(dir, 'home'), PATH: '/usr/bin:/bin', NIXSPACE_TOOLCHAIN_MARK: 'activated' },
+        runtimeDir,
+        hostSocket: join(root, 'host', `${name}.sock`),
         onChange: (status) => changes.push(status.status),
       },
       runnerLimits,
@@ -92,12 +100,13 @@ describe('code-server in a bubblewrap sandbox', () => {
     }
   }
 
-  it('serves VS Code on a socket in the workspace, with the workspace environment and its own settings dir', async () => {
+  it("serves VS Code on a socket in the sandbox's runtime dir, with the workspace environment and its own settings dir", async () => {
     const { dir, runner } = await workspace();
     await runner.start(installation);
     assert.equal(runner.status.status, 'running', runner.status.detail ?? '');
     assert.ok(runner.status.startedAt);
-    assert.equal(runner.socketPath, ideSocketPath(dir));
+    assert.equal(runner.socketPath, join(root, 'host', `${dir.split('/').pop()}.sock`));
+    assert.ok(runner.listenPath.startsWith(join(root, 'run')));
     assert.ok(await answers(runner.socketPath));
     const pids = await codeServerPids(runner.pid!);
     assert.ok(pids.length > 0, 'code-server runs in the wrapper process group');
@@ -125,15 +134,36 @@ describe('code-server in a bubblewrap sandbox', () => {
     assert.equal(await answers(runner.socketPath), false);
   });
 
-  it('reports a socket already in use instead of taking it over', async () => {
-    const { dir, runner } = await workspace();
-    await mkdir(join(dir, '.nixspace', 'ide'), { recursive: true });
+  it('answers only requests with the secret of its start, on a link a symlink planted in the sandbox does not move', async () => {
+    const { runner } = await workspace();
+    await runner.start(installation);
+    const get = (cookie?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          { socketPath: runner.socketPath, path: '/', headers: cookie ? { cookie } : {} },
+          (res) => {
+            res.resume();
+            resolve(
+              res.statusCode === 302 && /login/.test(res.headers.location ?? '')
+                ? 401
+                : (res.statusCode ?? 0),
+            );
+          },
+        );
+        req.once('error', reject);
+        req.end();
+      });
+    assert.equal(await get(), 401, 'no secret: the login page, which no password opens');
+    assert.equal(await get('code-server-session=guess'), 401);
+    assert.equal(await get(runner.authCookie), 302);
+    // The sandbox swaps its socket for a symlink to a host socket: the server's link stays.
     const squatter = createServer((socket) => socket.destroy());
-    await new Promise<void>((resolve) => squatter.listen(ideSocketPath(dir), resolve));
+    const squatted = join(root, `squatter-${randomBytes(3).toString('hex')}.sock`);
+    await new Promise<void>((resolve) => squatter.listen(squatted, resolve));
     try {
-      await runner.start(installation);
-      assert.equal(runner.status.status, 'failed');
-      assert.match(runner.status.detail ?? '', /already in use/);
+      await rm(runner.listenPath);
+      await symlink(squatted, runner.listenPath);
+      assert.equal(await get(runner.authCookie), 302, 'still code-server');
     } finally {
       await new Promise<void>((resolve) => squatter.close(() => resolve()));
     }

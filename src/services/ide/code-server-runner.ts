@@ -1,13 +1,18 @@
 // One code-server of one workspace: runs inside the workspace's sandbox with its environment,
-// listens on a Unix socket in the workspace directory (the sandbox has no network, the server
-// reaches the socket from outside), is restarted after a crash (bounded, with backoff) and stopped
-// with the workspace. Settings and extensions live under the workspace, so they persist.
+// listens on a Unix socket in the sandbox's own runtime directory (the sandbox has no network; no
+// other sandbox mounts that directory), is restarted after a crash (bounded, with backoff) and
+// stopped with the workspace. Settings and extensions live under the workspace, so they persist.
+//
+// The server reaches it through a hard link to that socket in a directory no sandbox sees, so
+// nothing in the sandbox can swap the socket for a symlink to one of the host's. Each start gets a
+// random secret that code-server requires of every request (its session cookie, which only the
+// server's proxy adds); a browser never holds it.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { lstat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, lstat, mkdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { NixSpaceError } from '../../errors.js';
 import type { Sandbox } from '../../runtime/sandbox.js';
@@ -32,8 +37,12 @@ export interface CodeServerContext {
   folder: string;
   /** The workspace's activated environment: what VS Code's terminals and tasks see. */
   env: Record<string, string>;
-  /** Where its socket, settings and extensions live; `<workspaceDir>/.nixspace/ide` by default. */
+  /** Where its settings and extensions live; `<workspaceDir>/.nixspace/ide` by default. */
   stateDir?: string;
+  /** The sandbox's own runtime directory (SandboxSpec.runtimeDir): code-server listens in it. */
+  runtimeDir: string;
+  /** Where the server links the socket to, in a host directory no sandbox sees. */
+  hostSocket: string;
   /** A view for someone who may only look: every file opens read-only (the sandbox enforces it). */
   readOnly?: boolean;
   onChange?(status: IdeStatus): void;
@@ -52,13 +61,52 @@ const defaultSettings = {
   'update.mode': 'none',
 };
 
-/** A viewer's IDE: editors open read-only, and nothing offers to change the workspace. */
+/**
+ * What a viewer's terminal runs instead of a shell: it says so, and waits for Enter to close
+ * (`read` only stores the line; nothing typed is run).
+ */
+const noTerminal = {
+  path: '/bin/sh',
+  args: [
+    '-c',
+    'echo "This is a read-only view of the workspace: it has no terminal. Press Enter to close."; read -r _',
+  ],
+};
+
+/**
+ * A viewer's IDE: editors open read-only, nothing offers to change the workspace, and no terminal
+ * or task runs a shell (the built-in profiles are removed; what is left only says so). The
+ * workspace stays untrusted (restricted mode: no tasks, no debugging, no workspace settings). Its
+ * sandbox is read-only whatever runs in it; this keeps the view from offering what it cannot do.
+ */
 const readOnlySettings = {
   'files.readonlyInclude': { '**': true },
   'files.autoSave': 'off',
   'git.enabled': false,
   'terminal.integrated.enablePersistentSessions': false,
+  'terminal.integrated.profiles.linux': {
+    bash: null,
+    zsh: null,
+    fish: null,
+    sh: null,
+    tmux: null,
+    pwsh: null,
+    'read-only view': noTerminal,
+  },
+  'terminal.integrated.defaultProfile.linux': 'read-only view',
+  'terminal.integrated.automationProfile.linux': noTerminal,
+  // Its one line is text in the page (readable by screen readers and tests), not a canvas.
+  'terminal.integrated.gpuAcceleration': 'off',
+  'task.autoDetect': 'off',
+  'task.allowAutomaticTasks': 'off',
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.banner': 'never',
+  'security.workspace.trust.emptyWindow': false,
 };
+
+/** code-server's session cookie: with a hashed password that is not argon2, it must equal it. */
+export const CODE_SERVER_COOKIE = 'code-server-session';
 
 /** Unix socket paths are limited to 107 bytes by the kernel. */
 const maxSocketPath = 107;
@@ -68,13 +116,12 @@ export function ideDir(workspaceDir: string): string {
   return join(workspaceDir, '.nixspace', 'ide');
 }
 
-export function ideSocketPath(workspaceDir: string): string {
-  return join(ideDir(workspaceDir), 'code-server.sock');
-}
-
 export class CodeServerRunner {
   readonly status: IdeStatus = { status: 'starting', startedAt: null, restarts: 0, detail: null };
+  /** The host-side link the server connects to. */
   readonly socketPath: string;
+  /** Where code-server listens, inside the sandbox's runtime directory. */
+  readonly listenPath: string;
   readonly #context: CodeServerContext;
   readonly #limits: RunnerLimits;
   readonly #dir: string;
@@ -83,12 +130,19 @@ export class CodeServerRunner {
   #child: ChildProcess | undefined;
   #childExited: Promise<void> = Promise.resolve();
   #lastLines: string[] = [];
+  #secret = randomBytes(32).toString('hex');
 
   constructor(context: CodeServerContext, limits: RunnerLimits) {
     this.#context = context;
     this.#limits = limits;
     this.#dir = context.stateDir ?? ideDir(context.workspaceDir);
-    this.socketPath = join(this.#dir, 'code-server.sock');
+    this.listenPath = join(context.runtimeDir, 'code-server.sock');
+    this.socketPath = context.hostSocket;
+  }
+
+  /** The cookie every request to this start of code-server must carry (the proxy adds it). */
+  get authCookie(): string {
+    return `${CODE_SERVER_COOKIE}=${this.#secret}`;
   }
 
   /** Host pid of the process wrapping code-server (its process group), while one runs. */
@@ -123,19 +177,17 @@ export class CodeServerRunner {
 
   async #prepare(): Promise<void> {
     const { sandbox, readOnly } = this.#context;
-    if (this.socketPath.length > maxSocketPath) {
-      throw new NixSpaceError(
-        'IDE_UNAVAILABLE',
-        `the IDE socket path ${this.socketPath} is longer than ${maxSocketPath} bytes; use a shorter --data-dir`,
-      );
+    for (const path of [this.listenPath, this.socketPath]) {
+      if (path.length > maxSocketPath) {
+        throw new NixSpaceError(
+          'IDE_UNAVAILABLE',
+          `the IDE socket path ${path} is longer than ${maxSocketPath} bytes; use a shorter --data-dir`,
+        );
+      }
     }
     const dir = this.#dir;
-    if (await accepts(this.socketPath)) {
-      throw new NixSpaceError(
-        'IDE_UNAVAILABLE',
-        `the IDE socket ${this.socketPath} is already in use by another process in the workspace`,
-      );
-    }
+    await mkdir(dirname(this.socketPath), { recursive: true, mode: 0o700 });
+    await rm(this.socketPath, { force: true });
     // Done from inside the sandbox: the workspace controls its directory, and a host-side write
     // there could be redirected by a symlink. A socket left by a code-server that crashed answers
     // nothing and would block the bind, so it goes. First-start settings never replace the user's;
@@ -150,7 +202,7 @@ export class CodeServerRunner {
         'mkdir -p -m 700 "$0" "$1" && rm -f "$2" && { [ "$4" = keep ] && [ -e "$1/settings.json" ] || printf "%s\n" "$3" > "$1/settings.json"; }',
         dir,
         userDir,
-        this.socketPath,
+        this.listenPath,
         JSON.stringify(settings, null, 2),
         readOnly ? 'replace' : 'keep',
       ],
@@ -171,14 +223,15 @@ export class CodeServerRunner {
       installation.node,
       installation.entry,
       '--auth',
-      'none',
+      'password',
       '--socket',
-      this.socketPath,
+      this.listenPath,
       '--socket-mode',
       '600',
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      // The owner trusts their own workspace; a viewer's stays in restricted mode.
+      ...(this.#context.readOnly ? [] : ['--disable-workspace-trust']),
       '--user-data-dir',
       join(dir, 'user-data'),
       '--extensions-dir',
@@ -187,7 +240,11 @@ export class CodeServerRunner {
       join(dir, 'config.yaml'),
       folder,
     ];
-    const command = sandbox.command(argv, { cwd: folder, env });
+    // A new secret per start, handed over in the environment (code-server drops it from its own
+    // before VS Code's terminals inherit it): a hashed password that is no argon2 hash is compared
+    // with the session cookie as it is, and no password typed on its login page can match it.
+    this.#secret = randomBytes(32).toString('hex');
+    const command = sandbox.command(argv, { cwd: folder, env: { ...env, HASHED_PASSWORD: this.#secret } });
     // Detached: its own process group, so stop() can signal code-server and its helpers at once.
     const child = spawn(command.file, command.args, {
       cwd: command.cwd,
@@ -217,7 +274,7 @@ export class CodeServerRunner {
     for (;;) {
       signal.throwIfAborted();
       if (exited) throw new Error(`code-server exited before it was ready:\n${this.#lastLines.join('\n')}`);
-      if ((await answers(this.socketPath)) && !exited) return;
+      if ((await this.#linkSocket()) && (await answers(this.socketPath)) && !exited) return;
       if (Date.now() > deadline) {
         throw new Error(
           `code-server not ready after ${this.#limits.readyTimeoutMs} ms:\n${this.#lastLines.join('\n')}`,
@@ -225,6 +282,22 @@ export class CodeServerRunner {
       }
       await Promise.race([delay(25, signal), this.#childExited]);
     }
+  }
+
+  /**
+   * Links the socket code-server made to the host-side path; a hard link never follows a symlink,
+   * and one made to anything but a socket is dropped.
+   */
+  async #linkSocket(): Promise<boolean> {
+    try {
+      await rm(this.socketPath, { force: true });
+      await link(this.listenPath, this.socketPath);
+      if ((await lstat(this.socketPath)).isSocket()) return true;
+    } catch {
+      // Not there yet.
+    }
+    await rm(this.socketPath, { force: true });
+    return false;
   }
 
   #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -276,6 +349,7 @@ export class CodeServerRunner {
       await Promise.race([this.#childExited, delay(this.#limits.stopGraceMs)]);
     }
     await this.#killChild();
+    await rm(this.socketPath, { force: true });
     this.update({ status: 'stopped', detail: null });
   }
 
@@ -297,18 +371,6 @@ export class CodeServerRunner {
     if (this.#lastLines.length > keptLines) this.#lastLines.shift();
     this.#context.onLog?.(line);
   }
-}
-
-/** True when something listens on the socket (HTTP or not). */
-function accepts(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(socketPath);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /**

@@ -33,6 +33,8 @@ describe('the IDE on a machine without code-server', () => {
     workspaceDir: t.dir,
     folder: join(t.dir, 'repo'),
     env: { PATH: '/usr/bin:/bin' },
+    runtimeDir: t.dir,
+    hostSocket: join(t.dir, 'host.sock'),
     onChange: (status: IdeStatus) => seen.push({ ...status }),
   });
 

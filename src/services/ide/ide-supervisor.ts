@@ -13,7 +13,10 @@ import {
 export interface IdeHandle {
   /** Current as of the read. */
   readonly status: IdeStatus;
+  /** The host-side socket the server connects to. */
   readonly socketPath: string;
+  /** The cookie each request must carry to this start of code-server (never sent to a browser). */
+  readonly authCookie: string;
   /** Resolves when code-server is up or its status says why not. */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
@@ -65,6 +68,9 @@ export class IdeSupervisor {
         return { ...runner.status };
       },
       socketPath: runner.socketPath,
+      get authCookie() {
+        return runner.authCookie;
+      },
       ready,
       stop: async () => {
         await runner.stop();

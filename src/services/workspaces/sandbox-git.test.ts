@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { git as hostGit } from '../../../test/support/git-fixtures.js';
-import { TEST_SANDBOX_USER } from '../../../test/support/sandbox.js';
 import { NixSpaceError } from '../../errors.js';
 import { giveTree } from '../../runtime/host/give-tree.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
 import type { Sandbox, SandboxDriver, SandboxSpec } from '../../runtime/sandbox.js';
 import { selectSandboxDriver } from '../../runtime/select-driver.js';
+import { TEST_SANDBOX_USER } from '../../runtime/test-sandbox-user.js';
 import { sandboxGit, withShortLivedSandbox } from './sandbox-git.js';
 
 describe('git on a working copy, inside the workspace sandbox', () => {

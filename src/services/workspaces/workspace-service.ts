@@ -3,7 +3,7 @@
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
@@ -106,6 +106,11 @@ export interface WorkspaceServiceOptions {
    * the other workspaces); the workspace's own directory and the mirrors are shown again inside.
    */
   hiddenPaths?: readonly string[];
+  /**
+   * Runtime directories: `<runDir>/<sandbox id>` is mounted into that sandbox only (the IDE's
+   * socket), `<runDir>/host` into none (the server's links to those sockets). Under a hidden path.
+   */
+  runDir: string;
   limits: SandboxLimits;
   network: NetworkPolicy;
   /** Dependency installs reach package registries even when the workspace itself has no network. */
@@ -130,9 +135,17 @@ export interface IdeStarter {
     folder: string;
     env: Record<string, string>;
     stateDir?: string;
+    runtimeDir: string;
+    hostSocket: string;
     readOnly?: boolean;
     onChange(status: IdeStatus): void;
   }): IdeHandle;
+}
+
+/** Where the proxy sends an IDE's requests, and the cookie code-server requires of each. */
+export interface IdeEndpoint {
+  socketPath: string;
+  cookie: string;
 }
 
 /** The read-only IDE shown to viewers: its own sandbox, which can write only its own state. */
@@ -844,6 +857,21 @@ export class WorkspaceService {
     return join(this.options.workspacesDir, id);
   }
 
+  /** The runtime directory only sandbox `sandboxId` mounts, made empty for a new start. */
+  private async runtimeDir(sandboxId: string, user: SandboxUser): Promise<string> {
+    const dir = join(this.options.runDir, sandboxId);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // The sandbox's programs (code-server making its socket) are its user, never root.
+    await giveTree(dir, user);
+    return dir;
+  }
+
+  /** Where the server links sandbox `sandboxId`'s IDE socket, in a directory no sandbox mounts. */
+  private hostSocket(sandboxId: string): string {
+    return join(this.options.runDir, 'host', `${sandboxId}.sock`);
+  }
+
   private async runCreation(
     row: WorkspaceRow,
     repo: RepoUrl,
@@ -1219,6 +1247,7 @@ export class WorkspaceService {
       id: row.id,
       user,
       workspaceDir: dir,
+      runtimeDir: await this.runtimeDir(row.id, user),
       readOnlyPaths: [mirrorDir, ...cacheDirs, ...toolchainPaths, ...(this.options.ide?.readOnlyPaths ?? [])],
       hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor(this.options.network),
@@ -1336,6 +1365,9 @@ export class WorkspaceService {
   /** Removes a workspace's files (its volume), and the installs only it could be served from the cache. */
   private async removeFiles(id: string): Promise<void> {
     await this.options.volumes.remove(id, this.workspaceDir(id));
+    for (const sandboxId of [id, `${id}-viewer`]) {
+      await rm(join(this.options.runDir, sandboxId), { recursive: true, force: true });
+    }
     await this.options.installer.forget(id);
   }
 
@@ -1424,19 +1456,21 @@ export class WorkspaceService {
       workspaceDir: dir,
       folder: join(dir, 'repo'),
       env: live.shell.env,
+      runtimeDir: join(this.options.runDir, id),
+      hostSocket: this.hostSocket(id),
       onChange: () => this.announce(id),
     });
   }
 
-  /** The socket of a workspace's running IDE, for the proxy (access is checked by the caller). */
-  ideSocket(id: string): string {
+  /** How the proxy reaches a workspace's running IDE (access is checked by the caller). */
+  ideSocket(id: string): IdeEndpoint {
     const ide = this.live.get(id)?.ide;
     const status = ide?.status;
     if (!ide || status?.status !== 'running') {
       const state = status ? `${status.status}${status.detail ? `: ${status.detail}` : ''}` : 'not running';
       throw new NixSpaceError('IDE_UNAVAILABLE', `The IDE of this workspace is ${state}`);
     }
-    return ide.socketPath;
+    return { socketPath: ide.socketPath, cookie: ide.authCookie };
   }
 
   /**
@@ -1444,7 +1478,7 @@ export class WorkspaceService {
    * own that sees the workspace's files read-only and has no network and no view of the
    * workspace's processes, so nothing done in it (its terminal included) changes the workspace.
    */
-  async viewerIde(id: string): Promise<string> {
+  async viewerIde(id: string): Promise<IdeEndpoint> {
     const live = this.live.get(id);
     const ide = this.options.ide;
     if (!live || !ide) throw new NixSpaceError('IDE_UNAVAILABLE', 'The IDE of this workspace is not running');
@@ -1459,14 +1493,14 @@ export class WorkspaceService {
   }
 
   /** The read-only IDE's socket when it runs (for its WebSockets, which follow a page load). */
-  viewerIdeSocket(id: string): string {
+  viewerIdeSocket(id: string): IdeEndpoint {
     const viewer = this.live.get(id)?.viewerIdeReady;
     const status = viewer?.ide.status;
     if (!viewer || status?.status !== 'running') {
       const state = status ? `${status.status}${status.detail ? `: ${status.detail}` : ''}` : 'not running';
       throw new NixSpaceError('IDE_UNAVAILABLE', `The read-only IDE of this workspace is ${state}`);
     }
-    return viewer.ide.socketPath;
+    return { socketPath: viewer.ide.socketPath, cookie: viewer.ide.authCookie };
   }
 
   /** Stops the read-only IDE (its last viewer left); the next viewer starts it again. */
@@ -1495,10 +1529,12 @@ export class WorkspaceService {
     const stateDir = join(dir, '.nixspace', 'ro');
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     await giveTree(stateDir, live.user);
+    const runtimeDir = await this.runtimeDir(`${id}-viewer`, live.user);
     const sandbox = await RuntimeSandbox.start(this.options.driver, {
       id: `${id}-viewer`,
       user: live.user,
       workspaceDir: stateDir,
+      runtimeDir,
       readOnlyPaths: [dir, live.mirrorDir, ...live.toolchainPaths, ...ide.readOnlyPaths],
       hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor('none'),
@@ -1510,6 +1546,8 @@ export class WorkspaceService {
       sandbox,
       workspaceDir: dir,
       stateDir,
+      runtimeDir,
+      hostSocket: this.hostSocket(`${id}-viewer`),
       readOnly: true,
       folder: join(dir, 'repo'),
       env: { ...live.shell.env, HOME: stateDir },

@@ -129,11 +129,16 @@ export function bubblewrapArgs(
     '/run',
     // Hidden before anything inside them is bound again (the mirror, the workspace itself).
     ...(spec.hiddenPaths ?? []).flatMap((path) => ['--tmpfs', path]),
-    ...openAncestors([...(spec.readOnlyPaths ?? []), workspaceDir]),
+    ...openAncestors([
+      ...(spec.readOnlyPaths ?? []),
+      workspaceDir,
+      ...(spec.runtimeDir ? [spec.runtimeDir] : []),
+    ]),
     ...(spec.readOnlyPaths ?? []).flatMap((path) => ['--ro-bind-try', path, path]),
     '--bind',
     workspaceDir,
     workspaceDir,
+    ...(spec.runtimeDir ? ['--bind', spec.runtimeDir, spec.runtimeDir] : []),
     '--unshare-pid',
     '--unshare-ipc',
     '--unshare-uts',

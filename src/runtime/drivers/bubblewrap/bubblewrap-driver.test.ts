@@ -4,12 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { TEST_SANDBOX_USER } from '../../../../test/support/sandbox.js';
 import { runCommandGroupConformance } from '../../command-group-conformance.js';
 import { giveTree } from '../../host/give-tree.js';
 import type { Sandbox } from '../../sandbox.js';
 import { runSandboxConformance } from '../../sandbox-conformance.js';
 import { runSeccompConformance, type SeccompRunResult } from '../../seccomp/seccomp-conformance.js';
+import { TEST_SANDBOX_USER } from '../../test-sandbox-user.js';
 import { BubblewrapDriver } from './bubblewrap-driver.js';
 
 runSandboxConformance({

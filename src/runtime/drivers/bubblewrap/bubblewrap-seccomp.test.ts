@@ -7,10 +7,10 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TEST_SANDBOX_USER } from '../../../../test/support/sandbox.js';
 import { giveTree } from '../../host/give-tree.js';
 import type { Sandbox } from '../../sandbox.js';
 import { writeSeccompFilter } from '../../seccomp/seccomp-filter.js';
+import { TEST_SANDBOX_USER } from '../../test-sandbox-user.js';
 import { BubblewrapDriver } from './bubblewrap-driver.js';
 
 /** The seccomp mode of the program bwrap's reaper (the sandbox's pid 1) runs: 2 is a filter. */
