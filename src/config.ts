@@ -38,6 +38,8 @@ export const configSchema = z.object({
   allowLocalSources: z.boolean().default(false),
   /** Workspaces share the host disk, with no quota each (for hosts without root or loop devices). */
   unsafeNoDiskQuota: z.boolean().default(false),
+  /** Workspaces run without the CPU, memory and pids limits (for hosts whose cgroups are not writable). */
+  unsafeNoLimits: z.boolean().default(false),
   sandboxNetwork: z.enum(['none', 'host']).default('none'),
   /** Dependency installs must reach package registries even when workspaces have no network. */
   installNetwork: z.enum(['none', 'host']).default('host'),
@@ -144,6 +146,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     unsafeNoSandbox: flag('NIXSPACE_UNSAFE_NO_SANDBOX'),
     allowLocalSources: flag('NIXSPACE_ALLOW_LOCAL_SOURCES'),
     unsafeNoDiskQuota: flag('NIXSPACE_UNSAFE_NO_DISK_QUOTA'),
+    unsafeNoLimits: flag('NIXSPACE_UNSAFE_NO_LIMITS'),
     sandboxNetwork: pick('NIXSPACE_SANDBOX_NETWORK'),
     installNetwork: pick('NIXSPACE_INSTALL_NETWORK'),
     environmentProvider: pick('NIXSPACE_ENVIRONMENT_PROVIDER'),

@@ -65,7 +65,12 @@ export interface StartOptions {
 export async function startNixSpace(config: Config, options: StartOptions = {}): Promise<NixSpace> {
   // Logs go to stderr; stdout carries what the CLI tells a person (the URL, the sign-in link).
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
-  const driver = options.driver ?? (await selectSandboxDriver({ unsafeNoSandbox: config.unsafeNoSandbox }));
+  const driver =
+    options.driver ??
+    (await selectSandboxDriver({
+      unsafeNoSandbox: config.unsafeNoSandbox,
+      unsafeNoLimits: config.unsafeNoLimits,
+    }));
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   // Before anything reads the data directory: a second server would take the first one's running
   // workspaces for leftovers and kill them.

@@ -64,6 +64,8 @@ Options for serve:
                            directory (env NIXSPACE_ALLOW_LOCAL_SOURCES)
   --unsafe-no-disk-quota   Run workspaces without a disk quota each: they share the host disk
                            (for hosts without root or loop devices; env NIXSPACE_UNSAFE_NO_DISK_QUOTA)
+  --unsafe-no-limits       Run workspaces without CPU, memory and pids limits (for hosts whose
+                           cgroups are not writable; env NIXSPACE_UNSAFE_NO_LIMITS)
   --toolchains-dir DIR     Where Node, pnpm and yarn releases from the npm registry are kept,
                            once per machine (default ~/.cache/nixspace/toolchains;
                            env NIXSPACE_TOOLCHAINS_DIR)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NixSpaceError } from '../errors.js';
+import { CgroupHost } from './cgroups/cgroup-host.js';
 import { BubblewrapDriver } from './drivers/bubblewrap/bubblewrap-driver.js';
 import { selectSandboxDriver } from './select-driver.js';
 
@@ -35,5 +36,23 @@ describe('selectSandboxDriver', () => {
     const missing = new BubblewrapDriver({ bwrapPath: null });
     const driver = await selectSandboxDriver({ unsafeNoSandbox: true, bubblewrap: missing });
     assert.equal(driver.capabilities.isolation, false);
+  });
+
+  it('refuses a host whose cgroups cannot enforce the limits, unless told --unsafe-no-limits', async () => {
+    const unlimited = () => new BubblewrapDriver({ cgroups: new CgroupHost([]) });
+    await assert.rejects(
+      selectSandboxDriver({ unsafeNoSandbox: false, bubblewrap: unlimited() }),
+      (error) =>
+        error instanceof NixSpaceError &&
+        error.code === 'SANDBOX_UNAVAILABLE' &&
+        /cpu, memory, pids limits/.test(error.message) &&
+        error.message.includes('--unsafe-no-limits'),
+    );
+    const driver = await selectSandboxDriver({
+      unsafeNoSandbox: false,
+      unsafeNoLimits: true,
+      bubblewrap: unlimited(),
+    });
+    assert.equal(driver.capabilities.isolation, true);
   });
 });

@@ -1,19 +1,33 @@
 // Picks the sandbox driver at startup. Isolation is the default; running without it needs the
-// explicit --unsafe-no-sandbox, and the refusal says exactly what to install.
+// explicit --unsafe-no-sandbox, and the refusal says exactly what to install. Likewise workspaces
+// run within their CPU, memory and pids limits unless --unsafe-no-limits says otherwise.
+import { NixSpaceError } from '../errors.js';
 import { BubblewrapDriver } from './drivers/bubblewrap/bubblewrap-driver.js';
 import { ProcessDriver } from './drivers/process/process-driver.js';
 import type { SandboxDriver } from './sandbox.js';
 
 export interface SelectDriverOptions {
   unsafeNoSandbox: boolean;
+  /** Accept a host whose cgroups cannot enforce the limits (default false). */
+  unsafeNoLimits?: boolean;
   /** The isolating driver to probe; tests pass one configured to fail. */
   bubblewrap?: SandboxDriver;
 }
 
 /** Throws the bubblewrap probe's NixSpaceError('SANDBOX_UNAVAILABLE') unless unsafeNoSandbox. */
 export async function selectSandboxDriver(options: SelectDriverOptions): Promise<SandboxDriver> {
-  if (options.unsafeNoSandbox) return new ProcessDriver();
-  const bubblewrap = options.bubblewrap ?? new BubblewrapDriver();
-  await bubblewrap.probe();
-  return bubblewrap;
+  const driver = options.unsafeNoSandbox
+    ? new ProcessDriver()
+    : (options.bubblewrap ?? new BubblewrapDriver());
+  if (!options.unsafeNoSandbox) await driver.probe();
+  const missing = (['cpu', 'memory', 'pids'] as const).filter(
+    (kind) => !driver.capabilities.limits.includes(kind),
+  );
+  if (missing.length > 0 && !options.unsafeNoLimits && !options.unsafeNoSandbox) {
+    throw new NixSpaceError(
+      'SANDBOX_UNAVAILABLE',
+      `this host cannot enforce workspace ${missing.join(', ')} limits (no writable cgroup controller for them): run NixSpace as root on a host with cgroups, or start it with --unsafe-no-limits`,
+    );
+  }
+  return driver;
 }
