@@ -262,7 +262,7 @@ describe('the IDE proxy', () => {
     assert.match(await page.text(), /workbench/);
 
     // A second code-server, with state apart from the owner's and every file opened read-only.
-    const stateDir = join(server.nixspace.workspaces.workspaceDir(id), '.nixspace', 'ro');
+    const stateDir = join(server.dataDir, 'run', `${id}-viewer`, 'state');
     const socketPath = join(server.dataDir, 'run', `${id}-viewer`, 'code-server.sock');
     assert.ok(existsSync(socketPath));
     const settings = JSON.parse(await readFile(join(stateDir, 'user-data', 'User', 'settings.json'), 'utf8'));

@@ -90,7 +90,9 @@ describe("a viewer's read-only IDE", () => {
     });
     const dir = server.nixspace.workspaces.workspaceDir(id);
     const owner = await processWithArgument(join(dir, '.nixspace', 'ide', 'user-data'));
-    const viewer = await processWithArgument(join(dir, '.nixspace', 'ro', 'user-data'));
+    const viewer = await processWithArgument(
+      join(server.dataDir, 'run', `${id}-viewer`, 'state', 'user-data'),
+    );
     assert.ok(owner && viewer, 'both IDEs run');
     const socketOf = async (pid: number) => {
       const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');

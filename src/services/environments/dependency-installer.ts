@@ -10,7 +10,7 @@ import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises
 import { dirname, join, relative } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
 import { shellQuote } from '../../runtime/host/shell-quote.js';
-import { kindBelow, plainPath, presentIn, readWorkspaceFile } from '../../runtime/host/workspace-file.js';
+import { kindBelow, plainPath, presentIn } from '../../runtime/host/workspace-file.js';
 import { copyTreeFromBelow } from '../files/copy-tree.js';
 import { installKeys } from './dependency-cache-key.js';
 import type { InstallPlan } from './dependency-plan.js';
@@ -66,6 +66,22 @@ export class DependencyInstaller {
     return join(this.cacheDir, 'owners', checkedScope(owner));
   }
 
+  /**
+   * Which install (cache key) each plan last completed in a workspace: the server's record, kept
+   * with the workspace's part of the cache, out of the tree its sandbox can write.
+   */
+  private recordFile(scope: string): string {
+    return join(this.scopeDir(scope), 'installed.json');
+  }
+
+  /** A branch starts with its parent's installs, and so with the record of what they are. */
+  async copyRecord(fromScope: string, toScope: string): Promise<void> {
+    const record = await readFile(this.recordFile(fromScope)).catch(() => undefined);
+    if (record === undefined) return;
+    await mkdir(this.scopeDir(toScope), { recursive: true });
+    await writeFile(this.recordFile(toScope), record);
+  }
+
   async install(
     plans: readonly InstallPlan[],
     options: {
@@ -97,7 +113,8 @@ export class DependencyInstaller {
       const { cache: key, local: localKey } = keys;
       const entry =
         key && join(keys.locked ? this.ownerDir(options.ownerScope) : this.scopeDir(options.cacheScope), key);
-      const installed = await readInstalled(options.workspaceDir);
+      const record = this.recordFile(options.cacheScope);
+      const installed = await readInstalled(record);
       const previous = installed[plan.label];
       if (
         localKey &&
@@ -112,10 +129,10 @@ export class DependencyInstaller {
       // Whatever was installed is about to change: forget it until the new install is complete.
       if (installed[plan.label] !== undefined) {
         delete installed[plan.label];
-        await writeInstalled(options.workspaceDir, installed);
+        await writeInstalled(record, installed);
       }
       if (entry && (await this.restore(entry, options.workspaceDir, options))) {
-        await writeInstalled(options.workspaceDir, {
+        await writeInstalled(record, {
           ...installed,
           [plan.label]: await installedEntry(localKey ?? key, plan, options.workspaceDir),
         });
@@ -159,7 +176,7 @@ export class DependencyInstaller {
           await rm(written.dir, { recursive: true, force: true });
       }
       if (localKey) {
-        await writeInstalled(options.workspaceDir, {
+        await writeInstalled(record, {
           ...installed,
           [plan.label]: await installedEntry(localKey, plan, options.workspaceDir),
         });
@@ -294,11 +311,6 @@ function checkedScope(scope: string): string {
   return scope;
 }
 
-/** Which install (cache key) each plan last completed in this workspace. */
-function installedFile(workspaceDir: string): string {
-  return join(workspaceDir, '.nixspace', 'installed.json');
-}
-
 /**
  * What a workspace has installed for a plan: the key, and the artifact directories the install
  * left (an install with nothing to install may leave none). A bare key is the older form, which
@@ -333,25 +345,16 @@ async function installedArtifact(workspaceDir: string, artifact: string): Promis
   return kind === 'dir' || kind === 'file';
 }
 
-/** The workspace can write its record too: it is read as a regular file only, and not trusted far. */
-async function readInstalled(workspaceDir: string): Promise<Record<string, InstalledEntry>> {
-  const content = await readWorkspaceFile(
-    workspaceDir,
-    relative(workspaceDir, installedFile(workspaceDir)),
-    1024 * 1024,
-  );
+/** The record is the server's own; a damaged one only means installing again. */
+async function readInstalled(file: string): Promise<Record<string, InstalledEntry>> {
   try {
-    return content ? (JSON.parse(content.toString('utf8')) as Record<string, InstalledEntry>) : {};
+    return JSON.parse(await readFile(file, 'utf8')) as Record<string, InstalledEntry>;
   } catch {
     return {};
   }
 }
 
-async function writeInstalled(
-  workspaceDir: string,
-  installed: Record<string, InstalledEntry>,
-): Promise<void> {
-  const file = installedFile(workspaceDir);
+async function writeInstalled(file: string, installed: Record<string, InstalledEntry>): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   await writeFile(`${file}.tmp`, JSON.stringify(installed));
   await rename(`${file}.tmp`, file);

@@ -37,7 +37,6 @@ describe('git on a working copy, inside the workspace sandbox', () => {
     await writeFile(join(repo, 'notes.txt'), 'main\n');
     await hostGit(['-C', repo, 'add', 'notes.txt']);
     await hostGit(['-C', repo, 'commit', '--quiet', '-m', 'one']);
-    await giveTree(dir, TEST_SANDBOX_USER);
     const spec: SandboxSpec = {
       id: `git-${randomBytes(6).toString('hex')}`,
       user: TEST_SANDBOX_USER,
@@ -51,6 +50,8 @@ describe('git on a working copy, inside the workspace sandbox', () => {
   }
 
   async function started(spec: SandboxSpec): Promise<Sandbox> {
+    // The test set the files up as root; from here they are the workspace user's, as in a workspace.
+    await giveTree(spec.workspaceDir, TEST_SANDBOX_USER);
     const sandbox = await RuntimeSandbox.start(driver, spec);
     sandboxes.push(sandbox);
     return sandbox;
@@ -98,7 +99,10 @@ describe('git on a working copy, inside the workspace sandbox', () => {
     const git = sandboxGit(sandbox, repo, { timeoutMs: 15_000 });
     const head = await git(['rev-parse', 'HEAD']);
     assert.equal(head.code, 0, head.stderr);
-    assert.equal(head.stdout.trim(), await hostGit(['-C', repo, 'rev-parse', 'HEAD']));
+    assert.equal(
+      head.stdout.trim(),
+      await hostGit(['-c', 'safe.directory=*', '-C', repo, 'rev-parse', 'HEAD']),
+    );
     const moved = await git(['checkout', '--quiet', '-B', 'other', 'HEAD', '--']);
     assert.equal(moved.code, 0, moved.stderr);
     await assert.rejects(stat(shim), { code: 'ENOENT' }, 'a git from the sandbox PATH ran');
@@ -121,6 +125,7 @@ describe('git on a working copy, inside the workspace sandbox', () => {
 
   it('runs git in a short-lived sandbox over the files, stopped afterwards', async () => {
     const { spec, repo } = await workspace();
+    await giveTree(spec.workspaceDir, TEST_SANDBOX_USER);
     let used: RuntimeSandbox | undefined;
     const stashes = await withShortLivedSandbox(driver, spec, async (sandbox) => {
       used = sandbox as RuntimeSandbox;

@@ -3,7 +3,7 @@
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
@@ -21,7 +21,7 @@ import {
 } from '../../git/switch-checkout.js';
 import type { VolumeOwner, WorkspaceVolumes } from '../../runtime/disk/workspace-volumes.js';
 import { giveTree } from '../../runtime/host/give-tree.js';
-import { presentIn, readWorkspaceFile } from '../../runtime/host/workspace-file.js';
+import { presentIn } from '../../runtime/host/workspace-file.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
 import type {
   NetworkPolicy,
@@ -1009,12 +1009,9 @@ export class WorkspaceService {
         );
       copyOnWrite &&= copied === 'copy-on-write';
     }
-    // The installed dependencies came along with the files: so does the record of what they are,
-    // and an unchanged install is not run again in the branch. The record is in the source's
-    // writable tree: it is read without following a symlink planted there.
-    await mkdir(join(to, '.nixspace'), { recursive: true });
-    const record = await readWorkspaceFile(from, '.nixspace/installed.json', 1024 * 1024);
-    if (record) await writeFile(join(to, '.nixspace', 'installed.json'), record, { flag: 'wx' });
+    // The installed dependencies came along with the files: so does the server's record of what
+    // they are, and an unchanged install is not run again in the branch.
+    await this.options.installer.copyRecord(source.id, row.id);
     // The copy becomes the workspace user's before its git (in a sandbox as that user) or anything
     // else of the branch's runs in it.
     await giveTree(to, workspaceUser(row.owner_id));
@@ -1526,10 +1523,14 @@ export class WorkspaceService {
 
   private async startViewerIde(id: string, live: LiveWorkspace, ide: IdeStarter): Promise<ViewerIde> {
     const dir = this.workspaceDir(id);
-    const stateDir = join(dir, '.nixspace', 'ro');
-    await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    await giveTree(stateDir, live.user);
+    // The viewers' VS Code keeps its state (settings, extensions) apart from the workspace, in a
+    // directory made anew for each start that only the viewer sandbox mounts: nothing the owner's
+    // sandbox (or an editor) writes reaches a viewer's IDE, and the host makes nothing in the
+    // owner's tree.
     const runtimeDir = await this.runtimeDir(`${id}-viewer`, live.user);
+    const stateDir = join(runtimeDir, 'state');
+    await mkdir(stateDir, { mode: 0o700 });
+    await giveTree(stateDir, live.user);
     const sandbox = await RuntimeSandbox.start(this.options.driver, {
       id: `${id}-viewer`,
       user: live.user,
