@@ -4,9 +4,11 @@
 // own keys — all fail, and what the workspace writes belongs to its own unprivileged user.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import {
@@ -15,7 +17,10 @@ import {
   signIn,
   startTestServer,
   type TestServer,
+  waitForStatus,
 } from '../support/nixspace-server.js';
+
+const exec = promisify(execFile);
 
 describe('the sandbox as a boundary, from a workspace terminal', () => {
   let git: GitHttpServer;
@@ -84,5 +89,19 @@ describe('the sandbox as a boundary, from a workspace terminal', () => {
     const checkout = await stat(join(workspaceDir, 'repo', 'README.md'));
     assert.ok(made.uid >= 65536, `host uid ${made.uid} is not a host account's`);
     assert.equal(made.uid, checkout.uid);
+  });
+
+  it('hands the files of a workspace made before its programs ran unprivileged to its user at start', async () => {
+    const id = await createRunningWorkspace(server, git.url('mine.git'));
+    await server.api(`/api/workspaces/${id}/stop`, { method: 'POST' });
+    await waitForStatus(server, id, ['stopped']);
+    // What an earlier NixSpace left: every file root's.
+    const workspaceDir = server.nixspace.workspaces.workspaceDir(id);
+    await exec('chown', ['-R', '0:0', workspaceDir]);
+    await server.api(`/api/workspaces/${id}/start`, { method: 'POST' });
+    await waitForStatus(server, id, ['running']);
+    const output = await inTerminal(id, 'echo edited >> README.md && echo EDITED');
+    assert.match(output, /^EDITED$/m, output);
+    assert.notEqual((await stat(join(workspaceDir, 'repo', 'README.md'))).uid, 0);
   });
 });

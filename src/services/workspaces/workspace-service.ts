@@ -1238,6 +1238,9 @@ export class WorkspaceService {
     const mirrorDir = this.mirrorOf(row);
     // Cached installs are restored from inside: the sandbox sees this owner's entries read-only.
     const cacheDirs = await this.options.installer.cacheDirs(row.owner_id, row.id);
+    // A workspace made before its programs ran unprivileged has files of root's: hand them over
+    // while no sandbox runs over them.
+    if (driver.capabilities.unprivileged && (await lstat(dir)).uid !== user.uid) await giveTree(dir, user);
     const env = this.shellEnv(row.id, setup.activation);
     const toolchainPaths = setup.activation?.readOnlyPaths ?? [];
     const sandbox = await RuntimeSandbox.start(driver, {
