@@ -67,7 +67,8 @@ describe('creating a workspace in the browser', () => {
     const terminal = page.getByTestId('terminal');
     await terminal.locator('.xterm-rows').waitFor();
     await page.waitForFunction(() =>
-      document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent?.includes('#'),
+      // The workspace user's prompt (never root's `#`).
+      document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent?.includes('$'),
     );
     await terminal.click();
     await page.keyboard.type('git log -1 --format=%H');

@@ -112,7 +112,8 @@ describe('switching a workspace in the browser', () => {
     const terminal = page.getByTestId('terminal');
     await terminal.locator('.xterm-rows').waitFor();
     await page.waitForFunction(() =>
-      document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent?.includes('#'),
+      // The workspace user's prompt (never root's `#`).
+      document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent?.includes('$'),
     );
     await terminal.click();
     await page.keyboard.type('cat notes.txt; git stash list');
