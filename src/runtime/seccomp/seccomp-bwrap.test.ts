@@ -1,14 +1,13 @@
 // The seccomp section of the conformance suite, in a plain bubblewrap sandbox with the workspace
 // filter on fd 9: installed by bwrap --seccomp, and by the perl wrapper for commands bwrap does not
 // start. The control runs the same sandbox without the filter.
-import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { findExecutable } from '../host/find-executable.js';
-import { runSeccompConformance, type SeccompRunResult } from './seccomp-conformance.js';
+import { collectRun, runSeccompConformance, type SeccompRunResult } from './seccomp-conformance.js';
 import { seccompExecArgv } from './seccomp-exec.js';
 import { writeSeccompFilter } from './seccomp-filter.js';
 
@@ -46,24 +45,9 @@ function runBwrap(bwrap: string, argv: readonly string[], installer: Installer):
     while (stdio.length < seccompFd) stdio.push('ignore');
     stdio.push(fd);
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(bwrap, [...args, '--', ...command], { stdio });
-    if (fd !== undefined) closeSync(fd);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const running = collectRun(bwrap, [...args, '--', ...command], { stdio });
+  if (fd !== undefined) closeSync(fd);
+  return running;
 }
 
 if (bwrap === undefined) {

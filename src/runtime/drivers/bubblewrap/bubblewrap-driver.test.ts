@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +7,7 @@ import { runCommandGroupConformance } from '../../command-group-conformance.js';
 import { giveTree } from '../../host/give-tree.js';
 import type { Sandbox } from '../../sandbox.js';
 import { runSandboxConformance } from '../../sandbox-conformance.js';
-import { runSeccompConformance, type SeccompRunResult } from '../../seccomp/seccomp-conformance.js';
+import { collectRun, runSeccompConformance } from '../../seccomp/seccomp-conformance.js';
 import { TEST_SANDBOX_USER } from '../../test-sandbox-user.js';
 import { BubblewrapDriver } from './bubblewrap-driver.js';
 
@@ -50,26 +49,7 @@ runSeccompConformance({
   name: 'a bubblewrap workspace sandbox',
   run: async (argv) => {
     const command = (await seccompSandbox()).sandbox.command(argv);
-    return new Promise<SeccompRunResult>((resolve, reject) => {
-      const child = spawn(command.file, command.args, {
-        env: command.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-      });
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      child.once('error', reject);
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    return collectRun(command.file, command.args, { env: command.env });
   },
 });
 runCommandGroupConformance({ name: 'bubblewrap', makeDriver: () => new BubblewrapDriver() });
