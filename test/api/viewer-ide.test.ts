@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,19 +17,9 @@ import type { WorkspaceView } from '../../src/services/workspaces/workspace-view
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+import { processWithArgument } from '../support/node-processes.js';
 
 const exec = promisify(execFile);
-
-/** The host pid of a code-server whose command line has this argument. */
-async function processWithArgument(argument: string): Promise<number | undefined> {
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    const args = cmdline.split('\0');
-    if (args.includes(argument) && args[0]?.endsWith('/node')) return Number(entry);
-  }
-  return undefined;
-}
 
 describe("a viewer's read-only IDE", () => {
   let gitServer: GitHttpServer;
