@@ -52,7 +52,7 @@ export interface BubblewrapSandboxInit {
   stateDir?: string;
 }
 
-/** The descriptor the seccomp filter is opened on for the nested bwrap. */
+/** The descriptor the seccomp filter is opened on for its installer in each command. */
 const seccompFd = 9;
 
 export class BubblewrapSandbox implements Sandbox {
