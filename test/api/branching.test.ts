@@ -11,8 +11,8 @@ import type { Workspace as WireWorkspace } from '../../src/wire/workspaces.js';
 import { commitFiles, git as gitIn, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import {
+  asAnotherUser,
   openTerminal,
-  signIn,
   startTestServer,
   type TestServer,
   waitForStatus,
@@ -143,9 +143,7 @@ describe('branching a workspace', () => {
     assert.equal(unknown.status, 404);
     const missing = await server.api<{ code: string }>(`/api/environments/diff?from=${parentEnv}`);
     assert.equal(missing.status, 400);
-    const other = await server.nixspace.access.createUser('someone-else@example.test');
-    const link = await server.nixspace.access.createLoginLink(other.id);
-    const otherCookie = await signIn(server.url, `${server.url}/auth/link?token=${link.token}`);
+    const otherCookie = (await asAnotherUser(server, 'someone-else@example.test')).cookie;
     const foreign = await server.api(`/api/environments/diff?from=${parentEnv}&to=${childEnv}`, {
       cookie: otherCookie,
     });

@@ -12,8 +12,8 @@ import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { secretMarkers, symlinkedSecretsRepo } from '../support/hostile-repo.js';
 import {
+  asAnotherUser,
   createAndWaitRunning,
-  signIn,
   startTestServer,
   type TestServer,
   waitForStatus,
@@ -100,13 +100,7 @@ describe('hostile repositories through the API', () => {
       [['npm ci', 'installed']],
     );
 
-    const other = await server.nixspace.access.createUser('victim@example.test');
-    const link = await server.nixspace.access.createLoginLink(other.id);
-    const victim = {
-      ...server,
-      cookie: await signIn(server.url, `${server.url}/auth/link?token=${link.token}`),
-    } as TestServer;
-    victim.api = (path, init = {}) => server.api(path, { cookie: victim.cookie, ...init });
+    const victim = await asAnotherUser(server, 'victim@example.test');
     for (const repo of ['clean.git', 'backdoored.git']) {
       const theirs = await createAndWaitRunning<Workspace>(victim, git.url(repo));
       assert.deepEqual(

@@ -16,7 +16,13 @@ import { CodeServerInstaller } from '../../src/services/ide/code-server-install.
 import type { WorkspaceView } from '../../src/services/workspaces/workspace-view.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
-import { signIn, startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+import {
+  asAnotherUser,
+  createRunningWorkspace,
+  startTestServer,
+  type TestServer,
+  waitForStatus,
+} from '../support/nixspace-server.js';
 import { processWithArgument } from '../support/node-processes.js';
 
 const exec = promisify(execFile);
@@ -31,12 +37,7 @@ describe('the IDE proxy', () => {
     gitServer = await startGitHttpServer();
     await makeRepo(gitServer.root, 'app.git', { files: { 'main.py': 'print("hi")\n' } });
     server = await startTestServer({ config: { ide: { enabled: true, viewerIdleSeconds: 0.3 } } });
-    const created = await server.api<WorkspaceView>('/api/workspaces', {
-      method: 'POST',
-      body: { repoUrl: gitServer.url('app.git') },
-    });
-    id = created.body.id;
-    await waitForStatus(server, id, ['running']);
+    id = await createRunningWorkspace(server, gitServer.url('app.git'));
     await waitForIde(id, 'running');
   });
 
@@ -63,9 +64,7 @@ describe('the IDE proxy', () => {
     });
 
   async function otherUserCookie(): Promise<string> {
-    const other = await server.nixspace.access.createUser(`other-${Date.now()}@example.test`);
-    const link = await server.nixspace.access.createLoginLink(other.id);
-    return signIn(server.url, `${server.url}/auth/link?token=${link.token}`);
+    return (await asAnotherUser(server, `other-${Date.now()}@example.test`)).cookie;
   }
 
   it('reports the IDE with its start time in getEnvironment', async () => {

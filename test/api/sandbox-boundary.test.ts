@@ -12,9 +12,9 @@ import { promisify } from 'node:util';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import {
+  asAnotherUser,
   createRunningWorkspace,
   openTerminal,
-  signIn,
   startTestServer,
   type TestServer,
   waitForStatus,
@@ -53,14 +53,7 @@ describe('the sandbox as a boundary, from a workspace terminal', () => {
 
   it("reaches neither host root, another user's mirror, the host's secrets nor the server's keys", async () => {
     // Another user's workspace of a private repository: its mirror is on this host.
-    const other = await server.nixspace.access.createUser('other@example.test');
-    const link = await server.nixspace.access.createLoginLink(other.id);
-    const theirs = {
-      ...server,
-      cookie: await signIn(server.url, `${server.url}/auth/link?token=${link.token}`),
-    };
-    theirs.api = (path, init = {}) => server.api(path, { cookie: theirs.cookie, ...init });
-    await createRunningWorkspace(theirs as TestServer, git.url('private.git'));
+    await createRunningWorkspace(await asAnotherUser(server, 'other@example.test'), git.url('private.git'));
     const mirrors = join(server.dataDir, 'mirrors');
     const mirrorNames = await readdir(mirrors);
     assert.ok(mirrorNames.length >= 1, 'the private mirror is on the host');

@@ -16,7 +16,7 @@ import { CodeServerInstaller } from '../../src/services/ide/code-server-install.
 import type { WorkspaceView } from '../../src/services/workspaces/workspace-view.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
-import { startTestServer, type TestServer, waitForStatus } from '../support/nixspace-server.js';
+import { createRunningWorkspace, startTestServer, type TestServer } from '../support/nixspace-server.js';
 import { processWithArgument } from '../support/node-processes.js';
 
 const exec = promisify(execFile);
@@ -31,12 +31,7 @@ describe("a viewer's read-only IDE", () => {
     gitServer = await startGitHttpServer();
     await makeRepo(gitServer.root, 'app.git', { files: { 'main.py': 'print("hi")\n' } });
     server = await startTestServer({ config: { ide: { enabled: true } } });
-    const created = await server.api<WorkspaceView>('/api/workspaces', {
-      method: 'POST',
-      body: { repoUrl: gitServer.url('app.git') },
-    });
-    id = created.body.id;
-    await waitForStatus(server, id, ['running']);
+    id = await createRunningWorkspace(server, gitServer.url('app.git'));
     const deadline = Date.now() + 60_000;
     while ((await server.api<WorkspaceView>(`/api/workspaces/${id}`)).body.ide?.status !== 'running') {
       assert.ok(Date.now() < deadline, 'the IDE runs');

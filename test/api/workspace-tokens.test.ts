@@ -9,11 +9,11 @@ import { runCli } from '../support/cli.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import {
+  createRunningWorkspace,
   openTerminal,
   signIn,
   startTestServer,
   type TestServer,
-  waitForStatus,
 } from '../support/nixspace-server.js';
 
 describe('workspace tokens', () => {
@@ -25,12 +25,7 @@ describe('workspace tokens', () => {
     git = await startGitHttpServer();
     await makeRepo(git.root, 'app.git', { files: { 'notes.txt': 'notes\n' } });
     server = await startTestServer();
-    const created = await server.api<{ id: string }>('/api/workspaces', {
-      method: 'POST',
-      body: { repoUrl: git.url('app.git') },
-    });
-    id = created.body.id;
-    assert.equal((await waitForStatus(server, id, ['running', 'failed'])).status, 'running');
+    id = await createRunningWorkspace(server, git.url('app.git'));
   });
 
   after(async () => {

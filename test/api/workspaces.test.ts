@@ -21,6 +21,7 @@ import {
 } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import {
+  asAnotherUser,
   openTerminal,
   signIn,
   startTestServer,
@@ -342,9 +343,7 @@ for (const backend of testDatabases) {
     it("hides one person's workspace from another", async () => {
       const ws = await create(gitServer.url('app.git'));
       await waitForStatus(server, ws.id, ['running']);
-      const other = await server.nixspace.access.createUser(`other-${Date.now()}@example.test`);
-      const link = await server.nixspace.access.createLoginLink(other.id);
-      const cookie = await signIn(server.url, `${server.url}/auth/link?token=${link.token}`);
+      const { cookie } = await asAnotherUser(server, `other-${Date.now()}@example.test`);
       const get = await server.api<{ code: string }>(`/api/workspaces/${ws.id}`, { cookie });
       assert.equal(get.status, 404);
       const stop = await server.api<{ code: string }>(`/api/workspaces/${ws.id}/stop`, {

@@ -128,6 +128,17 @@ export async function signIn(baseUrl: string, link: string): Promise<string> {
   return setCookie.split(';')[0]!;
 }
 
+/**
+ * Another person on the same server: a new account, signed in through its own link, whose `api`
+ * and `cookie` act as that person (the rest is the server's).
+ */
+export async function asAnotherUser(server: TestServer, email: string): Promise<TestServer> {
+  const user = await server.nixspace.access.createUser(email);
+  const link = await server.nixspace.access.createLoginLink(user.id);
+  const cookie = await signIn(server.url, `${server.url}/auth/link?token=${link.token}`);
+  return { ...server, cookie, api: (path, init = {}) => server.api(path, { cookie, ...init }) };
+}
+
 /** Waits until the workspace reaches one of the statuses (by polling the REST API). */
 export async function waitForStatus(
   server: TestServer,
