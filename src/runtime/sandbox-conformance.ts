@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as pty from 'node-pty';
 import { NixSpaceError } from '../errors.js';
+import { type CollectedRun, collectRun } from './host/collect-run.js';
 import { giveTree } from './host/give-tree.js';
 import { RuntimeSandbox } from './runtime-sandbox.js';
 import type { LimitKind, SandboxDriver, SandboxSpec, SpawnCommand } from './sandbox.js';
@@ -46,13 +47,6 @@ export interface SandboxConformanceOptions {
   skip?: Partial<Record<CaseName, string>>;
 }
 
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 const mib = 1024 * 1024;
 
 function spawnCommand(command: SpawnCommand): ChildProcess {
@@ -64,27 +58,8 @@ function spawnCommand(command: SpawnCommand): ChildProcess {
 }
 
 /** Runs a command to completion and collects its output (fails the test after 10 s). */
-function run(command: SpawnCommand): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawnCommand(command);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`command timed out; stdout: ${stdout}; stderr: ${stderr}`));
-    }, 10_000);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+function run(command: SpawnCommand): Promise<CollectedRun> {
+  return collectRun(command.file, command.args, { cwd: command.cwd, env: command.env, timeoutMs: 10_000 });
 }
 
 /** Resolves with the first stdout line of a long-running command (the child keeps running). */

@@ -6,8 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
+import { collectRun } from '../host/collect-run.js';
 import { findExecutable } from '../host/find-executable.js';
-import { collectRun, runSeccompConformance, type SeccompRunResult } from './seccomp-conformance.js';
+import { runSeccompConformance, type SeccompRunResult } from './seccomp-conformance.js';
 import { seccompExecArgv } from './seccomp-exec.js';
 import { writeSeccompFilter } from './seccomp-filter.js';
 

@@ -4,7 +4,6 @@
 // without the filter (with as much privilege as the host allows), each case also checks that the
 // kernel alone answers otherwise, so the case shows the filter's work and not a missing privilege.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import { EPERM, workspaceSeccompPolicy } from './seccomp-policy.js';
 import {
@@ -25,31 +24,6 @@ export interface SeccompRunResult {
 
 /** Runs argv to completion inside the sandbox under test. */
 export type SeccompRunner = (argv: readonly string[]) => Promise<SeccompRunResult>;
-
-/** Runs a spawned program to completion (killed after 30 s), collecting what it prints. */
-export function collectRun(
-  file: string,
-  args: readonly string[],
-  options: { env?: Record<string, string>; stdio?: ('ignore' | 'pipe' | number)[] } = {},
-): Promise<SeccompRunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: options.env, stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 export interface SeccompConformanceOptions {
   name: string;

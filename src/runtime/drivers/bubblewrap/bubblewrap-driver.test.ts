@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { runCommandGroupConformance } from '../../command-group-conformance.js';
+import { collectRun } from '../../host/collect-run.js';
 import { giveTree } from '../../host/give-tree.js';
 import type { Sandbox } from '../../sandbox.js';
 import { runSandboxConformance } from '../../sandbox-conformance.js';
-import { collectRun, runSeccompConformance } from '../../seccomp/seccomp-conformance.js';
+import { runSeccompConformance } from '../../seccomp/seccomp-conformance.js';
 import { TEST_SANDBOX_USER } from '../../test-sandbox-user.js';
 import { BubblewrapDriver } from './bubblewrap-driver.js';
 
