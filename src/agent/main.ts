@@ -1,0 +1,59 @@
+// nixspace-agent: the first process of a workspace. It runs everything the server asks for in the
+// workspace and keeps it running while the server is away. It dials the server (the transport in
+// NIXSPACE_AGENT_TRANSPORT), serves the agent protocol over that connection, and dials again
+// whenever the connection is lost, for as long as it lives.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http2';
+import { connect, type Socket } from 'node:net';
+import { AGENT_PROTOCOL, AGENT_TRANSPORT_ENV, type AgentHello } from '../wire/agent.js';
+import { AgentProcesses } from './agent-processes.js';
+import { agentRoutes } from './agent-routes.js';
+
+/** Larger than HTTP/2's 64 KiB default, so busy output streams are not held up by the window. */
+const windowBytes = 4 << 20;
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    return String(pkg.version).slice(0, 64);
+  } catch {
+    return 'unknown';
+  }
+}
+
+function transportPath(): string {
+  const transport = process.env[AGENT_TRANSPORT_ENV] ?? '';
+  if (!transport.startsWith('unix:/')) {
+    process.stderr.write(`nixspace-agent: ${AGENT_TRANSPORT_ENV} must be unix:<path>, not "${transport}"\n`);
+    process.exit(2);
+  }
+  return transport.slice('unix:'.length);
+}
+
+const path = transportPath();
+const processes = new AgentProcesses(process.env.NIXSPACE_AGENT_CGROUP || undefined);
+const hello: AgentHello = {
+  protocol: AGENT_PROTOCOL,
+  version: version(),
+  bootId: randomUUID(),
+  pid: process.pid,
+};
+const server = createServer({ settings: { initialWindowSize: windowBytes } }, agentRoutes(processes, hello));
+server.on('session', (session) => session.setLocalWindowSize(windowBytes));
+
+let retryMs = 50;
+function dial(): void {
+  const socket: Socket = connect(path);
+  socket.once('connect', () => {
+    retryMs = 50;
+    server.emit('connection', socket);
+  });
+  socket.once('close', () => setTimeout(dial, retryMs));
+  socket.once('error', () => {
+    retryMs = Math.min(1000, retryMs * 2);
+  });
+}
+
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => process.exit(0));
+dial();

@@ -1,0 +1,127 @@
+// The server's end of one workspace's agent connection: a Unix socket in a directory of the
+// server's that only this workspace's box is shown, on which its agent dials in, again after every
+// server restart. Whatever connects there speaks for that workspace and nothing else; the newest
+// connection that greets correctly is the agent.
+import { EventEmitter } from 'node:events';
+import { chmod, chown, mkdir, rm } from 'node:fs/promises';
+import { type ClientHttp2Session, connect as http2Connect } from 'node:http2';
+import { createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { NixSpaceError } from '../../errors.js';
+import type { SandboxUser } from '../sandbox.js';
+import { AgentClient, agentSessionOptions } from './agent-client.js';
+
+/** How long a greeting may take before the connection is dropped. */
+const helloTimeoutMs = 10_000;
+
+export class AgentLink {
+  readonly #server: Server;
+  readonly #events = new EventEmitter();
+  #client: AgentClient | undefined;
+  #closed = false;
+
+  private constructor(
+    readonly socketPath: string,
+    server: Server,
+  ) {
+    this.#server = server;
+    this.#events.setMaxListeners(0);
+    server.on('connection', (socket) => void this.#accept(socket));
+  }
+
+  /** Listens on `socketPath` (replacing a stale socket); only `user` (and root) may connect. */
+  static async listen(socketPath: string, user: SandboxUser | undefined): Promise<AgentLink> {
+    await mkdir(dirname(socketPath), { recursive: true, mode: 0o755 });
+    await rm(socketPath, { force: true });
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    await chmod(socketPath, 0o600);
+    if (user !== undefined && process.getuid?.() === 0) await chown(socketPath, user.uid, user.gid);
+    return new AgentLink(socketPath, server);
+  }
+
+  /** The agent as it is connected now, if it is. */
+  get client(): AgentClient | undefined {
+    return this.#client;
+  }
+
+  /** Resolves with the connected agent, waiting for it to (re)connect; rejects on timeout or abort. */
+  async connected(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<AgentClient> {
+    if (this.#client && !this.#client.closed) return this.#client;
+    if (this.#closed) throw new NixSpaceError('SANDBOX_FAILED', 'the agent connection is closed');
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    return new Promise<AgentClient>((resolve, reject) => {
+      const done = (error?: unknown, client?: AgentClient) => {
+        clearTimeout(timer);
+        this.#events.off('connected', onConnected);
+        this.#events.off('closed', onClosed);
+        options.signal?.removeEventListener('abort', onAbort);
+        if (client) resolve(client);
+        else reject(error);
+      };
+      const onConnected = (client: AgentClient) => done(undefined, client);
+      const onClosed = () => done(new NixSpaceError('SANDBOX_FAILED', 'the agent connection is closed'));
+      const onAbort = () => done(options.signal?.reason);
+      const timer = setTimeout(
+        () =>
+          done(
+            new NixSpaceError('SANDBOX_FAILED', `the workspace agent did not connect within ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
+      this.#events.on('connected', onConnected);
+      this.#events.once('closed', onClosed);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Called with each newly connected agent (a reconnect, or a restarted agent: see its bootId). */
+  onConnected(listener: (client: AgentClient) => void): () => void {
+    this.#events.on('connected', listener);
+    return () => this.#events.off('connected', listener);
+  }
+
+  /** Stops listening and drops the connection; the agent keeps dialling until its box ends. */
+  async close(options: { removeSocket?: boolean } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#events.emit('closed');
+    this.#client?.close();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    if (options.removeSocket !== false) await rm(this.socketPath, { force: true });
+  }
+
+  async #accept(socket: Socket): Promise<void> {
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    let session: ClientHttp2Session;
+    try {
+      session = http2Connect('http://agent', { ...agentSessionOptions, createConnection: () => socket });
+    } catch {
+      socket.destroy();
+      return;
+    }
+    session.on('error', () => undefined);
+    try {
+      const client = await AgentClient.greet(session, helloTimeoutMs);
+      if (this.#closed) {
+        client.close();
+        return;
+      }
+      const previous = this.#client;
+      this.#client = client;
+      previous?.close();
+      this.#events.emit('connected', client);
+    } catch {
+      session.destroy();
+    }
+  }
+}
