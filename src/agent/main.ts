@@ -43,6 +43,7 @@ const server = createServer({ settings: { initialWindowSize: windowBytes } }, ag
 server.on('session', (session) => session.setLocalWindowSize(windowBytes));
 
 let retryMs = 50;
+let lastError = '';
 function dial(): void {
   const socket: Socket = connect(path);
   socket.once('connect', () => {
@@ -50,8 +51,12 @@ function dial(): void {
     server.emit('connection', socket);
   });
   socket.once('close', () => setTimeout(dial, retryMs));
-  socket.once('error', () => {
+  socket.once('error', (error: NodeJS.ErrnoException) => {
     retryMs = Math.min(1000, retryMs * 2);
+    // Said once per kind of failure, not at every try.
+    if (error.code !== lastError)
+      process.stderr.write(`nixspace-agent: cannot reach ${path}: ${error.message}\n`);
+    lastError = error.code ?? error.message;
   });
 }
 

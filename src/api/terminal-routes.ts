@@ -43,8 +43,8 @@ export function registerTerminalRoutes(
         cleanups.push(
           joinWorkspace(deps.presence, access, 'terminal', (reason) => closeWithError(socket, reason)),
         );
-        socket.off('message', buffer);
         if (access.role === 'viewer') {
+          socket.off('message', buffer);
           watch(socket, terminals, request.query.terminal, cleanups);
           return;
         }
@@ -52,7 +52,8 @@ export function registerTerminalRoutes(
         const rows = clampInt(request.query.rows, 24);
         const existing = request.query.terminal ? terminals.get(request.query.terminal) : undefined;
         const session =
-          existing ?? terminals.open({ cols, rows }, access.role === 'owner' ? 'owner' : 'editor');
+          existing ?? (await terminals.open({ cols, rows }, access.role === 'owner' ? 'owner' : 'editor'));
+        socket.off('message', buffer);
         if (existing) existing.resize(cols, rows);
         const detach = attach(socket, session, Boolean(existing));
         cleanups.push(detach);

@@ -2,6 +2,7 @@
 // stops share one promise), no command after stop. Drivers stay small because they do not repeat
 // these checks.
 import { NixSpaceError } from '../errors.js';
+import type { AgentLink } from './agent/agent-link.js';
 import type {
   CommandGroup,
   CommandOptions,
@@ -63,6 +64,10 @@ export class RuntimeSandbox implements Sandbox {
 
   get pid(): number | undefined {
     return this.#inner?.pid;
+  }
+
+  get agent(): AgentLink | undefined {
+    return this.#inner?.agent;
   }
 
   get state(): SandboxState {

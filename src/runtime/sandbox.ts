@@ -1,6 +1,8 @@
 // The sandbox driver interface: one workspace runs in one sandbox, and every process of the
 // workspace (terminals, jobs, IDE, services) is started inside it through `command()`.
 
+import type { AgentLink } from './agent/agent-link.js';
+
 export type NetworkPolicy = 'none' | 'host';
 
 export type LimitKind = 'memory' | 'cpu' | 'pids';
@@ -53,6 +55,12 @@ export interface SandboxSpec {
    * other sandboxes that see the workspace (a viewer's).
    */
   runtimeDir?: string;
+  /**
+   * Runs the workspace agent as the sandbox's first process (instead of an idle init): it dials
+   * the server on a socket the driver makes in this host directory of the server's, which the
+   * sandbox sees read-only and no other sandbox sees. `Sandbox.agent` is then its link.
+   */
+  agentDir?: string;
   network: NetworkPolicy;
   limits: SandboxLimits;
   hostname?: string;
@@ -109,6 +117,8 @@ export interface Sandbox {
   readonly unprivileged: boolean;
   /** Host pid of the sandbox's init process, when it has one. */
   readonly pid: number | undefined;
+  /** The link to the agent that runs as its first process, when the spec asked for one. */
+  readonly agent: AgentLink | undefined;
   /**
    * Wraps argv so that spawning the result runs it inside this sandbox: with child_process
    * (`spawn(c.file, c.args, { cwd: c.cwd, env: c.env })`) or node-pty (same fields). The

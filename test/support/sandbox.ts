@@ -21,12 +21,14 @@ export interface TestSandbox {
 export async function startTestSandbox(): Promise<TestSandbox> {
   const driver = await selectSandboxDriver({ unsafeNoSandbox: false });
   const dir = await mkdtemp(join(tmpdir(), 'nixspace-job-sandbox-'));
+  const agentDir = await mkdtemp(join(tmpdir(), 'nixspace-job-sandbox-agent-'));
   await mkdir(join(dir, 'repo'));
   await giveTree(dir, TEST_SANDBOX_USER);
   const sandbox = await RuntimeSandbox.start(driver, {
     id: randomUUID(),
     user: TEST_SANDBOX_USER,
     workspaceDir: dir,
+    agentDir,
     network: 'none',
     limits: { pids: 512 },
   });
@@ -36,6 +38,7 @@ export async function startTestSandbox(): Promise<TestSandbox> {
     async close() {
       await sandbox.stop();
       await rm(dir, { recursive: true, force: true });
+      await rm(agentDir, { recursive: true, force: true });
     },
   };
 }

@@ -29,9 +29,13 @@ export class AgentLink {
     server.on('connection', (socket) => void this.#accept(socket));
   }
 
-  /** Listens on `socketPath` (replacing a stale socket); only `user` (and root) may connect. */
+  /**
+   * Listens on `socketPath` (replacing a stale socket); only `user` (and root) may connect. Its
+   * directory is the server's: open to pass through, writable by root alone.
+   */
   static async listen(socketPath: string, user: SandboxUser | undefined): Promise<AgentLink> {
-    await mkdir(dirname(socketPath), { recursive: true, mode: 0o755 });
+    await mkdir(dirname(socketPath), { recursive: true });
+    await chmod(dirname(socketPath), 0o755);
     await rm(socketPath, { force: true });
     const server = createServer();
     await new Promise<void>((resolve, reject) => {

@@ -23,7 +23,7 @@ after(async () => {
 
 function terminals(options: { max: number; detachedIdleMs: number }): WorkspaceTerminals {
   const shell = { argv: ['/bin/sh'], cwd: join(box.dir, 'repo'), env: { PATH: '/usr/bin:/bin' } };
-  const made = new WorkspaceTerminals(box.sandbox, shell, options);
+  const made = new WorkspaceTerminals(box.sandbox.agent!, shell, options);
   opened.push(made);
   return made;
 }
@@ -49,9 +49,9 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
 describe('WorkspaceTerminals', () => {
   it('closes a terminal nobody is attached to after the idle time, and keeps attached ones', async () => {
     const t = terminals({ max: 4, detachedIdleMs: 300 });
-    const kept = t.open(size, 'owner');
+    const kept = await t.open(size, 'owner');
     const attachment = kept.attach(client());
-    const left = t.open(size, 'owner');
+    const left = await t.open(size, 'owner');
     await until(() => t.get(left.id) === undefined, 'the detached terminal is closed');
     assert.ok(t.get(kept.id), 'the attached terminal stays');
     attachment.detach();
@@ -61,12 +61,12 @@ describe('WorkspaceTerminals', () => {
 
   it('restarts the idle time when someone attaches again', async () => {
     const t = terminals({ max: 4, detachedIdleMs: 400 });
-    const session = t.open(size, 'owner');
+    const session = await t.open(size, 'owner');
     const attachment = session.attach(client());
     attachment.detach();
     const again = session.attach(client());
     // Longer than the idle time after the first detach: the second attach keeps it open.
-    const marker = t.open(size, 'owner');
+    const marker = await t.open(size, 'owner');
     await until(() => t.get(marker.id) === undefined, 'a terminal opened later is reaped');
     assert.ok(t.get(session.id), 'the reattached terminal stays');
     again.detach();
@@ -74,10 +74,10 @@ describe('WorkspaceTerminals', () => {
 
   it('closes the oldest detached terminal to open one past the cap', async () => {
     const t = terminals({ max: 2, detachedIdleMs: 60_000 });
-    const oldest = t.open(size, 'owner');
-    const attached = t.open(size, 'owner');
+    const oldest = await t.open(size, 'owner');
+    const attached = await t.open(size, 'owner');
     attached.attach(client());
-    const fresh = t.open(size, 'owner');
+    const fresh = await t.open(size, 'owner');
     assert.equal(t.get(oldest.id), undefined, 'the detached one made room');
     assert.ok(t.get(attached.id));
     assert.ok(t.get(fresh.id));
@@ -86,25 +86,25 @@ describe('WorkspaceTerminals', () => {
 
   it('gives the owner a terminal even when editors hold every one, and refuses an editor with a clear error', async () => {
     const t = terminals({ max: 2, detachedIdleMs: 60_000 });
-    const first = t.open(size, 'editor');
+    const first = await t.open(size, 'editor');
     const firstClient = client();
     first.attach(firstClient);
-    t.open(size, 'editor').attach(client());
-    assert.throws(
-      () => t.open(size, 'editor'),
+    (await t.open(size, 'editor')).attach(client());
+    await assert.rejects(
+      t.open(size, 'editor'),
       (error: unknown) =>
         error instanceof NixSpaceError &&
         error.code === 'CONFLICT' &&
         /all 2 terminals of this workspace are in use/i.test(error.message),
     );
-    const owners = t.open(size, 'owner');
+    const owners = await t.open(size, 'owner');
     assert.ok(t.get(owners.id));
     assert.equal(t.get(first.id), undefined, "the editor's oldest terminal made room");
     await firstClient.exited;
     owners.attach(client());
-    t.open(size, 'owner').attach(client());
-    assert.throws(
-      () => t.open(size, 'owner'),
+    (await t.open(size, 'owner')).attach(client());
+    await assert.rejects(
+      t.open(size, 'owner'),
       (error: unknown) =>
         error instanceof NixSpaceError && error.code === 'CONFLICT' && /close one/.test(error.message),
       "with every terminal the owner's own and attached, the owner is told to close one",

@@ -1,15 +1,23 @@
-// Terminal sessions of one workspace: PTY shells started inside its sandbox. A session outlives
-// the browser tab that opened it, keeps recent output, and replays it when a tab reattaches; one
-// that nobody reattaches to is closed after an idle time. A workspace at its cap closes its
-// longest-detached shell to open a new one, so the owner is never locked out by forgotten tabs.
+// Terminal sessions of one workspace: shells the workspace agent runs on terminals of its own. A
+// session outlives the browser tab that opened it, and the server too: the agent keeps the shell
+// and its recent output, and a restarted server finds it again. A tab that reattaches gets the
+// recent output replayed; a shell nobody reattaches to is closed after an idle time. A workspace at
+// its cap closes its longest-detached shell to open a new one, so the owner is never locked out by
+// forgotten tabs.
 
 import { randomUUID } from 'node:crypto';
-import * as pty from 'node-pty';
+import { constants } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import { NixSpaceError } from '../../errors.js';
-import type { Sandbox } from '../../runtime/sandbox.js';
+import type { AgentLink } from '../../runtime/agent/agent-link.js';
+import { AgentProcess, type Following } from '../../runtime/agent/agent-process.js';
+import type { ProcessExit, ProcessInfo } from '../../wire/agent.js';
 import type { TerminalOpener } from '../../wire/terminal.js';
 
 const SCROLLBACK_BYTES = 256 * 1024;
+
+/** The agent's name for a shell: who opened it and the session id the tabs know it by. */
+const agentIdPattern = /^terminal-(owner|editor)-([0-9a-f-]{36})$/;
 
 export interface TerminalLimits {
   /** Shells open at once in one workspace. */
@@ -38,29 +46,38 @@ export interface TerminalShell {
 }
 
 export class TerminalSession {
-  readonly id = randomUUID();
-  readonly createdAt = new Date();
+  readonly id: string;
+  readonly createdAt: Date;
   private readonly clients = new Set<TerminalClient>();
   private scrollback: string[] = [];
   private scrollbackBytes = 0;
   private exitCode: number | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private readonly output: Following;
   /** When the last client left (or the shell opened, before anyone attached). */
   detachedSince: number | undefined = Date.now();
 
   constructor(
-    private readonly process: pty.IPty,
+    private readonly process: AgentProcess,
     private readonly onClosed: (session: TerminalSession) => void,
     /** Who opened it: what a viewer is told it watches. */
     readonly openedBy: TerminalOpener,
     private readonly idle: { ms: number; onIdle(session: TerminalSession): void },
   ) {
+    const [, , id] = agentIdPattern.exec(process.id) ?? [];
+    this.id = id ?? randomUUID();
+    this.createdAt = new Date(process.info.startedAt);
     this.startIdleTimer();
-    process.onData((data) => {
+    const decoder = new StringDecoder('utf8');
+    // From the oldest byte the agent kept: a shell found again after a restart brings its scrollback.
+    this.output = process.follow('stdout', process.info.output.stdout.start, (bytes) => {
+      const data = decoder.write(bytes);
+      if (data.length === 0) return;
       this.remember(data);
       for (const client of this.clients) client.onData(data);
     });
-    process.onExit(({ exitCode }) => {
+    void Promise.all([process.exited, this.output.done]).then(([exit]) => {
+      const exitCode = exitCodeOf(exit);
       this.exitCode = exitCode;
       clearTimeout(this.idleTimer);
       for (const client of this.clients) client.onExit(exitCode);
@@ -69,6 +86,7 @@ export class TerminalSession {
     });
   }
 
+  /** The shell's pid inside the workspace. */
   get pid(): number {
     return this.process.pid;
   }
@@ -110,7 +128,13 @@ export class TerminalSession {
 
   kill(): void {
     clearTimeout(this.idleTimer);
-    if (!this.exited) this.process.kill('SIGKILL');
+    if (!this.exited) void this.process.forget().catch(() => undefined);
+  }
+
+  /** Lets the shell go from this server only: the agent keeps running it (a server shutting down). */
+  release(): void {
+    clearTimeout(this.idleTimer);
+    this.output.stop();
   }
 
   private startIdleTimer(): void {
@@ -134,11 +158,23 @@ export class WorkspaceTerminals {
   private readonly limits: Required<TerminalLimits>;
 
   constructor(
-    private readonly sandbox: Sandbox,
+    private readonly agent: AgentLink,
     private readonly shell: TerminalShell,
     limits: TerminalLimits = {},
   ) {
     this.limits = { ...defaultTerminalLimits, ...limits };
+  }
+
+  /** Takes back the shells the agent still runs (after a server restart); returns how many. */
+  adopt(processes: readonly ProcessInfo[]): number {
+    let adopted = 0;
+    for (const info of processes) {
+      const match = agentIdPattern.exec(info.id);
+      if (!match || info.exit !== undefined || this.sessions.has(match[2]!)) continue;
+      this.add(AgentProcess.adopt(this.agent, info), match[1] as TerminalOpener);
+      adopted += 1;
+    }
+    return adopted;
   }
 
   get size(): number {
@@ -171,7 +207,7 @@ export class WorkspaceTerminals {
    * shell has someone attached, the owner's request closes an editor's oldest shell instead, and
    * only when none of those is left is the request refused.
    */
-  open(size: { cols: number; rows: number }, openedBy: TerminalOpener): TerminalSession {
+  async open(size: { cols: number; rows: number }, openedBy: TerminalOpener): Promise<TerminalSession> {
     while (this.sessions.size >= this.limits.max) {
       const room = this.makeRoomFor(openedBy);
       if (room === undefined) {
@@ -182,15 +218,22 @@ export class WorkspaceTerminals {
       }
       this.close(room);
     }
-    const command = this.sandbox.command(this.shell.argv, { cwd: this.shell.cwd, env: this.shell.env });
-    const child = pty.spawn(command.file, command.args, {
-      name: 'xterm-256color',
-      cols: Math.max(2, Math.floor(size.cols)),
-      rows: Math.max(1, Math.floor(size.rows)),
-      cwd: command.cwd,
-      env: command.env,
+    const process = await AgentProcess.spawn(this.agent, {
+      id: `terminal-${openedBy}-${randomUUID()}`,
+      argv: this.shell.argv,
+      cwd: this.shell.cwd,
+      env: this.shell.env,
+      tty: {
+        cols: Math.max(2, Math.min(1000, Math.floor(size.cols))),
+        rows: Math.max(1, Math.min(500, Math.floor(size.rows))),
+      },
+      output: { mode: 'ring', bytes: SCROLLBACK_BYTES },
     });
-    const session = new TerminalSession(child, (closed) => this.sessions.delete(closed.id), openedBy, {
+    return this.add(process, openedBy);
+  }
+
+  private add(process: AgentProcess, openedBy: TerminalOpener): TerminalSession {
+    const session = new TerminalSession(process, (closed) => this.sessions.delete(closed.id), openedBy, {
       ms: this.limits.detachedIdleMs,
       onIdle: (idle) => this.close(idle),
     });
@@ -221,4 +264,18 @@ export class WorkspaceTerminals {
     for (const watcher of [...this.watchers]) watcher.closed();
     this.watchers.clear();
   }
+
+  /** This server lets go of every shell; the agent keeps them for the next. */
+  releaseAll(): void {
+    for (const session of this.sessions.values()) session.release();
+    this.sessions.clear();
+    this.watchers.clear();
+  }
+}
+
+/** A shell's exit as a terminal reports it: its code, or 128 + the signal that ended it. */
+function exitCodeOf(exit: ProcessExit): number {
+  if (exit.code !== null) return exit.code;
+  const signal = exit.signal ? constants.signals[exit.signal as NodeJS.Signals] : undefined;
+  return signal === undefined ? 1 : 128 + signal;
 }

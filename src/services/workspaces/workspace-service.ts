@@ -867,6 +867,11 @@ export class WorkspaceService {
     return dir;
   }
 
+  /** The server's directory for the socket sandbox `sandboxId`'s agent dials; that sandbox sees it read-only. */
+  private agentDir(sandboxId: string): string {
+    return join(this.options.runDir, 'agents', sandboxId);
+  }
+
   /** Where the server links sandbox `sandboxId`'s IDE socket, in a directory no sandbox mounts. */
   private hostSocket(sandboxId: string): string {
     return join(this.options.runDir, 'host', `${sandboxId}.sock`);
@@ -1248,6 +1253,7 @@ export class WorkspaceService {
       user,
       workspaceDir: dir,
       runtimeDir: await this.runtimeDir(row.id, user),
+      agentDir: this.agentDir(row.id),
       readOnlyPaths: [mirrorDir, ...cacheDirs, ...toolchainPaths, ...(this.options.ide?.readOnlyPaths ?? [])],
       hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor(this.options.network),
@@ -1256,7 +1262,7 @@ export class WorkspaceService {
       env,
     });
     const shell = { argv: ['/bin/bash'], cwd: join(dir, 'repo'), env };
-    const terminals = new WorkspaceTerminals(sandbox, shell, this.options.terminals);
+    const terminals = new WorkspaceTerminals(sandbox.agent!, shell, this.options.terminals);
     const live: LiveWorkspace = {
       sandbox,
       user,
@@ -1367,6 +1373,7 @@ export class WorkspaceService {
     await this.options.volumes.remove(id, this.workspaceDir(id));
     for (const sandboxId of [id, `${id}-viewer`]) {
       await rm(join(this.options.runDir, sandboxId), { recursive: true, force: true });
+      await rm(this.agentDir(sandboxId), { recursive: true, force: true });
     }
     await this.options.installer.forget(id);
   }

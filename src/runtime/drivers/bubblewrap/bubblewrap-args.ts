@@ -7,6 +7,7 @@
 // names. Never the host's homes (/root, /home), its state (/var/lib), its secrets (/etc/shadow, the
 // SSH host keys) or another tenant's files.
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { AGENT_DIR_INSIDE } from '../../agent/agent-program.js';
 import type { SandboxSpec } from '../../sandbox.js';
 
 /** File descriptor bwrap writes its JSON info (host pid of the sandbox init, namespaces) to. */
@@ -101,12 +102,24 @@ function openAncestors(paths: readonly string[]): string[] {
   return [...dirs].flatMap((dir) => ['--perms', '0755', '--dir', dir]);
 }
 
+export interface BubblewrapInit {
+  argv: readonly string[];
+  /**
+   * bwrap puts the filter on the init itself (`--seccomp`); the agent's init instead installs it
+   * after it made its user namespace, which the filter would forbid.
+   */
+  seccompByBwrap: boolean;
+  /** The agent program's files, shown read-only at their own paths. */
+  programPaths: readonly string[];
+}
+
 export function bubblewrapArgs(
   spec: SandboxSpec,
   workspaceDir: string,
   root: SandboxRootFiles,
-  initArgv: readonly string[],
+  init: BubblewrapInit,
 ): string[] {
+  const readOnlyPaths = [...(spec.readOnlyPaths ?? []), ...init.programPaths];
   return [
     ...systemRoot(),
     ...publicEtc(root.files),
@@ -129,16 +142,14 @@ export function bubblewrapArgs(
     '/run',
     // Hidden before anything inside them is bound again (the mirror, the workspace itself).
     ...(spec.hiddenPaths ?? []).flatMap((path) => ['--tmpfs', path]),
-    ...openAncestors([
-      ...(spec.readOnlyPaths ?? []),
-      workspaceDir,
-      ...(spec.runtimeDir ? [spec.runtimeDir] : []),
-    ]),
-    ...(spec.readOnlyPaths ?? []).flatMap((path) => ['--ro-bind-try', path, path]),
+    ...openAncestors([...readOnlyPaths, workspaceDir, ...(spec.runtimeDir ? [spec.runtimeDir] : [])]),
+    ...readOnlyPaths.flatMap((path) => ['--ro-bind-try', path, path]),
     '--bind',
     workspaceDir,
     workspaceDir,
     ...(spec.runtimeDir ? ['--bind', spec.runtimeDir, spec.runtimeDir] : []),
+    // The server's socket directory for this sandbox's agent: it may connect, never write there.
+    ...(spec.agentDir ? ['--ro-bind', spec.agentDir, AGENT_DIR_INSIDE] : []),
     '--unshare-pid',
     '--unshare-ipc',
     '--unshare-uts',
@@ -158,8 +169,7 @@ export function bubblewrapArgs(
     '--info-fd',
     String(infoFd),
     // Installed (with no_new_privs) right before the init is exec'd; every descendant keeps it.
-    '--seccomp',
-    String(initSeccompFd),
+    ...(init.seccompByBwrap ? ['--seccomp', String(initSeccompFd)] : []),
     // The workspace may be open to its user only: bwrap, root with no capability left, starts the
     // init in / (every command gets its own working directory).
     '--chdir',
@@ -167,6 +177,6 @@ export function bubblewrapArgs(
     // Without --as-pid-1 bwrap's own pid 1 reaps zombies and the namespace lives as long as the
     // init command does.
     '--',
-    ...initArgv,
+    ...init.argv,
   ];
 }

@@ -1,8 +1,11 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { runInAgent } from '../../agent/agent-run.js';
 import { runCommandGroupConformance } from '../../command-group-conformance.js';
 import { collectRun } from '../../host/collect-run.js';
 import { giveTree } from '../../host/give-tree.js';
@@ -54,3 +57,105 @@ runSeccompConformance({
   },
 });
 runCommandGroupConformance({ name: 'bubblewrap', makeDriver: () => new BubblewrapDriver() });
+
+// The workspace agent as the sandbox's first process: what it starts is the workspace user,
+// unprivileged and filtered, inside the same walls as a joining command.
+let agentSandbox: Promise<{ sandbox: Sandbox; dir: string; agentDir: string; hidden: string }> | undefined;
+const withAgent = () => {
+  agentSandbox ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nixspace-bwrap-agent-'));
+    const agentDir = await mkdtemp(join(tmpdir(), 'nixspace-bwrap-agent-socket-'));
+    const hidden = await mkdtemp(join(tmpdir(), 'nixspace-bwrap-agent-hidden-'));
+    await writeFile(join(hidden, 'secret'), 'host secret');
+    await giveTree(dir, TEST_SANDBOX_USER);
+    const started = await new BubblewrapDriver().start({
+      id: `agent-${randomBytes(6).toString('hex')}`,
+      user: TEST_SANDBOX_USER,
+      workspaceDir: dir,
+      hiddenPaths: [hidden],
+      agentDir,
+      network: 'none',
+      limits: {},
+    });
+    return { sandbox: started, dir, agentDir, hidden };
+  })();
+  return agentSandbox;
+};
+after(async () => {
+  const started = await agentSandbox;
+  await started?.sandbox.stop();
+  if (started) {
+    for (const path of [started.dir, started.agentDir, started.hidden])
+      await rm(path, { recursive: true, force: true });
+  }
+});
+
+describe('bubblewrap with the workspace agent as its first process', () => {
+  const run = async (script: string) => {
+    const { sandbox, dir } = await withAgent();
+    return runInAgent(sandbox.agent!, ['/bin/sh', '-c', script], {
+      cwd: dir,
+      env: { PATH: '/usr/bin:/bin' },
+    });
+  };
+
+  it('is the sandbox init, and what it starts is the workspace user with no privilege', async () => {
+    const { sandbox } = await withAgent();
+    assert.equal(sandbox.agent?.client?.hello.pid, 2, 'pid 2, under bwrap reaping as pid 1');
+    const { code, stdout } = await run(
+      'id -u; id -g; grep -E "^(NoNewPrivs|Seccomp|CapEff|CapBnd):" /proc/self/status',
+    );
+    assert.equal(code, 0);
+    const lines = stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 2), ['1000', '1000']);
+    assert.match(stdout, /NoNewPrivs:\s+1/);
+    assert.match(stdout, /Seccomp:\s+2/);
+    assert.match(stdout, /CapEff:\s+0+\n/);
+  });
+
+  it('writes the workspace as the sandbox user on the host, and nothing of the server', async () => {
+    const { dir, agentDir, hidden } = await withAgent();
+    const { code, stdout } = await run(
+      `echo made > made.txt; ls -A ${agentDir} ${hidden} 2>&1; ls /run/nixspace-agent; touch /run/nixspace-agent/x 2>&1; cat ${hidden}/secret 2>&1; true`,
+    );
+    assert.equal(code, 0);
+    const made = await stat(join(dir, 'made.txt'));
+    assert.equal(made.uid, TEST_SANDBOX_USER.uid);
+    assert.doesNotMatch(stdout, /host secret/);
+    assert.match(stdout, /agent\.sock/);
+    assert.match(stdout, /Read-only file system|Permission denied/);
+  });
+
+  it('ends with the sandbox, and the link with it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nixspace-bwrap-agent-stop-'));
+    const agentDir = await mkdtemp(join(tmpdir(), 'nixspace-bwrap-agent-socket-'));
+    await giveTree(dir, TEST_SANDBOX_USER);
+    const sandbox = await new BubblewrapDriver().start({
+      id: `agent-${randomBytes(6).toString('hex')}`,
+      user: TEST_SANDBOX_USER,
+      workspaceDir: dir,
+      agentDir,
+      network: 'none',
+      limits: {},
+    });
+    try {
+      const link = sandbox.agent!;
+      const agentPid = sandbox.pid!;
+      await sandbox.stop();
+      assert.equal(
+        existsSync(`/proc/${agentPid}/cmdline`) &&
+          readFileSync(`/proc/${agentPid}/cmdline`, 'utf8').includes('agent'),
+        false,
+      );
+      await assert.rejects(link.connected({ timeoutMs: 100 }), /closed/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(agentDir, { recursive: true, force: true });
+    }
+  });
+});
+
+runSeccompConformance({
+  name: 'a program the workspace agent starts',
+  run: async (argv) => runInAgent((await withAgent()).sandbox.agent!, argv),
+});

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { NixSpaceError } from '../../../errors.js';
+import { AGENT_TRANSPORT_ENV } from '../../../wire/agent.js';
+import { AgentLink } from '../../agent/agent-link.js';
+import { AGENT_DIR_INSIDE, AGENT_SOCKET_NAME, agentProgram } from '../../agent/agent-program.js';
 import { type CgroupHost, detectCgroupHost } from '../../cgroups/cgroup-host.js';
 import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
 import { findExecutable } from '../../host/find-executable.js';
@@ -20,7 +23,7 @@ import { sandboxEnv } from '../../sandbox-env.js';
 import { assertSandboxId } from '../../sandbox-id.js';
 import { writeSeccompFilter } from '../../seccomp/seccomp-filter.js';
 import { resolveWorkspaceDir } from '../../workspace-dir.js';
-import { bubblewrapArgs, infoFd, initSeccompFd } from './bubblewrap-args.js';
+import { type BubblewrapInit, bubblewrapArgs, infoFd, initSeccompFd } from './bubblewrap-args.js';
 import { BubblewrapSandbox, type BubblewrapTools } from './bubblewrap-sandbox.js';
 import { writeSandboxEtc } from './sandbox-etc.js';
 import { assertSandboxUser, asWorkspaceUser, dropToUser } from './workspace-user.js';
@@ -40,6 +43,10 @@ export interface BubblewrapDriverOptions {
    */
   seccompFile?: string;
 }
+
+const agentTransportInside = `unix:${AGENT_DIR_INSIDE}/${AGENT_SOCKET_NAME}`;
+/** A Node program's start on a busy machine; past this the agent is taken for broken. */
+const agentConnectMs = 30_000;
 
 /** The uid the probe tries an unprivileged user namespace with (Debian's nobody). */
 const probeUser = { uid: 65534, gid: 65534 };
@@ -138,18 +145,40 @@ export class BubblewrapDriver implements SandboxDriver {
     // It also opens the seccomp filter for bwrap to install on the init.
     const seccomp = `${initSeccompFd}<${q(seccompFile)}`;
     const script = [...(cgroup?.joinScript() ?? []), `exec ${q(bwrap)} "$@" ${seccomp}`].join(' && ');
-    // bwrap reports the init's pid before it has finished mounting; the init's first line says
-    // the sandbox is complete, and only then may nsenter join it.
-    const init = [
-      ...dropToUser(tools.setpriv, spec.user),
-      '/bin/sh',
-      '-c',
-      `echo ready && exec ${q(this.#sleep)} infinity`,
-    ];
+    // The agent's init dials the server once the sandbox is complete; an idle init says so on
+    // stdout (bwrap reports the init's pid before it has finished mounting, and only then may
+    // nsenter join it).
+    const program = spec.agentDir === undefined ? undefined : agentProgram();
+    const init: BubblewrapInit =
+      program === undefined
+        ? {
+            argv: [
+              ...dropToUser(tools.setpriv, spec.user),
+              '/bin/sh',
+              '-c',
+              `echo ready && exec ${q(this.#sleep)} infinity`,
+            ],
+            seccompByBwrap: true,
+            programPaths: [],
+          }
+        : {
+            // Its own user namespace first (the filter forbids making one), then the filter.
+            argv: [
+              ...dropToUser(tools.setpriv, spec.user),
+              ...asWorkspaceUser(tools.unshare, '/', initSeccompFd),
+              ...program.argv,
+            ],
+            seccompByBwrap: false,
+            programPaths: program.readOnlyPaths,
+          };
+    const link =
+      spec.agentDir === undefined
+        ? undefined
+        : await AgentLink.listen(join(spec.agentDir, AGENT_SOCKET_NAME), spec.user);
     const args = bubblewrapArgs(spec, workspaceDir, etc, init);
     const child = spawn('/bin/sh', ['-c', script, 'nixspace-sandbox', ...args], {
       cwd: '/',
-      env: sandboxEnv(spec),
+      env: link ? { ...sandboxEnv(spec), [AGENT_TRANSPORT_ENV]: agentTransportInside } : sandboxEnv(spec),
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
     const exited = new Promise<SandboxExit>((resolve) => {
@@ -164,7 +193,7 @@ export class BubblewrapDriver implements SandboxDriver {
     try {
       const [info, ready] = await Promise.all([
         readInfo(child.stdio[infoFd] as Readable, exited, options.signal),
-        readReady(child.stdout!, exited, options.signal),
+        link ? agentReady(link, exited, options.signal) : readReady(child.stdout!, exited, options.signal),
       ]);
       if (info === undefined || !ready) {
         const exit = await exited;
@@ -182,10 +211,12 @@ export class BubblewrapDriver implements SandboxDriver {
         tools,
         stateDir,
         seccompFile,
+        agent: link,
       });
     } catch (error) {
       child.kill('SIGKILL');
       await exited;
+      await link?.close();
       await discard(cgroup);
       await rm(stateDir, { recursive: true, force: true });
       throw error;
@@ -263,6 +294,28 @@ function readInfo(
       resolve(undefined);
     });
   });
+}
+
+/** Resolves true once the agent has dialled in and greeted, or false if bwrap exits first. */
+async function agentReady(
+  link: AgentLink,
+  exited: Promise<SandboxExit>,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const gone = new AbortController();
+  const abort = () => gone.abort(signal?.reason);
+  signal?.addEventListener('abort', abort, { once: true });
+  void exited.then(() => gone.abort(new Error('exited')));
+  try {
+    await link.connected({ signal: gone.signal, timeoutMs: agentConnectMs });
+    return true;
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    if (gone.signal.aborted) return false;
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
 }
 
 /** Resolves true once the init printed "ready", or false if bwrap exits first. */

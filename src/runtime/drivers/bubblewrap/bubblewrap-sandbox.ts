@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
+import type { AgentLink } from '../../agent/agent-link.js';
 import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
 import {
   delay,
@@ -50,6 +51,8 @@ export interface BubblewrapSandboxInit {
   seccompFile: string;
   /** Host directory of the sandbox's own files (its /etc/passwd), removed after stop. */
   stateDir?: string;
+  /** The link its agent dialled in on, when it runs one. */
+  agent?: AgentLink | undefined;
 }
 
 /** The descriptor the seccomp filter is opened on for its installer in each command. */
@@ -60,6 +63,7 @@ export class BubblewrapSandbox implements Sandbox {
   readonly unprivileged = true;
   readonly pid: number;
   readonly exited: Promise<SandboxExit>;
+  readonly agent: AgentLink | undefined;
   readonly #init: BubblewrapSandboxInit;
   #stopping: Promise<void> | undefined;
 
@@ -67,6 +71,7 @@ export class BubblewrapSandbox implements Sandbox {
     this.id = init.spec.id;
     this.pid = init.pid;
     this.exited = init.exited;
+    this.agent = init.agent;
     this.#init = init;
   }
 
@@ -152,6 +157,7 @@ export class BubblewrapSandbox implements Sandbox {
       });
     }
     await cgroup?.remove();
+    await this.agent?.close();
     if (this.#init.stateDir !== undefined) await rm(this.#init.stateDir, { recursive: true, force: true });
   }
 }

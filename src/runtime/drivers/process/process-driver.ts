@@ -4,7 +4,12 @@
 // development. It still confines the process tree to a cgroup when it can (limits, and a stop
 // that kills double-forked daemons too); without cgroups it finds the tree by an environment
 // marker, which a process can shed.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
+import { AGENT_TRANSPORT_ENV } from '../../../wire/agent.js';
+import { AgentLink } from '../../agent/agent-link.js';
+import { AGENT_SOCKET_NAME, agentProgram } from '../../agent/agent-program.js';
 import { type CgroupHost, detectCgroupHost } from '../../cgroups/cgroup-host.js';
 import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
 import { findExecutable } from '../../host/find-executable.js';
@@ -62,7 +67,25 @@ export class ProcessDriver implements SandboxDriver {
     options.signal?.throwIfAborted();
     const cgroup = this.#cgroups.available ? this.#cgroups.group(spec.id) : undefined;
     await cgroup?.create(spec.limits);
-    return new ProcessSandbox({ ...spec, workspaceDir }, cgroup);
+    if (spec.agentDir === undefined) return new ProcessSandbox({ ...spec, workspaceDir }, cgroup, undefined);
+    const program = agentProgram();
+    const socketPath = join(spec.agentDir, AGENT_SOCKET_NAME);
+    const link = await AgentLink.listen(socketPath, undefined);
+    const sandbox = new ProcessSandbox({ ...spec, workspaceDir }, cgroup, link);
+    try {
+      const command = sandbox.command(program.argv, { env: { [AGENT_TRANSPORT_ENV]: `unix:${socketPath}` } });
+      spawn(command.file, command.args, {
+        cwd: command.cwd,
+        env: command.env,
+        stdio: 'ignore',
+        detached: true,
+      }).unref();
+      await link.connected({ timeoutMs: 30_000, ...(options.signal ? { signal: options.signal } : {}) });
+      return sandbox;
+    } catch (error) {
+      await sandbox.stop();
+      throw error;
+    }
   }
 
   async cleanup(id: string): Promise<void> {
@@ -82,7 +105,11 @@ class ProcessSandbox implements Sandbox {
   #stopping: Promise<void> | undefined;
   #resolveExited: (exit: SandboxExit) => void = () => {};
 
-  constructor(spec: SandboxSpec, cgroup: SandboxCgroup | undefined) {
+  constructor(
+    spec: SandboxSpec,
+    cgroup: SandboxCgroup | undefined,
+    readonly agent: AgentLink | undefined,
+  ) {
     this.id = spec.id;
     this.#spec = spec;
     this.#cgroup = cgroup;
@@ -113,9 +140,10 @@ class ProcessSandbox implements Sandbox {
   }
 
   stop(): Promise<void> {
-    this.#stopping ??= killSandboxProcesses(this.id, this.#cgroup).then(() =>
-      this.#resolveExited({ code: null, signal: 'SIGKILL' }),
-    );
+    this.#stopping ??= killSandboxProcesses(this.id, this.#cgroup).then(async () => {
+      await this.agent?.close();
+      this.#resolveExited({ code: null, signal: 'SIGKILL' });
+    });
     return this.#stopping;
   }
 }
