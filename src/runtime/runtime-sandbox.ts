@@ -58,6 +58,16 @@ export class RuntimeSandbox implements Sandbox {
     return sandbox;
   }
 
+  /** The running sandbox an earlier server process left for this spec, if its agent answers. */
+  static async attach(driver: SandboxDriver, spec: SandboxSpec): Promise<RuntimeSandbox | undefined> {
+    const inner = await driver.attach(spec);
+    if (inner === undefined) return undefined;
+    const sandbox = new RuntimeSandbox(driver, spec);
+    sandbox.#starting = Promise.resolve();
+    sandbox.#running(inner);
+    return sandbox;
+  }
+
   get id(): string {
     return this.#spec.id;
   }
@@ -90,9 +100,14 @@ export class RuntimeSandbox implements Sandbox {
       this.#resolveExited({ code: null, signal: null });
       throw error;
     }
+    this.#running(this.#inner);
+  }
+
+  #running(inner: Sandbox): void {
+    this.#inner = inner;
     // A stop() that arrived while starting has already switched the state; leave it alone.
-    if (this.#state === 'starting') this.#state = 'running';
-    void this.#inner.exited.then((exit) => {
+    if (this.#state === 'starting' || this.#state === 'new') this.#state = 'running';
+    void inner.exited.then((exit) => {
       if (this.#state === 'running') this.#state = 'exited';
       this.#resolveExited(exit);
     });

@@ -159,6 +159,14 @@ export interface SandboxDriver {
   /** Throws NixSpaceError('SANDBOX_UNAVAILABLE') naming what is missing (e.g. the package). */
   probe(): Promise<void>;
   start(spec: SandboxSpec, options?: { signal?: AbortSignal }): Promise<Sandbox>;
-  /** Kills processes and removes cgroups an earlier server process left for this id. */
-  cleanup(id: string): Promise<void>;
+  /**
+   * The sandbox with an agent (spec.agentDir) that an earlier server process started for this
+   * spec, when it still runs and its agent dials in again: a restart keeps workspaces running.
+   */
+  attach(spec: SandboxSpec): Promise<Sandbox | undefined>;
+  /**
+   * Kills processes and removes cgroups an earlier server process left for this id; with the
+   * spec's agentDir, the agent sandbox it left running too.
+   */
+  cleanup(id: string, options?: { agentDir?: string }): Promise<void>;
 }

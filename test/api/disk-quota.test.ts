@@ -10,7 +10,8 @@ import type { Workspace } from '../../src/wire/workspaces.js';
 import { makeLargeRepo, makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { connectJobs, type JobsClient } from '../support/jobs-client.js';
-import { loopDevicesReleased, mountPoints } from '../support/mounts.js';
+import { endSandboxesUnder } from '../support/leftover-sandboxes.js';
+import { loopDevicesReleased, mountPoints, unmountUnder } from '../support/mounts.js';
 import {
   createRunningWorkspace,
   startTestServer,
@@ -137,14 +138,21 @@ describe('disk quota per workspace', () => {
     await assertNoVolume(server, id);
   });
 
-  it('unmounts every volume when the server stops, running and stopped workspaces alike', async () => {
+  it("unmounts a stopped workspace's volume when the server stops, and keeps a running one's", async () => {
     const stopped = await createRunningWorkspace(server, gitServer.url('app.git'));
     await server.api(`/api/workspaces/${stopped}/stop`, { method: 'POST' });
     await waitForStatus(server, stopped, ['stopped']);
+    const running = await createRunningWorkspace(server, gitServer.url('app.git'));
     const under = async () => (await mountPoints()).filter((point) => point.startsWith(`${server.dataDir}/`));
     assert.ok((await under()).length >= 2, 'the workspaces of this suite are mounted');
     client.close();
     await server.nixspace.close();
+    // The running workspaces' sandboxes still run over their files; the stopped one's are let go.
+    const left = await under();
+    assert.ok(left.includes(join(server.dataDir, 'workspaces', running)), 'the running one stays mounted');
+    assert.ok(!left.includes(join(server.dataDir, 'workspaces', stopped)), 'the stopped one is unmounted');
+    await endSandboxesUnder(server.dataDir);
+    await unmountUnder(server.dataDir);
     assert.deepEqual(await under(), []);
     assert.ok(await loopDevicesReleased(server.dataDir), 'no loop device is left');
   });

@@ -9,6 +9,7 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import { type ConfigInput, parseConfig } from '../../src/config.js';
 import { type NixSpace, startNixSpace } from '../../src/nixspace.js';
+import { endSandboxesUnder } from './leftover-sandboxes.js';
 import { unmountUnder } from './mounts.js';
 
 export interface TestServer {
@@ -105,6 +106,8 @@ export async function startTestServer(
       try {
         await nixspace.close();
       } finally {
+        // Running workspaces outlive the server; none may outlive the test.
+        await endSandboxesUnder(dataDir);
         // Workspace volumes are host mounts: none may outlive the test, whatever went wrong.
         await unmountUnder(dataDir);
         await rm(dataDir, { recursive: true, force: true });

@@ -178,8 +178,9 @@ export class LoopVolumes implements WorkspaceVolumes {
     return usageOf(dir);
   }
 
-  async unmountAll(): Promise<void> {
-    const results = await Promise.allSettled([...this.#mounted.keys()].map((dir) => this.unmount(dir)));
+  async unmountAll(keep: ReadonlySet<string> = new Set()): Promise<void> {
+    const dirs = [...this.#mounted.keys()].filter((dir) => !keep.has(dir));
+    const results = await Promise.allSettled(dirs.map((dir) => this.unmount(dir)));
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -39,6 +39,9 @@ export interface WorkspaceVolumes {
   remove(id: string, dir: string): Promise<void>;
   /** How full the workspace's directory is, as the kernel counts it. */
   usage(dir: string): Promise<VolumeUsage>;
-  /** Unmounts every volume this object mounted or found mounted (the server is stopping). */
-  unmountAll(): Promise<void>;
+  /**
+   * Unmounts every volume this object mounted or found mounted (the server is stopping), but those
+   * at the directories in `keep` (workspaces that keep running).
+   */
+  unmountAll(keep?: ReadonlySet<string>): Promise<void>;
 }

@@ -3,7 +3,7 @@
 // Every step is recorded with its timing and streamed to subscribers as it happens.
 
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
@@ -307,7 +307,7 @@ export class WorkspaceService {
         await this.assertRecoverable(row, 'start');
         // What the dead sandbox left (its cgroups, wrappers) goes before a new one starts.
         await this.stopSandbox(id);
-        await this.options.driver.cleanup(id);
+        await this.cleanupSandbox(id);
       } else if (row.status !== 'stopped') {
         throw new NixSpaceError(
           'CONFLICT',
@@ -338,7 +338,7 @@ export class WorkspaceService {
       if (row.status === 'failed') {
         await this.assertRecoverable(row, 'stop');
         await this.stopSandbox(id);
-        await this.options.driver.cleanup(id);
+        await this.cleanupSandbox(id);
         // Stopped, with the reason it failed kept until it starts again.
         return this.view(await this.save(id, { status: 'stopped' }));
       }
@@ -798,7 +798,8 @@ export class WorkspaceService {
     const failed: string[] = [];
     const resumed: string[] = [];
     for (const row of rows) {
-      await this.options.driver.cleanup(row.id);
+      // A running workspace's sandbox outlives the server: it is taken back below if it still runs.
+      if (row.status !== 'running') await this.cleanupSandbox(row.id);
       if (row.status === 'failed') continue;
       // `starting` is also the status of a start of a stopped workspace: one whose creation had
       // finished keeps its files and resumes.
@@ -807,7 +808,7 @@ export class WorkspaceService {
         try {
           await this.mountFiles(row.id);
           // A switch cut off keeps its checkout; the workspace resumes with the last stored environment.
-          await this.bringUp(row, await this.storedSetup(row));
+          await this.bringUp(row, await this.storedSetup(row), { adopt: row.status === 'running' });
           if (row.status !== 'running') await this.save(row.id, { status: 'running' });
           this.startIde(row.id);
           resumed.push(row.id);
@@ -839,18 +840,64 @@ export class WorkspaceService {
       });
       failed.push(row.id);
     }
+    await this.endOrphanSandboxes(new Set(resumed));
     return { failed, resumed };
   }
 
-  /** Stops every sandbox this process runs; running workspaces resume on the next start. */
+  /** Ends the agent sandboxes left running for workspaces that no longer run (deleted, say). */
+  private async endOrphanSandboxes(running: ReadonlySet<string>): Promise<void> {
+    const dir = join(this.options.runDir, 'agents');
+    for (const id of await readdir(dir).catch(() => [] as string[])) {
+      const workspaceId = id.replace(/-(viewer|install|git)$/, '');
+      if (running.has(id) || !isUuid(workspaceId)) continue;
+      await this.cleanupSandbox(id).catch((error: unknown) =>
+        this.options.logger.warn({ err: error, sandbox: id }, 'could not end a sandbox left running'),
+      );
+      await rm(join(dir, id), { recursive: true, force: true });
+    }
+  }
+
+  /** Kills what an earlier server left of sandbox `id`, its agent's sandbox included. */
+  private cleanupSandbox(id: string): Promise<void> {
+    return this.options.driver.cleanup(id, { agentDir: this.agentDir(id) });
+  }
+
+  /**
+   * This server stops. Running workspaces keep running: their sandboxes and what the agent runs
+   * (shells) stay, and the next start takes them back. What this server runs itself for them (the
+   * IDE, services) stops, and starts again then.
+   */
   async shutdown(): Promise<void> {
     for (const pipeline of this.pipelines.values()) {
       pipeline.abort.abort(new NixSpaceError('INTERRUPTED', 'NixSpace is shutting down'));
     }
     await Promise.allSettled([...this.pipelines.values()].map((p) => p.done));
-    await Promise.allSettled([...this.live.keys()].map((id) => this.stopSandbox(id)));
-    // The next start mounts them again; nothing of a stopped server stays mounted on the host.
-    await this.options.volumes.unmountAll();
+    const kept = new Set<string>();
+    await Promise.allSettled(
+      [...this.live.entries()].map(async ([id, live]) => {
+        if (live.sandbox.agent === undefined) return this.stopSandbox(id);
+        kept.add(this.workspaceDir(id));
+        return this.release(id, live);
+      }),
+    );
+    // The next start mounts the others again; nothing of a stopped workspace stays mounted on the host.
+    await this.options.volumes.unmountAll(kept);
+  }
+
+  /** Lets go of a running workspace without stopping it: the agent keeps running its shells. */
+  private async release(id: string, live: LiveWorkspace): Promise<void> {
+    live.stopping = true;
+    this.live.delete(id);
+    live.terminals.releaseAll();
+    await Promise.allSettled([
+      live.ide?.stop(),
+      live.viewerIde?.then(async (viewer) => {
+        await viewer.ide.stop();
+        await viewer.sandbox.stop();
+      }),
+      live.services?.stop(),
+    ]);
+    await live.sandbox.agent?.close({ removeSocket: false });
   }
 
   workspaceDir(id: string): string {
@@ -1227,15 +1274,19 @@ export class WorkspaceService {
     }
   }
 
-  /** Starts the workspace's sandbox with its environment, and its services when a spec says so. */
   /** The one mirror a workspace's sandboxes see (its checkout borrows the objects from there). */
   private mirrorOf(row: Pick<WorkspaceRow, 'repo_url'>): string {
     return this.options.git.mirrorDir(parseRepoUrl(row.repo_url));
   }
 
+  /**
+   * Starts the workspace's sandbox with its environment, and its services when a spec says so.
+   * `adopt`: a sandbox still running from before a server restart is taken back with its shells.
+   */
   private async bringUp(
     row: Pick<WorkspaceRow, 'id' | 'name' | 'owner_id' | 'repo_url'>,
     setup: WorkspaceSetup,
+    options: { adopt?: boolean } = {},
   ): Promise<void> {
     const { driver, limits } = this.options;
     const dir = this.workspaceDir(row.id);
@@ -1248,11 +1299,11 @@ export class WorkspaceService {
     if (driver.capabilities.unprivileged && (await lstat(dir)).uid !== user.uid) await giveTree(dir, user);
     const env = this.shellEnv(row.id, setup.activation);
     const toolchainPaths = setup.activation?.readOnlyPaths ?? [];
-    const sandbox = await RuntimeSandbox.start(driver, {
+    const spec: SandboxSpec = {
       id: row.id,
       user,
       workspaceDir: dir,
-      runtimeDir: await this.runtimeDir(row.id, user),
+      runtimeDir: join(this.options.runDir, row.id),
       agentDir: this.agentDir(row.id),
       readOnlyPaths: [mirrorDir, ...cacheDirs, ...toolchainPaths, ...(this.options.ide?.readOnlyPaths ?? [])],
       hiddenPaths: this.options.hiddenPaths ?? [],
@@ -1260,9 +1311,18 @@ export class WorkspaceService {
       limits,
       hostname: `ws-${row.id.slice(0, 8)}`,
       env,
-    });
+    };
+    const adopted = options.adopt ? await RuntimeSandbox.attach(driver, spec) : undefined;
+    if (options.adopt && adopted === undefined) await this.cleanupSandbox(row.id);
+    // A new sandbox gets an empty runtime directory; a running one keeps the one it has mounted.
+    if (adopted === undefined) await this.runtimeDir(row.id, user);
+    const sandbox = adopted ?? (await RuntimeSandbox.start(driver, spec));
     const shell = { argv: ['/bin/bash'], cwd: join(dir, 'repo'), env };
     const terminals = new WorkspaceTerminals(sandbox.agent!, shell, this.options.terminals);
+    if (adopted) {
+      const shells = terminals.adopt(await (await sandbox.agent!.connected()).list());
+      this.options.logger.info({ workspace: row.id, shells }, 'took back the running workspace');
+    }
     const live: LiveWorkspace = {
       sandbox,
       user,

@@ -111,6 +111,8 @@ export interface BubblewrapInit {
   seccompByBwrap: boolean;
   /** The agent program's files, shown read-only at their own paths. */
   programPaths: readonly string[];
+  /** The sandbox ends when the server does (an idle init's); an agent's outlives it. */
+  dieWithParent: boolean;
 }
 
 export function bubblewrapArgs(
@@ -157,8 +159,8 @@ export function bubblewrapArgs(
     spec.hostname ?? 'workspace',
     // 'none' keeps only a loopback inside; 'host' shares the host's network stack.
     ...(spec.network === 'none' ? ['--unshare-net'] : []),
-    // If the server dies, the sandbox dies with it instead of running unsupervised.
-    '--die-with-parent',
+    // A sandbox without an agent dies with the server instead of running unsupervised.
+    ...(init.dieWithParent ? ['--die-with-parent'] : []),
     // No controlling terminal shared with the server (TIOCSTI injection).
     '--new-session',
     // bwrap runs as root to build the mounts; its init keeps only what it takes to become the

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -158,4 +158,56 @@ describe('bubblewrap with the workspace agent as its first process', () => {
 runSeccompConformance({
   name: 'a program the workspace agent starts',
   run: async (argv) => runInAgent((await withAgent()).sandbox.agent!, argv),
+});
+
+describe('an agent sandbox whose server went away', () => {
+  it('keeps running after the process that started it exits, and a new one takes it back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nixspace-bwrap-outlive-'));
+    const agentDir = await mkdtemp(join(tmpdir(), 'nixspace-bwrap-outlive-socket-'));
+    await giveTree(dir, TEST_SANDBOX_USER);
+    const spec = {
+      id: `outlive-${randomBytes(6).toString('hex')}`,
+      user: TEST_SANDBOX_USER,
+      workspaceDir: dir,
+      agentDir,
+      network: 'none' as const,
+      limits: {},
+    };
+    const driver = new BubblewrapDriver();
+    try {
+      // A server process starts the sandbox and a program in it, then exits for good.
+      const starter = `
+        const { BubblewrapDriver } = await import(${JSON.stringify(new URL('./bubblewrap-driver.ts', import.meta.url).href)});
+        const { AgentProcess } = await import(${JSON.stringify(new URL('../../agent/agent-process.ts', import.meta.url).href)});
+        const sandbox = await new BubblewrapDriver().start(${JSON.stringify(spec)});
+        await AgentProcess.spawn(sandbox.agent, { id: 'counter', argv: ['/bin/sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > count; sleep 0.05; done'], cwd: ${JSON.stringify(dir)}, env: { PATH: '/usr/bin:/bin' }, output: { mode: 'ring', bytes: 4096 } });
+        process.exit(0);
+      `;
+      const started = await collectRun(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', starter],
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      assert.equal(started.code, 0, started.stderr);
+      const sandbox = await driver.attach(spec);
+      assert.ok(sandbox, 'the sandbox runs on and its agent dials the new link');
+      try {
+        const [counter] = (await sandbox.agent!.client!.list()).filter((p) => p.id === 'counter');
+        assert.ok(counter && counter.exit === undefined, 'the program runs on');
+        const count = async () => Number(await readFile(join(dir, 'count'), 'utf8'));
+        const before = await count();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.ok((await count()) > before, 'and keeps counting');
+      } finally {
+        await sandbox.stop();
+      }
+      assert.equal(await driver.attach(spec), undefined, 'a stopped sandbox is not taken back');
+    } finally {
+      await driver.cleanup(spec.id, { agentDir });
+      await rm(dir, { recursive: true, force: true });
+      await rm(agentDir, { recursive: true, force: true });
+    }
+  });
 });

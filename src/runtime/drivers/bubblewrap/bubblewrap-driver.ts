@@ -5,7 +5,8 @@
 // user namespaces, and needs util-linux's nsenter, setpriv, setsid, unshare and script, and perl
 // (Debian's perl-base) to put the seccomp filter on each program.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -17,12 +18,15 @@ import { AGENT_DIR_INSIDE, AGENT_SOCKET_NAME, agentProgram } from '../../agent/a
 import { type CgroupHost, detectCgroupHost } from '../../cgroups/cgroup-host.js';
 import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
 import { findExecutable } from '../../host/find-executable.js';
+import { killQuietly, killUntilGone } from '../../host/host-processes.js';
+import { joinedTrees } from '../../host/process-tree.js';
 import { shellQuote as q } from '../../host/shell-quote.js';
 import type { DriverCapabilities, Sandbox, SandboxDriver, SandboxExit, SandboxSpec } from '../../sandbox.js';
 import { sandboxEnv } from '../../sandbox-env.js';
 import { assertSandboxId } from '../../sandbox-id.js';
 import { writeSeccompFilter } from '../../seccomp/seccomp-filter.js';
 import { resolveWorkspaceDir } from '../../workspace-dir.js';
+import { boxAlive, readBoxRecord, removeBoxRecord, watchBoxExit, writeBoxRecord } from './box-record.js';
 import { type BubblewrapInit, bubblewrapArgs, infoFd, initSeccompFd } from './bubblewrap-args.js';
 import { BubblewrapSandbox, type BubblewrapTools } from './bubblewrap-sandbox.js';
 import { writeSandboxEtc } from './sandbox-etc.js';
@@ -47,6 +51,8 @@ export interface BubblewrapDriverOptions {
 const agentTransportInside = `unix:${AGENT_DIR_INSIDE}/${AGENT_SOCKET_NAME}`;
 /** A Node program's start on a busy machine; past this the agent is taken for broken. */
 const agentConnectMs = 30_000;
+/** A running agent dials again within a second; one that has not in this long is not answering. */
+const agentReconnectMs = 10_000;
 
 /** The uid the probe tries an unprivileged user namespace with (Debian's nobody). */
 const probeUser = { uid: 65534, gid: 65534 };
@@ -160,6 +166,7 @@ export class BubblewrapDriver implements SandboxDriver {
             ],
             seccompByBwrap: true,
             programPaths: [],
+            dieWithParent: true,
           }
         : {
             // Its own user namespace first (the filter forbids making one), then the filter.
@@ -170,17 +177,22 @@ export class BubblewrapDriver implements SandboxDriver {
             ],
             seccompByBwrap: false,
             programPaths: program.readOnlyPaths,
+            dieWithParent: false,
           };
     const link =
       spec.agentDir === undefined
         ? undefined
         : await AgentLink.listen(join(spec.agentDir, AGENT_SOCKET_NAME), spec.user);
     const args = bubblewrapArgs(spec, workspaceDir, etc, init);
+    // An agent's sandbox outlives the server: a session of its own, and its messages in a file.
+    const log = link ? openSync(join(stateDir, 'box.log'), 'a', 0o600) : undefined;
     const child = spawn('/bin/sh', ['-c', script, 'nixspace-sandbox', ...args], {
       cwd: '/',
       env: link ? { ...sandboxEnv(spec), [AGENT_TRANSPORT_ENV]: agentTransportInside } : sandboxEnv(spec),
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', link ? 'ignore' : 'pipe', log ?? 'pipe', 'pipe'],
+      detached: link !== undefined,
     });
+    if (log !== undefined) closeSync(log);
     const exited = new Promise<SandboxExit>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', () => resolve({ code: null, signal: null }));
@@ -189,6 +201,10 @@ export class BubblewrapDriver implements SandboxDriver {
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       if (stderr.length < 8192) stderr += chunk;
     });
+    const messages = async () =>
+      log === undefined
+        ? stderr
+        : (await readFile(join(stateDir, 'box.log'), 'utf8').catch(() => '')).slice(-8192);
 
     try {
       const [info, ready] = await Promise.all([
@@ -198,8 +214,11 @@ export class BubblewrapDriver implements SandboxDriver {
       if (info === undefined || !ready) {
         const exit = await exited;
         throw new NixSpaceError('SANDBOX_FAILED', `sandbox ${spec.id} did not start`, {
-          detail: stderr.trim() || `bwrap exited with ${exit.code ?? exit.signal}`,
+          detail: (await messages()).trim() || `bwrap exited with ${exit.code ?? exit.signal}`,
         });
+      }
+      if (spec.agentDir !== undefined) {
+        await writeBoxRecord(spec.agentDir, { pid: info.pid, pidNamespace: info.pidNamespace, stateDir });
       }
       return new BubblewrapSandbox({
         spec: { ...spec, workspaceDir },
@@ -242,11 +261,60 @@ export class BubblewrapDriver implements SandboxDriver {
     return { bwrap, nsenter, setpriv, setsid, unshare, script };
   }
 
-  async cleanup(id: string): Promise<void> {
+  /**
+   * The agent sandbox a previous server process started for this spec, if it still runs and its
+   * agent dials in again; undefined otherwise (then `cleanup` clears what is left).
+   */
+  async attach(spec: SandboxSpec): Promise<Sandbox | undefined> {
+    const tools = this.#tools();
+    assertSandboxId(spec.id);
+    assertSandboxUser(spec.user);
+    if (spec.agentDir === undefined) return undefined;
+    const record = await readBoxRecord(spec.agentDir);
+    if (record === undefined || !(await boxAlive(record))) return undefined;
+    const workspaceDir = await resolveWorkspaceDir(spec.workspaceDir);
+    const link = await AgentLink.listen(join(spec.agentDir, AGENT_SOCKET_NAME), spec.user);
+    const watch = watchBoxExit(record);
+    try {
+      await link.connected({ timeoutMs: agentReconnectMs });
+    } catch {
+      await link.close();
+      return undefined;
+    }
+    link.onConnected(() => watch.check());
+    // What the old server ran by joining the sandbox (its IDE, services, jobs) has nobody left
+    // to serve: it goes, and the agent's processes stay.
+    // (The recorded pid is the namespace's pid 1, bwrap's reaper, parent of the agent.)
+    for (const pid of await joinedTrees(record.pidNamespace, [record.pid])) killQuietly(pid);
+    return new BubblewrapSandbox({
+      spec: { ...spec, workspaceDir },
+      pid: record.pid,
+      pidNamespace: record.pidNamespace,
+      child: undefined,
+      exited: watch.exited,
+      cgroup: this.#cgroups.available ? this.#cgroups.group(spec.id) : undefined,
+      tools,
+      stateDir: record.stateDir,
+      seccompFile: await this.#filter(),
+      agent: link,
+    });
+  }
+
+  async cleanup(id: string, options: { agentDir?: string } = {}): Promise<void> {
     assertSandboxId(id);
-    // A crashed server's sandboxes already died with it (--die-with-parent); what can remain are
-    // nsenter wrappers and the cgroups.
+    // An agent's sandbox outlives the server that started it: end the one recorded, whose init
+    // takes every process of its namespace along. Others died with their server
+    // (--die-with-parent); what can remain are nsenter wrappers and the cgroups.
+    const record = options.agentDir === undefined ? undefined : await readBoxRecord(options.agentDir);
+    if (record !== undefined && (await boxAlive(record))) {
+      killQuietly(record.pid);
+      await killUntilGone(async () => ((await boxAlive(record)) ? [record.pid] : []), {
+        what: `sandbox ${id}`,
+      });
+    }
     if (this.#cgroups.available) await discard(this.#cgroups.group(id));
+    if (record !== undefined) await rm(record.stateDir, { recursive: true, force: true });
+    if (options.agentDir !== undefined) await removeBoxRecord(options.agentDir);
   }
 }
 

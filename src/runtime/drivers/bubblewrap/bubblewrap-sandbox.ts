@@ -24,6 +24,7 @@ import type {
   SpawnCommand,
 } from '../../sandbox.js';
 import { sandboxEnv } from '../../sandbox-env.js';
+import { removeBoxRecord } from './box-record.js';
 import { asWorkspaceUser, dropToUser } from './workspace-user.js';
 
 export interface BubblewrapTools {
@@ -43,7 +44,8 @@ export interface BubblewrapSandboxInit {
   pid: number;
   /** Inode of the sandbox's pid namespace: tells the init apart from a later process reusing its pid. */
   pidNamespace: number;
-  child: ChildProcess;
+  /** The host process that became bwrap; undefined for a sandbox an earlier server started. */
+  child: ChildProcess | undefined;
   exited: Promise<SandboxExit>;
   cgroup: SandboxCgroup | undefined;
   tools: BubblewrapTools;
@@ -146,7 +148,7 @@ export class BubblewrapSandbox implements Sandbox {
     }
     // Then whatever is left, inside or outside the namespace (the nsenter wrappers).
     await cgroup?.killAll();
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await this.exited;
     try {
       await killUntilGone(() => pidsInNamespace(pidNamespace), { what: `sandbox ${this.id}` });
@@ -158,6 +160,7 @@ export class BubblewrapSandbox implements Sandbox {
     }
     await cgroup?.remove();
     await this.agent?.close();
+    if (this.#init.spec.agentDir !== undefined) await removeBoxRecord(this.#init.spec.agentDir);
     if (this.#init.stateDir !== undefined) await rm(this.#init.stateDir, { recursive: true, force: true });
   }
 }

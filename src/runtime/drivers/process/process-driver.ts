@@ -88,6 +88,24 @@ export class ProcessDriver implements SandboxDriver {
     }
   }
 
+  /** The agent an earlier server process left running for this spec, when it dials in again. */
+  async attach(spec: SandboxSpec): Promise<Sandbox | undefined> {
+    assertSandboxId(spec.id);
+    if (spec.agentDir === undefined || (await pidsWithEnv(sandboxMarkerEnv, spec.id)).length === 0) {
+      return undefined;
+    }
+    const workspaceDir = await resolveWorkspaceDir(spec.workspaceDir);
+    const link = await AgentLink.listen(join(spec.agentDir, AGENT_SOCKET_NAME), undefined);
+    try {
+      await link.connected({ timeoutMs: 10_000 });
+    } catch {
+      await link.close();
+      return undefined;
+    }
+    const cgroup = this.#cgroups.available ? this.#cgroups.group(spec.id) : undefined;
+    return new ProcessSandbox({ ...spec, workspaceDir }, cgroup, link);
+  }
+
   async cleanup(id: string): Promise<void> {
     assertSandboxId(id);
     await killSandboxProcesses(id, this.#cgroups.available ? this.#cgroups.group(id) : undefined);
