@@ -156,7 +156,19 @@ export class GvisorBoxes {
     assertBoxId(id);
     await mkdir(imageDir, { recursive: true, mode: 0o700 });
     const started = performance.now();
-    await this.runsc.checkpoint(id, imageDir);
+    try {
+      await this.runsc.checkpoint(id, imageDir);
+    } catch (error) {
+      // This runsc cannot save a socket connected to the host: the agent's stream must be closed.
+      if (error instanceof NixSpaceError && /ConnectedEndpoint/.test(error.detail ?? '')) {
+        throw new NixSpaceError(
+          'CONFLICT',
+          `box ${id} cannot be checkpointed while its init holds a connected host socket (the agent's stream): close it first`,
+          { detail: error.detail, cause: error },
+        );
+      }
+      throw error;
+    }
     const ms = performance.now() - started;
     // The sentry exits once the image is written; runsc keeps a stopped container, which would
     // keep a restore from taking the id again.

@@ -75,8 +75,7 @@ export class Runsc {
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr?.trim() ?? '';
       throw new NixSpaceError('SANDBOX_FAILED', `runsc could not ${what}`, {
-        detail: stderr || String(error),
-        cause: error,
+        detail: brief(stderr || String(error)),
       });
     }
   }
@@ -155,7 +154,7 @@ export class Runsc {
       if (code !== 0) {
         const text = (await readFile(logFile, 'utf8').catch(() => '')).slice(start).trim();
         throw new NixSpaceError('SANDBOX_FAILED', `runsc could not ${what} (exit ${code})`, {
-          detail: text.split('\n').slice(-20).join('\n'),
+          detail: brief(text),
         });
       }
     } finally {
@@ -172,4 +171,10 @@ function parseState(text: string): RunscState {
     status: (raw.status ?? 'stopped') as RunscState['status'],
     bundle: String(raw.bundle ?? ''),
   };
+}
+
+/** runsc's messages carry whole Go stacks: the start says what failed, the end where. */
+function brief(text: string): string {
+  if (text.length <= 2000) return text;
+  return `${text.slice(0, 1200)}\n…\n${text.slice(-600)}`;
 }
