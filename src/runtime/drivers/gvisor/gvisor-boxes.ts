@@ -159,11 +159,12 @@ export class GvisorBoxes {
     try {
       await this.runsc.checkpoint(id, imageDir);
     } catch (error) {
-      // This runsc cannot save a socket connected to the host: the agent's stream must be closed.
+      // This runsc cannot save a socket connected to the host, and its sentry dies trying: the
+      // agent must have closed its stream before the checkpoint.
       if (error instanceof NixSpaceError && /ConnectedEndpoint/.test(error.detail ?? '')) {
         throw new NixSpaceError(
-          'CONFLICT',
-          `box ${id} cannot be checkpointed while its init holds a connected host socket (the agent's stream): close it first`,
+          'SANDBOX_FAILED',
+          `box ${id} was lost: runsc cannot checkpoint a socket connected to the host (the agent's stream must be closed first)`,
           { detail: error.detail, cause: error },
         );
       }
