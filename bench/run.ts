@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { benchCli } from './cli.js';
 import { benchDisk } from './disk.js';
 import { benchEnvironments } from './environments.js';
+import { benchGvisor } from './gvisor.js';
 import { benchIde } from './ide.js';
 import { benchJobs } from './jobs.js';
 import { type BenchResult, printTable, saveResults } from './results-file.js';
@@ -16,6 +17,7 @@ import { benchSwitching } from './switching.js';
 const suites: Record<string, () => Promise<BenchResult[]>> = {
   spine: benchSpine,
   sandbox: benchSandbox,
+  gvisor: benchGvisor,
   environments: benchEnvironments,
   switching: benchSwitching,
   ide: benchIde,

@@ -16,10 +16,10 @@ export const infoFd = 3;
 export const initSeccompFd = 4;
 
 /** The top-level system directories a sandbox sees: /usr and the /bin, /lib* beside it. */
-const systemDirs = ['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
+export const systemDirs = ['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
 
 /** Files of /etc that only root may read, replaced by an empty file where they exist. */
-const secretEtcFiles = [
+export const secretEtcFiles = [
   'shadow',
   'shadow-',
   'gshadow',
@@ -34,8 +34,8 @@ const secretEtcFiles = [
 ];
 
 /** Directories of /etc holding keys, hidden behind an empty one (the SSH client config comes back). */
-const secretEtcDirs = ['ssh', 'ssl/private', 'sudoers.d', 'letsencrypt', 'wireguard'];
-const sshClientConfig = ['ssh/ssh_config', 'ssh/ssh_config.d', 'ssh/ssh_known_hosts'];
+export const secretEtcDirs = ['ssh', 'ssl/private', 'sudoers.d', 'letsencrypt', 'wireguard'];
+export const sshClientConfig = ['ssh/ssh_config', 'ssh/ssh_config.d', 'ssh/ssh_known_hosts'];
 
 export interface SandboxRootFiles {
   /** Host file → path inside, bound read-only after /etc (the generated passwd and group). */

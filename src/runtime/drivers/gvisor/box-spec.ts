@@ -1,0 +1,52 @@
+// What a gVisor workspace box is made from: a sandbox spec (the same one every driver takes) plus
+// the argv of the box's first process, the workspace agent, and the host directory holding the
+// Unix socket the server listens on for that agent.
+import { isAbsolute } from 'node:path';
+import { NixSpaceError } from '../../../errors.js';
+import type { SandboxSpec } from '../../sandbox.js';
+import { assertSandboxUser } from '../bubblewrap/workspace-user.js';
+
+export interface GvisorBoxSpec extends SandboxSpec {
+  /** argv of the box's first process (the agent); it runs as the workspace user inside. */
+  init: readonly string[];
+  /**
+   * Host directory (absolute) holding the socket the server listens on. It is mounted inside at
+   * AGENT_DIR_INSIDE; the init learns the socket's path from NIXSPACE_AGENT_TRANSPORT.
+   */
+  agentSocketDir: string;
+}
+
+/** Where agentSocketDir appears inside every box. */
+export const AGENT_DIR_INSIDE = '/run/nixspace-agent';
+/** The socket's name in agentSocketDir, the same inside and on the host. */
+export const AGENT_SOCKET_NAME = 'agent.sock';
+/** The variable that tells the init how to reach the server. */
+export const AGENT_TRANSPORT_ENV = 'NIXSPACE_AGENT_TRANSPORT';
+export const AGENT_TRANSPORT = `unix:${AGENT_DIR_INSIDE}/${AGENT_SOCKET_NAME}`;
+
+/** Box ids name a runsc container, a bundle directory and a cgroup: keep them plain. */
+const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export function assertBoxId(id: string): void {
+  if (!idPattern.test(id)) {
+    throw new NixSpaceError('BAD_REQUEST', `a box id must be letters, digits, '.', '_' or '-': ${id}`);
+  }
+}
+
+export function assertBoxSpec(spec: GvisorBoxSpec): void {
+  assertBoxId(spec.id);
+  assertSandboxUser(spec.user);
+  if (spec.init.length === 0) throw new NixSpaceError('BAD_REQUEST', `box ${spec.id} has no init argv`);
+  const paths: [string, string | undefined][] = [
+    ['workspaceDir', spec.workspaceDir],
+    ['runtimeDir', spec.runtimeDir],
+    ['agentSocketDir', spec.agentSocketDir],
+    ...(spec.readOnlyPaths ?? []).map((path): [string, string] => ['readOnlyPaths', path]),
+    ...(spec.hiddenPaths ?? []).map((path): [string, string] => ['hiddenPaths', path]),
+  ];
+  for (const [name, path] of paths) {
+    if (path !== undefined && (!isAbsolute(path) || path.includes('\0') || path === '/')) {
+      throw new NixSpaceError('BAD_REQUEST', `box ${spec.id}: ${name} must be an absolute path: ${path}`);
+    }
+  }
+}
