@@ -3,6 +3,7 @@
 // Unix socket the server listens on for that agent.
 import { isAbsolute } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
+import { AGENT_DIR_INSIDE, AGENT_SOCKET_NAME } from '../../agent/agent-program.js';
 import type { SandboxSpec } from '../../sandbox.js';
 import { assertSandboxUser } from '../bubblewrap/workspace-user.js';
 
@@ -16,12 +17,9 @@ export interface GvisorBoxSpec extends SandboxSpec {
   agentSocketDir: string;
 }
 
-/** Where agentSocketDir appears inside every box. */
-export const AGENT_DIR_INSIDE = '/run/nixspace-agent';
-/** The socket's name in agentSocketDir, the same inside and on the host. */
-export const AGENT_SOCKET_NAME = 'agent.sock';
-/** The variable that tells the init how to reach the server. */
-export const AGENT_TRANSPORT_ENV = 'NIXSPACE_AGENT_TRANSPORT';
+export { AGENT_TRANSPORT_ENV } from '../../../wire/agent.js';
+export { AGENT_DIR_INSIDE, AGENT_SOCKET_NAME };
+/** What the init is told (in AGENT_TRANSPORT_ENV) to reach the server by. */
 export const AGENT_TRANSPORT = `unix:${AGENT_DIR_INSIDE}/${AGENT_SOCKET_NAME}`;
 
 /** Box ids name a runsc container, a bundle directory and a cgroup: keep them plain. */
