@@ -48,8 +48,11 @@ interface Running {
 export class AgentProcesses {
   readonly #processes = new Map<string, Running>();
 
-  /** `cgroupRoot`: a cgroup directory the agent may make groups in (delegated to its user). */
-  constructor(private readonly cgroupRoot: string | undefined) {}
+  /**
+   * `cgroupRoots`: the workspace's cgroup directories (one per hierarchy), delegated to the
+   * agent's user: a group's program joins a child of each.
+   */
+  constructor(private readonly cgroupRoots: readonly string[]) {}
 
   async spawn(request: Spawn): Promise<ProcessInfo> {
     if (this.#processes.has(request.id)) {
@@ -103,9 +106,10 @@ export class AgentProcesses {
   /** The process group it leads, and every member of its cgroup (setsid'd children too). */
   #groupPids(running: Running): number[] {
     const pids = running.exit ? [] : [-running.pid];
-    if (running.group !== undefined && this.cgroupRoot !== undefined) {
+    const root = this.cgroupRoots[0];
+    if (running.group !== undefined && root !== undefined) {
       try {
-        const procs = readFileSync(join(this.cgroupRoot, running.group, 'cgroup.procs'), 'utf8');
+        const procs = readFileSync(join(root, running.group, 'cgroup.procs'), 'utf8');
         for (const line of procs.split('\n')) if (/^\d+$/.test(line)) pids.push(Number(line));
       } catch {
         // no group (yet, or any more)
@@ -116,10 +120,13 @@ export class AgentProcesses {
 
   /** A group's program joins its cgroup before it runs, so all it starts stays inside. */
   #inGroup(argv: readonly string[], group: string | undefined): string[] {
-    if (group === undefined || this.cgroupRoot === undefined) return [...argv];
-    const dir = join(this.cgroupRoot, group);
-    mkdirSync(dir, { recursive: true });
-    return ['/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, ...argv];
+    if (group === undefined || this.cgroupRoots.length === 0) return [...argv];
+    const dirs = this.cgroupRoots.map((root) => join(root, group));
+    for (const dir of dirs) mkdirSync(dir, { recursive: true });
+    // The shell joins every group, then becomes the program (same pid): nothing runs outside.
+    const join_ =
+      'while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs" || exit 125; shift; done; shift; exec "$@"';
+    return ['/bin/sh', '-c', join_, 'nixspace-group', ...dirs, '--', ...argv];
   }
 
   async #spawnPipes(request: Spawn, argv: string[]): Promise<Running> {

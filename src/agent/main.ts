@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http2';
 import { connect, type Socket } from 'node:net';
-import { AGENT_PROTOCOL, AGENT_TRANSPORT_ENV, type AgentHello } from '../wire/agent.js';
+import { AGENT_CGROUPS_ENV, AGENT_PROTOCOL, AGENT_TRANSPORT_ENV, type AgentHello } from '../wire/agent.js';
 import { AgentProcesses } from './agent-processes.js';
 import { agentRoutes } from './agent-routes.js';
 
@@ -32,7 +32,7 @@ function transportPath(): string {
 }
 
 const path = transportPath();
-const processes = new AgentProcesses(process.env.NIXSPACE_AGENT_CGROUP || undefined);
+const processes = new AgentProcesses((process.env[AGENT_CGROUPS_ENV] ?? '').split(':').filter(Boolean));
 const hello: AgentHello = {
   protocol: AGENT_PROTOCOL,
   version: version(),

@@ -28,6 +28,9 @@ export const AGENT_OFFSET_HEADER = 'nixspace-offset';
 /** Environment variable telling the agent how to reach the server (`unix:<path>`). */
 export const AGENT_TRANSPORT_ENV = 'NIXSPACE_AGENT_TRANSPORT';
 
+/** Environment variable naming the cgroup directories the agent may make groups in (`:`-separated). */
+export const AGENT_CGROUPS_ENV = 'NIXSPACE_AGENT_CGROUPS';
+
 /** Process ids are the server's names for them: stable across a server restart. */
 export const processId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'a process id');
 

@@ -2,7 +2,7 @@
 // their own pid into each cgroup.procs before exec (see `joinScript`), so nothing they start can
 // escape the limits or the final kill.
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
 import { shellQuote } from '../host/shell-quote.js';
@@ -66,6 +66,22 @@ export class SandboxCgroup {
   joinScript(group?: string): string[] {
     const groups = group === undefined ? this.#groups : this.commandGroup(group).create();
     return groups.map(({ dir }) => `echo $$ > ${shellQuote(join(dir, 'cgroup.procs'))}`);
+  }
+
+  /**
+   * Lets `user` make groups below the sandbox's and move its own processes into them (the agent
+   * placing a job): each directory and its membership files become the user's; the limits stay
+   * root's, and a child's limits cannot exceed its parent's.
+   */
+  async delegate(user: { uid: number; gid: number }): Promise<void> {
+    for (const { dir } of this.#groups) {
+      await chown(dir, user.uid, user.gid);
+      for (const file of ['cgroup.procs', 'tasks', 'cgroup.threads']) {
+        await chown(join(dir, file), user.uid, user.gid).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        });
+      }
+    }
   }
 
   /** The group of the commands started with `{ group: name }`, a child of each of this sandbox's. */

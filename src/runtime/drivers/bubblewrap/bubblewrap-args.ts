@@ -113,7 +113,12 @@ export interface BubblewrapInit {
   programPaths: readonly string[];
   /** The sandbox ends when the server does (an idle init's); an agent's outlives it. */
   dieWithParent: boolean;
+  /** The sandbox's cgroup directories, delegated to its user, shown at AGENT_CGROUPS_INSIDE/<n>. */
+  cgroupDirs: readonly string[];
 }
+
+/** Where an agent's sandbox sees its own cgroups, one numbered directory per hierarchy. */
+export const AGENT_CGROUPS_INSIDE = '/run/nixspace-cgroups';
 
 export function bubblewrapArgs(
   spec: SandboxSpec,
@@ -152,6 +157,8 @@ export function bubblewrapArgs(
     ...(spec.runtimeDir ? ['--bind', spec.runtimeDir, spec.runtimeDir] : []),
     // The server's socket directory for this sandbox's agent: it may connect, never write there.
     ...(spec.agentDir ? ['--ro-bind', spec.agentDir, AGENT_DIR_INSIDE] : []),
+    ...(init.cgroupDirs.length > 0 ? ['--perms', '0755', '--dir', AGENT_CGROUPS_INSIDE] : []),
+    ...init.cgroupDirs.flatMap((dir, n) => ['--bind', dir, `${AGENT_CGROUPS_INSIDE}/${n}`]),
     '--unshare-pid',
     '--unshare-ipc',
     '--unshare-uts',

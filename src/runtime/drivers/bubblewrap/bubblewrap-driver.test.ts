@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { AgentProcess } from '../../agent/agent-process.js';
 import { runInAgent } from '../../agent/agent-run.js';
 import { runCommandGroupConformance } from '../../command-group-conformance.js';
 import { collectRun } from '../../host/collect-run.js';
@@ -124,6 +125,33 @@ describe('bubblewrap with the workspace agent as its first process', () => {
     assert.doesNotMatch(stdout, /host secret/);
     assert.match(stdout, /agent\.sock/);
     assert.match(stdout, /Read-only file system|Permission denied/);
+  });
+
+  it("keeps a group's program and all it starts in a cgroup of its own, seen from the host", async () => {
+    const { sandbox, dir } = await withAgent();
+    const group = sandbox.commandGroup('job-agent-test');
+    if (group === undefined) return; // no cgroups on this host: only the process group is signalled
+    const p = await AgentProcess.spawn(sandbox.agent!, {
+      id: 'grouped',
+      argv: ['/bin/sh', '-c', 'setsid sleep 1000 & sleep 1000'],
+      cwd: dir,
+      env: { PATH: '/usr/bin:/bin' },
+      output: { mode: 'ring', bytes: 4096 },
+      group: 'job-agent-test',
+    });
+    const deadline = Date.now() + 20_000;
+    while ((await group.pids()).length < 3) {
+      assert.ok(Date.now() < deadline, 'the program and both sleeps join the group');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // The setsid'd sleep left the process group; the agent's signal still reaches it.
+    await p.signal('SIGKILL');
+    while ((await group.pids()).length > 0) {
+      assert.ok(Date.now() < deadline, 'every member is killed');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await p.forget();
+    await group.release();
   });
 
   it('ends with the sandbox, and the link with it', async () => {

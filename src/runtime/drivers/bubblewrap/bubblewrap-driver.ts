@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { NixSpaceError } from '../../../errors.js';
-import { AGENT_TRANSPORT_ENV } from '../../../wire/agent.js';
+import { AGENT_CGROUPS_ENV, AGENT_TRANSPORT_ENV } from '../../../wire/agent.js';
 import { AgentLink } from '../../agent/agent-link.js';
 import { AGENT_DIR_INSIDE, AGENT_SOCKET_NAME, agentProgram } from '../../agent/agent-program.js';
 import { type CgroupHost, detectCgroupHost } from '../../cgroups/cgroup-host.js';
@@ -27,7 +27,13 @@ import { assertSandboxId } from '../../sandbox-id.js';
 import { writeSeccompFilter } from '../../seccomp/seccomp-filter.js';
 import { resolveWorkspaceDir } from '../../workspace-dir.js';
 import { boxAlive, readBoxRecord, removeBoxRecord, watchBoxExit, writeBoxRecord } from './box-record.js';
-import { type BubblewrapInit, bubblewrapArgs, infoFd, initSeccompFd } from './bubblewrap-args.js';
+import {
+  AGENT_CGROUPS_INSIDE,
+  type BubblewrapInit,
+  bubblewrapArgs,
+  infoFd,
+  initSeccompFd,
+} from './bubblewrap-args.js';
 import { BubblewrapSandbox, type BubblewrapTools } from './bubblewrap-sandbox.js';
 import { writeSandboxEtc } from './sandbox-etc.js';
 import { assertSandboxUser, asWorkspaceUser, dropToUser } from './workspace-user.js';
@@ -167,6 +173,7 @@ export class BubblewrapDriver implements SandboxDriver {
             seccompByBwrap: true,
             programPaths: [],
             dieWithParent: true,
+            cgroupDirs: [],
           }
         : {
             // Its own user namespace first (the filter forbids making one), then the filter.
@@ -178,7 +185,9 @@ export class BubblewrapDriver implements SandboxDriver {
             seccompByBwrap: false,
             programPaths: program.readOnlyPaths,
             dieWithParent: false,
+            cgroupDirs: cgroup?.dirs ?? [],
           };
+    if (program !== undefined) await cgroup?.delegate(spec.user);
     const link =
       spec.agentDir === undefined
         ? undefined
@@ -188,7 +197,13 @@ export class BubblewrapDriver implements SandboxDriver {
     const log = link ? openSync(join(stateDir, 'box.log'), 'a', 0o600) : undefined;
     const child = spawn('/bin/sh', ['-c', script, 'nixspace-sandbox', ...args], {
       cwd: '/',
-      env: link ? { ...sandboxEnv(spec), [AGENT_TRANSPORT_ENV]: agentTransportInside } : sandboxEnv(spec),
+      env: link
+        ? {
+            ...sandboxEnv(spec),
+            [AGENT_TRANSPORT_ENV]: agentTransportInside,
+            [AGENT_CGROUPS_ENV]: init.cgroupDirs.map((_, n) => `${AGENT_CGROUPS_INSIDE}/${n}`).join(':'),
+          }
+        : sandboxEnv(spec),
       stdio: ['ignore', link ? 'ignore' : 'pipe', log ?? 'pipe', 'pipe'],
       detached: link !== undefined,
     });
