@@ -175,8 +175,10 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       retentionDays: config.jobs.retentionDays,
     });
     workspaces.useJobs(jobs);
-    const lostJobs = await jobs.reconcile();
+    const { lost: lostJobs, resumed: resumedJobs } = await jobs.reconcile();
     if (lostJobs.length) logger.info({ lost: lostJobs }, 'jobs left running by an earlier process are lost');
+    if (resumedJobs.length)
+      logger.info({ resumed: resumedJobs }, 'jobs that ran on through the restart continue');
     const pruneJobs = () =>
       void jobs
         .prune()

@@ -147,14 +147,11 @@ export class AgentProcesses {
     const stderr = new OutputBuffer(request.output.mode, request.output.bytes);
     pump(child.stdout!, stdout);
     pump(child.stderr!, stderr);
-    let exit: ProcessExit | undefined;
+    // Its end is when it exits; its output may stay open longer (a child it left holds it), and
+    // each stream says when it closed.
     const exited = new Promise<ProcessExit>((resolve) => {
       child.once('exit', (code, signal) => {
-        exit = { code, signal };
-      });
-      // Once both pipes are closed, every byte is in the buffers.
-      child.once('close', (code, signal) => {
-        const final = exit ?? { code, signal };
+        const final = { code, signal };
         running.exit = final;
         resolve(final);
       });

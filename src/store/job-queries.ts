@@ -89,13 +89,41 @@ export async function listJobs(
 }
 
 /** Marks every job still `running` as lost: no process of this server runs them any more. */
-export async function markRunningJobsLost(db: Db, reason: string): Promise<string[]> {
+/** Notes where a running job's output stood (null: nothing to continue from). */
+export async function setJobResume(db: Db, id: string, resume: unknown): Promise<void> {
+  await db
+    .updateTable('jobs')
+    .set({ resume: resume === null ? null : JSON.stringify(resume) })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Jobs left running, with where each stood; the marks are taken (a second start finds none). */
+export async function takeRunningJobs(
+  db: Db,
+): Promise<
+  { id: string; workspace_id: string | null; type: string; resume: unknown; output_bytes: number }[]
+> {
   const rows = await db
+    .selectFrom('jobs')
+    .select(['id', 'workspace_id', 'type', 'resume', 'output_bytes'])
+    .where('status', '=', 'running')
+    .execute();
+  await db.updateTable('jobs').set({ resume: null }).where('status', '=', 'running').execute();
+  return rows.map((row) => ({ ...row, output_bytes: Number(row.output_bytes) }));
+}
+
+export async function markRunningJobsLost(
+  db: Db,
+  reason: string,
+  except: readonly string[] = [],
+): Promise<string[]> {
+  let query = db
     .updateTable('jobs')
     .set({ status: 'lost', finished_at: new Date(), reason })
-    .where('status', '=', 'running')
-    .returning('id')
-    .execute();
+    .where('status', '=', 'running');
+  if (except.length > 0) query = query.where('id', 'not in', except);
+  const rows = await query.returning('id').execute();
   return rows.map((r) => r.id);
 }
 

@@ -12,6 +12,7 @@ import { sql as m0007 } from './migrations/0007-environment-changes.js';
 import { sql as m0008 } from './migrations/0008-job-event-coverage.js';
 import { sql as m0009 } from './migrations/0009-session-ids.js';
 import { sql as m0011 } from './migrations/0011-repo-url-credentials.js';
+import { sql as m0012 } from './migrations/0012-job-resume.js';
 
 export interface Migration {
   version: number;
@@ -30,6 +31,7 @@ export const migrations: readonly Migration[] = [
   { version: 8, name: 'job-event-coverage', sql: m0008 },
   { version: 9, name: 'session-ids', sql: m0009 },
   { version: 11, name: 'repo-url-credentials', sql: m0011 },
+  { version: 12, name: 'job-resume', sql: m0012 },
 ];
 
 const LOCK_KEY = 0x6e69_7873; // "nixs"

@@ -151,6 +151,8 @@ export interface JobsTable {
   /** bigint columns come back as strings from pg; the queries convert them. */
   output_bytes: ColumnType<string | number, number | undefined, number>;
   cut_bytes: ColumnType<string | number, number | undefined, number>;
+  /** Where a job the agent keeps running stood when the server stopped (JobResume). */
+  resume: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
 export interface JobEventsTable {

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { readBoxRecord } from '../../src/runtime/drivers/bubblewrap/box-record.js';
 import { pidNamespaceOf } from '../../src/runtime/host/host-processes.js';
 import { updateWorkspace } from '../../src/store/workspace-queries.js';
+import type { Job, JobPage } from '../../src/wire/jobs.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import {
@@ -74,6 +75,49 @@ describe('a server restart under a running workspace', () => {
     const view = await server.api<{ status: string }>(`/api/workspaces/${id}`);
     assert.equal(view.body.status, 'running');
   });
+
+  async function jobOutput(jobId: string): Promise<{ status: string; stdout: string; system: string }> {
+    for (;;) {
+      const { body } = await server.api<JobPage>(`/api/jobs/${jobId}`);
+      if (body.job.status !== 'running' && body.complete) {
+        const text = (stream: string) =>
+          body.events
+            .filter((e) => e.stream === stream)
+            .map((e) => e.chunk)
+            .join('');
+        return { status: body.job.status, stdout: text('stdout'), system: text('system') };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  for (const strategy of ['stream', 'terminal'] as const) {
+    it(`keeps a ${strategy} job running, and its output comes whole: every line once, none lost`, async () => {
+      const lines = 30;
+      const started = await server.api<Job>('/api/jobs', {
+        method: 'POST',
+        body: {
+          command: `for i in $(seq 1 ${lines}); do echo "line $i"; sleep 0.1; done`,
+          target: id,
+          strategy,
+        },
+      });
+      assert.equal(started.status, 201, JSON.stringify(started.body));
+      const jobId = started.body.id;
+      // Wait until some lines are in, then restart while it prints.
+      for (;;) {
+        const { body } = await server.api<JobPage>(`/api/jobs/${jobId}`);
+        if (body.events.some((e) => e.chunk.includes('line 3'))) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await server.restart();
+      const done = await jobOutput(jobId);
+      assert.equal(done.status, 'succeeded', done.system);
+      const expected = Array.from({ length: lines }, (_, i) => `line ${i + 1}`);
+      assert.deepEqual(done.stdout.replace(/\r\n/g, '\n').trim().split('\n'), expected);
+      assert.match(done.system, /ran on/);
+    });
+  }
 
   it('ends a sandbox at start whose workspace is gone, and stop still stops', async () => {
     const other = await createRunningWorkspace(server, git.url('app.git'));

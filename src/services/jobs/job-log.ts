@@ -62,8 +62,20 @@ export class JobLog {
       logger: Logger;
       /** Test seam for the store's retry path is the database itself (a failing trigger). */
       retryDelayMs?: number;
+      /**
+       * Continues a log a previous server wrote up to this offset (a job that ran on through a
+       * restart). Past the head, its middle counts as cut from the head on.
+       */
+      resumeAt?: number;
     },
-  ) {}
+  ) {
+    const at = options.resumeAt ?? 0;
+    this.end = at;
+    if (at > options.limits.headBytes) {
+      this.cutFrom = options.limits.headBytes;
+      this.deletedUpTo = Math.max(options.limits.headBytes, at - options.limits.tailBytes);
+    }
+  }
 
   /** Bytes cut from the middle so far. */
   get cutBytes(): number {

@@ -13,6 +13,8 @@ import {
   markRunningJobsLost,
   pruneJobEvents,
   readJobEvents,
+  setJobResume,
+  takeRunningJobs,
 } from '../../store/job-queries.js';
 import type { JobRow } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
@@ -28,6 +30,7 @@ import type { WorkspaceService } from '../workspaces/workspace-service.js';
 import { type FollowerSink, type FollowSource, type JobDone, JobFollower } from './job-follower.js';
 import { JobLog, type JobLogEvent, type JobLogLimits, readStoredEvents } from './job-log.js';
 import type { SshHostService } from './ssh-host-service.js';
+import { type AgentJobResume, agentJobResume } from './strategies/agent-job.js';
 import type { CommandExit, ExecutionStrategy, RunningCommand } from './strategies/execution-strategy.js';
 import { LocalStreamStrategy } from './strategies/local-stream-strategy.js';
 import { SshStreamStrategy } from './strategies/ssh-stream-strategy.js';
@@ -105,7 +108,7 @@ export class JobService {
       limits: this.options.limits,
       logger: this.options.logger,
     });
-    const run = await strategy.start({ command, cwd }, (stream, data) => log.append(stream, data));
+    const run = await strategy.start({ id, command, cwd }, (stream, data) => log.append(stream, data));
     let row: JobRow;
     try {
       row = await insertJob(this.options.store.db, {
@@ -122,6 +125,11 @@ export class JobService {
       await run.cancel(0).catch(() => undefined);
       throw error;
     }
+    this.track(row, log, run);
+    return toJobView(row);
+  }
+
+  private track(row: JobRow, log: JobLog, run: RunningCommand): ActiveJob {
     const job: ActiveJob = {
       row,
       log,
@@ -132,10 +140,10 @@ export class JobService {
       doneListeners: new Set(),
       ended: Promise.resolve(),
     };
-    this.active.set(id, job);
+    this.active.set(row.id, job);
     log.startWriting();
     job.ended = run.done.then((exit) => this.end(job, exit));
-    return toJobView(row);
+    return job;
   }
 
   async cancel(user: User, jobId: unknown): Promise<JobView> {
@@ -199,10 +207,26 @@ export class JobService {
     return new JobFollower(this.source(row), sink, from);
   }
 
-  /** Jobs left `running` by a server that stopped without finishing them are `lost`. */
-  async reconcile(): Promise<string[]> {
+  /**
+   * Jobs left `running` by the last server: those the workspace agent still runs, and whose
+   * output that server noted when it stopped, continue (output caught up from where it stood);
+   * the others are `lost`. Call once the workspaces are back.
+   */
+  async reconcile(): Promise<{ lost: string[]; resumed: string[] }> {
+    const resumed: string[] = [];
+    for (const row of await takeRunningJobs(this.options.store.db)) {
+      const resume = agentJobResume.safeParse(row.resume);
+      if (!resume.success || row.workspace_id === null) continue;
+      const job = await this.resume(row.id, row.workspace_id, row.type, resume.data, row.output_bytes).catch(
+        (error: unknown) => {
+          this.options.logger.warn({ err: error, job: row.id }, 'could not continue a job');
+          return undefined;
+        },
+      );
+      if (job) resumed.push(row.id);
+    }
     const reason = 'NixSpace stopped while this job ran; its process is gone';
-    const ids = await markRunningJobsLost(this.options.store.db, reason);
+    const ids = await markRunningJobsLost(this.options.store.db, reason, resumed);
     for (const id of ids) {
       const last = await this.endOffset(id);
       await insertJobEvents(this.options.store.db, id, [
@@ -211,7 +235,30 @@ export class JobService {
         this.options.logger.warn({ err: error, job: id }, 'could not note lost job'),
       );
     }
-    return ids;
+    return { lost: ids, resumed };
+  }
+
+  private async resume(
+    id: string,
+    workspaceId: string,
+    type: string,
+    resume: AgentJobResume,
+    outputBytes: number,
+  ): Promise<ActiveJob | undefined> {
+    const shell = this.options.workspaces.liveJobShell(workspaceId);
+    const row = await findJob(this.options.store.db, id);
+    if (!shell || !row) return undefined;
+    const strategy = type === 'terminal' ? new TerminalSpawnStrategy(shell) : new LocalStreamStrategy(shell);
+    const log = new JobLog(id, {
+      store: this.options.store,
+      limits: this.options.limits,
+      logger: this.options.logger,
+      resumeAt: Math.max(outputBytes, await this.endOffset(id)),
+    });
+    const run = await strategy.resume(resume, (stream, data) => log.append(stream, data));
+    if (!run) return undefined;
+    log.system('NixSpace restarted; the job ran on: output continues');
+    return this.track(row, log, run);
   }
 
   /** Deletes job output older than the retention period; returns how many events went. */
@@ -220,10 +267,21 @@ export class JobService {
     return pruneJobEvents(this.options.store.db, cutoff);
   }
 
-  /** Cancels every running job (the server is stopping) and waits until each has ended. */
+  /**
+   * The server is stopping. A job the workspace agent runs goes on: its output so far is stored
+   * and where it stood noted, for the next server to continue. Any other (SSH) is cancelled, and
+   * waited for.
+   */
   async shutdown(): Promise<void> {
     await Promise.allSettled(
       [...this.active.values()].map(async (job) => {
+        if (job.run.release && !job.cancelling) {
+          const resume = job.run.release();
+          this.active.delete(job.row.id);
+          await job.log.flush();
+          await setJobResume(this.options.store.db, job.row.id, resume);
+          return;
+        }
         this.startCancel(
           job,
           'NixSpace is shutting down: cancelling',

@@ -753,6 +753,15 @@ export class WorkspaceService {
     };
   }
 
+  /** A running workspace's job shell, for jobs that ran on through a server restart. */
+  liveJobShell(
+    id: string,
+  ): (() => { sandbox: RuntimeSandbox; cwd: string; env: Record<string, string> }) | undefined {
+    const live = this.live.get(id);
+    if (!live) return undefined;
+    return () => ({ sandbox: live.sandbox, cwd: live.shell.cwd, env: live.shell.env });
+  }
+
   /** The repository's Makefile targets, package.json scripts and Procfile entries, as jobs to offer. */
   async suggestedJobs(user: User, id: string): Promise<EnvSpec['jobs']> {
     const row = await this.owned(user, id);

@@ -13,6 +13,8 @@ export interface StrategyCapabilities {
 }
 
 export interface CommandSpec {
+  /** The job's id, where the strategy names what it runs after it (the agent's process). */
+  id?: string;
   /** A shell command line (run with bash locally, the login shell remotely). */
   command: string;
   /** Working directory; absolute, or relative to the strategy's default. */
@@ -34,6 +36,11 @@ export interface RunningCommand {
    * if a process out of reach still holds the output open.
    */
   cancel(graceMs: number): Promise<string[]>;
+  /**
+   * Where the command runs on without this server (the workspace agent keeps it): stops following
+   * it and says where its output stood, for `ExecutionStrategy.resume` in the next server.
+   */
+  release?(): unknown;
 }
 
 export interface ExecutionStrategy {

@@ -22,15 +22,18 @@ runStrategySuite({
 
 describe('pipe jobs where the sandbox keeps no cgroups', () => {
   let dir: string;
+  let agentDir: string;
   let sandbox: RuntimeSandbox;
   const escaped: number[] = [];
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'nixspace-job-nocgroup-'));
+    agentDir = await mkdtemp(join(tmpdir(), 'nixspace-job-nocgroup-agent-'));
     sandbox = await RuntimeSandbox.start(new ProcessDriver({ cgroups: new CgroupHost([]) }), {
       id: randomUUID(),
       user: TEST_SANDBOX_USER,
       workspaceDir: dir,
+      agentDir,
       network: 'host',
       limits: {},
     });
@@ -46,6 +49,7 @@ describe('pipe jobs where the sandbox keeps no cgroups', () => {
     }
     await sandbox?.stop();
     await rm(dir, { recursive: true, force: true });
+    await rm(agentDir, { recursive: true, force: true });
   });
 
   // Only a cgroup finds a process that left the job's session and parent; without one, the cancel

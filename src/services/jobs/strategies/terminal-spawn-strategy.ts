@@ -1,5 +1,5 @@
-// Commands that want a terminal (colours, progress bars, prompts) inside a workspace sandbox: a
-// PTY from node-pty. A terminal merges stderr into stdout.
+// Commands that want a terminal (colours, progress bars, prompts) inside a workspace: a terminal of
+// the workspace agent's own (agent-job.ts), which merges stderr into stdout.
 //
 // When the last process on a PTY exits, Linux may drop what is still in the terminal's buffer
 // before the server read it (node-pty#72): a command that ends right after a burst of output lost
@@ -8,23 +8,10 @@
 // order, so when the server reads the marker it has read everything before it, and only then does
 // the last process leave the terminal. The marker and what follows it never reach the job's log.
 
-import { randomBytes } from 'node:crypto';
-import * as pty from 'node-pty';
-import { NixSpaceError } from '../../../errors.js';
-import {
-  childrenOf,
-  commandProcesses,
-  ProcessTree,
-  terminateTree,
-} from '../../../runtime/host/process-tree.js';
-import type {
-  CommandExit,
-  CommandSpec,
-  ExecutionStrategy,
-  OutputStream,
-  RunningCommand,
-} from './execution-strategy.js';
-import { jobGroupName, releaseWhenDone } from './job-group.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type AgentJobHooks, type AgentJobResume, resumeAgentJob, startAgentJob } from './agent-job.js';
+import type { CommandSpec, ExecutionStrategy, OutputStream, RunningCommand } from './execution-strategy.js';
+import { jobGroupName } from './job-group.js';
 import type { SandboxShell } from './local-stream-strategy.js';
 import { resolveCwd } from './resolve-cwd.js';
 
@@ -44,8 +31,6 @@ const DRAIN_WRAPPER = [
   'exit "$rc"',
 ].join('; ');
 
-const SIGNAL_NAMES: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM' };
-
 export class TerminalSpawnStrategy implements ExecutionStrategy {
   readonly type = 'terminal' as const;
   readonly capabilities = { separateStderr: false, terminal: true };
@@ -60,70 +45,52 @@ export class TerminalSpawnStrategy implements ExecutionStrategy {
     onOutput: (stream: OutputStream, data: Buffer) => void,
   ): Promise<RunningCommand> {
     const shell = this.shell();
-    const cwd = resolveCwd(shell.cwd, spec.cwd);
     const nonce = randomBytes(8).toString('hex');
-    const group = jobGroupName();
-    const command = shell.sandbox.command(
-      ['/bin/bash', '-c', DRAIN_WRAPPER, 'nixspace-job', spec.command, nonce],
+    return startAgentJob(
+      shell.sandbox,
       {
-        cwd,
+        id: `job-${spec.id ?? randomUUID()}`,
+        argv: ['/bin/bash', '-c', DRAIN_WRAPPER, 'nixspace-job', spec.command, nonce],
+        cwd: resolveCwd(shell.cwd, spec.cwd),
         env: { ...shell.env, TERM: 'xterm-256color', COLORTERM: 'truecolor' },
-        group,
+        tty: this.size,
+        group: jobGroupName(),
       },
+      hooks(nonce, onOutput),
     );
-    let child: pty.IPty;
-    try {
-      child = pty.spawn(command.file, command.args, {
-        name: 'xterm-256color',
-        cols: this.size.cols,
-        rows: this.size.rows,
-        cwd: command.cwd,
-        env: command.env,
-        encoding: null,
-      });
-    } catch (error) {
-      // Nothing ran in the group made for it; an empty group that stays would be a leak.
-      await shell.sandbox
-        .commandGroup(group)
-        ?.release()
-        .catch(() => undefined);
-      throw new NixSpaceError('JOB_START_FAILED', `Cannot start the command: ${(error as Error).message}`);
-    }
-    const marker = new DoneMarker(nonce);
-    child.onData((data) => {
-      const chunk = marker.take(Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8'));
+  }
+
+  async resume(
+    resume: AgentJobResume,
+    onOutput: (stream: OutputStream, data: Buffer) => void,
+  ): Promise<RunningCommand | undefined> {
+    if (resume.nonce === undefined) return undefined;
+    return resumeAgentJob(this.shell().sandbox, resume, hooks(resume.nonce, onOutput));
+  }
+}
+
+function hooks(nonce: string, onOutput: (stream: OutputStream, data: Buffer) => void): AgentJobHooks {
+  const marker = new DoneMarker(nonce);
+  return {
+    streams: ['stdout'],
+    nonce,
+    onData: (_stream, data, process) => {
+      const chunk = marker.take(data);
       if (chunk.length > 0) onOutput('stdout', chunk);
       // Everything before the marker is read: let the wrapper go.
       if (marker.seen && !marker.answered) {
         marker.answered = true;
-        child.write('\r');
+        process.write('\r');
       }
-    });
-    const exited = new Promise<CommandExit>((resolve) => {
-      child.onExit(({ exitCode, signal }) => {
-        // Ended without its marker (killed): what was held back as a possible marker is output.
-        const rest = marker.flush();
-        if (rest.length > 0) onOutput('stdout', rest);
-        // A sandbox's terminal relay ends with 128 + n when its program was killed by signal n.
-        const by = signal || (exitCode > 128 && exitCode < 160 ? exitCode - 128 : 0);
-        resolve(
-          by ? { exitCode: null, signal: SIGNAL_NAMES[by] ?? `signal ${by}` } : { exitCode, signal: null },
-        );
-      });
-    });
-    const cgroup = shell.sandbox.commandGroup(group);
-    const processes = commandProcesses(new ProcessTree(child.pid), cgroup);
-    const done = releaseWhenDone(exited, cgroup);
-    // The spawned process and what it started first (a sandbox's terminal relay, which passes the
-    // command's last output on) outlive the SIGTERM; the command and its wrapper get it.
-    const cancel = async (graceMs: number) =>
-      terminateTree(processes, {
-        graceMs,
-        exited,
-        spare: [child.pid, ...(await childrenOf(child.pid))],
-      });
-    return { done, cancel };
-  }
+    },
+    // Ended without its marker (killed): what was held back as a possible marker is output.
+    onEnd: () => {
+      const rest = marker.flush();
+      if (rest.length > 0) onOutput('stdout', rest);
+    },
+    toExit: (exit) =>
+      exit.signal ? { exitCode: null, signal: exit.signal } : { exitCode: exit.code, signal: null },
+  };
 }
 
 /** Finds the done marker in the output stream, holding back a partial one split across chunks. */
