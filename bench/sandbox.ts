@@ -1,12 +1,14 @@
 // Figures for the unprivileged sandbox: starting one (minimal root, the workspace user, the seccomp
 // filter) against raw `bwrap` with the same namespaces running `true`, and running a command in a
-// running sandbox (nsenter, setpriv, unshare and the filter's installer) against a raw nsenter.
+// running sandbox (nsenter, setpriv, unshare and the filter's installer) against a raw nsenter;
+// then the same with the workspace agent as the first process, and a new server taking it back.
 
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { runInAgent } from '../src/runtime/agent/agent-run.js';
 import { BubblewrapDriver } from '../src/runtime/drivers/bubblewrap/bubblewrap-driver.js';
 import { giveTree } from '../src/runtime/host/give-tree.js';
 import type { SpawnCommand } from '../src/runtime/sandbox.js';
@@ -38,6 +40,9 @@ export async function benchSandbox(): Promise<BenchResult[]> {
   const rawStart: number[] = [];
   const command: number[] = [];
   const rawCommand: number[] = [];
+  const agentStart: number[] = [];
+  const agentCommand: number[] = [];
+  const reattach: number[] = [];
   const rawBwrap = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
   rawBwrap.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--die-with-parent');
   try {
@@ -70,6 +75,30 @@ export async function benchSandbox(): Promise<BenchResult[]> {
         ),
       );
       await inside.stop();
+
+      // The same with the workspace agent as the first process, as workspaces run.
+      const agentDir = join(root, `agent-${i}`);
+      const agentSpec = { ...spec, id: `${spec.id}-agent`, agentDir };
+      let withAgent: Awaited<ReturnType<BubblewrapDriver['start']>> | undefined;
+      agentStart.push(
+        await timed(async () => {
+          withAgent = await driver.start(agentSpec);
+        }),
+      );
+      if (withAgent?.agent === undefined) throw new Error('the agent did not connect');
+      const link = withAgent.agent;
+      agentCommand.push(await timed(() => runInAgent(link, ['/bin/true'])));
+      // A new server process takes the sandbox back: it listens again, the agent dials and greets.
+      await link.close({ removeSocket: false });
+      let again: Awaited<ReturnType<BubblewrapDriver['attach']>>;
+      reattach.push(
+        await timed(async () => {
+          again = await driver.attach(agentSpec);
+          await again?.agent?.client?.list();
+        }),
+      );
+      await again?.stop();
+      await driver.cleanup(agentSpec.id, { agentDir });
     }
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -90,5 +119,25 @@ export async function benchSandbox(): Promise<BenchResult[]> {
       baseline: p50(rawCommand),
       note: 'as the workspace user under the seccomp filter; baseline: raw nsenter into it running true',
     }),
+    withRatio({
+      name: 'sandbox: start with the workspace agent until it has dialled in and greeted (p50)',
+      value: p50(agentStart),
+      unit: 'ms',
+      baseline: p50(rawStart),
+      note: `baseline: raw bwrap with the same namespaces running true; p95 ${round(percentile(agentStart, 95), 1)} ms`,
+    }),
+    withRatio({
+      name: 'sandbox: a command through the agent, to exit with its output (p50)',
+      value: p50(agentCommand),
+      unit: 'ms',
+      baseline: p50(rawCommand),
+      note: 'one HTTP/2 request to spawn, output followed, exit; baseline: raw nsenter into it running true',
+    }),
+    {
+      name: 'sandbox: a restarted server takes a running sandbox back (listen until the agent greets and lists, p50)',
+      value: p50(reattach),
+      unit: 'ms',
+      note: `the agent dials as soon as the socket is made again (inotify; else within its 1 s retry); p95 ${round(percentile(reattach, 95), 1)} ms`,
+    },
   ];
 }

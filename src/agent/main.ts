@@ -3,9 +3,10 @@
 // NIXSPACE_AGENT_TRANSPORT), serves the agent protocol over that connection, and dials again
 // whenever the connection is lost, for as long as it lives.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, watch } from 'node:fs';
 import { createServer } from 'node:http2';
 import { connect, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { AGENT_CGROUPS_ENV, AGENT_PROTOCOL, AGENT_TRANSPORT_ENV, type AgentHello } from '../wire/agent.js';
 import { AgentProcesses } from './agent-processes.js';
 import { agentRoutes } from './agent-routes.js';
@@ -44,13 +45,21 @@ server.on('session', (session) => session.setLocalWindowSize(windowBytes));
 
 let retryMs = 50;
 let lastError = '';
+let connected = false;
+let retry: NodeJS.Timeout | undefined;
 function dial(): void {
+  clearTimeout(retry);
+  retry = undefined;
   const socket: Socket = connect(path);
   socket.once('connect', () => {
     retryMs = 50;
+    connected = true;
     server.emit('connection', socket);
   });
-  socket.once('close', () => setTimeout(dial, retryMs));
+  socket.once('close', () => {
+    connected = false;
+    retry = setTimeout(dial, retryMs);
+  });
   socket.once('error', (error: NodeJS.ErrnoException) => {
     retryMs = Math.min(1000, retryMs * 2);
     // Said once per kind of failure, not at every try.
@@ -62,3 +71,11 @@ function dial(): void {
 
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => process.exit(0));
 dial();
+// A server that comes back makes its socket anew: dial at once rather than at the next retry.
+try {
+  watch(dirname(path), () => {
+    if (!connected && retry !== undefined) dial();
+  }).on('error', () => undefined);
+} catch {
+  // no inotify here: the retries do
+}

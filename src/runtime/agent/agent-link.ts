@@ -37,17 +37,18 @@ export class AgentLink {
     await mkdir(dirname(socketPath), { recursive: true });
     await chmod(dirname(socketPath), 0o755);
     await rm(socketPath, { force: true });
-    const server = createServer();
+    // Taking connections from the first moment: an agent may dial the instant the socket exists.
+    const link = new AgentLink(socketPath, createServer());
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, () => {
-        server.off('error', reject);
+      link.#server.once('error', reject);
+      link.#server.listen(socketPath, () => {
+        link.#server.off('error', reject);
         resolve();
       });
     });
     await chmod(socketPath, 0o600);
     if (user !== undefined && process.getuid?.() === 0) await chown(socketPath, user.uid, user.gid);
-    return new AgentLink(socketPath, server);
+    return link;
   }
 
   /** The agent as it is connected now, if it is. */
