@@ -1,7 +1,8 @@
 // A server restart as the open pages live through it, in headless Chromium against real
 // code-server: the owner's page and a viewer's share page say that the server restarted and
-// reconnect by themselves (the terminal answers again, VS Code loads the new code-server), with
-// no reload of the page.
+// reconnect by themselves, with no reload of the page. The workspace ran on meanwhile: the
+// terminal answers again, and VS Code reconnects to the same code-server and sees what changes in
+// the workspace.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -75,16 +76,14 @@ describe('a server restart under open pages', () => {
     await page.getByTestId('terminal').click();
     await page.keyboard.type('echo BACK-$((40+2))\n');
     await terminalShows(page, 'BACK-42');
-    // VS Code loaded the new code-server's page.
-    await page.waitForFunction(
-      (before) => {
-        const started = document.querySelector('[data-testid="ide-frame"]')?.getAttribute('data-started');
-        return started && started !== before;
-      },
-      firstStart,
-      { timeout: 60_000 },
-    );
-    await workbench(page);
+    // VS Code reconnects by itself to the same code-server, which ran on (its extensions, its
+    // terminals): the frame stays that start's, and a file made in the workspace now shows in its
+    // explorer. (VS Code may reload its own window: a web extension host that fetched a module
+    // while the server was away restarts that way.)
+    assert.equal(await frame.getAttribute('data-started'), firstStart, 'the same start of code-server');
+    await page.keyboard.type('echo made > after-restart.txt\n');
+    const ide = await workbench(page);
+    await ide.getByRole('treeitem', { name: 'after-restart.txt' }).waitFor({ timeout: 60_000 });
     // The viewer follows the owner's terminal again.
     await terminalShows(viewer, 'BACK-42');
     for (const p of [page, viewer]) {

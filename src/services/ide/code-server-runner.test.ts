@@ -56,6 +56,7 @@ describe('code-server in a bubblewrap sandbox', () => {
       user: TEST_SANDBOX_USER,
       workspaceDir: dir,
       runtimeDir,
+      agentDir: join(root, 'agents', name),
       readOnlyPaths: [installation.dir],
       network: 'none',
       limits: {},
@@ -79,17 +80,25 @@ describe('code-server in a bubblewrap sandbox', () => {
     return { dir, sandbox, runner, changes };
   }
 
-  /** Host pids of the wrapper's descendants whose command line mentions code-server's entry. */
-  async function codeServerPids(wrapper: number): Promise<number[]> {
+  /** code-server's own processes among those of the runner's group, as the host sees them. */
+  async function codeServerPids(runner: CodeServerRunner): Promise<number[]> {
     const found: number[] = [];
-    for (const entry of await readdir('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      if (pgid === wrapper && cmdline.includes(installation.entry)) found.push(Number(entry));
+    for (const pid of await runner.hostPids()) {
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (cmdline.includes(installation.entry)) found.push(pid);
     }
     return found;
+  }
+
+  /** Kills code-server the way a crash would: every process of it at once. */
+  async function crash(runner: CodeServerRunner): Promise<void> {
+    for (const pid of await runner.hostPids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
   }
 
   async function waitFor(predicate: () => boolean, what: string, timeoutMs = 60_000) {
@@ -108,8 +117,8 @@ describe('code-server in a bubblewrap sandbox', () => {
     assert.equal(runner.socketPath, join(root, 'host', `${dir.split('/').pop()}.sock`));
     assert.ok(runner.listenPath.startsWith(join(root, 'run')));
     assert.ok(await answers(runner.socketPath));
-    const pids = await codeServerPids(runner.pid!);
-    assert.ok(pids.length > 0, 'code-server runs in the wrapper process group');
+    const pids = await codeServerPids(runner);
+    assert.ok(pids.length > 0, 'code-server runs in its command group');
     const environ = (await readFile(`/proc/${pids[0]}/environ`, 'utf8')).split('\0');
     assert.ok(environ.includes('NIXSPACE_TOOLCHAIN_MARK=activated'));
     const settings = join(dir, '.nixspace', 'ide', 'user-data', 'User', 'settings.json');
@@ -123,12 +132,12 @@ describe('code-server in a bubblewrap sandbox', () => {
     const { runner, changes } = await workspace({ ...limits, maxRestarts: 1 });
     await runner.start(installation);
     assert.equal(runner.status.status, 'running');
-    process.kill(-runner.pid!, 'SIGKILL');
+    await crash(runner);
     await waitFor(() => runner.status.restarts === 1 && runner.status.status === 'running', 'a restart');
     assert.ok(changes.includes('restarting'));
     assert.ok(await answers(runner.socketPath));
 
-    process.kill(-runner.pid!, 'SIGKILL');
+    await crash(runner);
     await waitFor(() => runner.status.status === 'failed', 'giving up');
     assert.match(runner.status.detail ?? '', /gave up after 1 restarts/);
     assert.equal(await answers(runner.socketPath), false);
@@ -169,13 +178,38 @@ describe('code-server in a bubblewrap sandbox', () => {
     }
   });
 
+  it('is taken back, running, by the runner of a server that restarted: same processes, same secret', async () => {
+    const { sandbox, dir, runner } = await workspace();
+    await runner.start(installation);
+    const pids = await codeServerPids(runner);
+    const cookie = runner.authCookie;
+    runner.release();
+    const again = new CodeServerRunner(
+      {
+        sandbox,
+        workspaceDir: dir,
+        folder: join(dir, 'repo'),
+        env: { HOME: join(dir, 'home'), PATH: '/usr/bin:/bin' },
+        runtimeDir: runner.listenPath.slice(0, runner.listenPath.lastIndexOf('/')),
+        hostSocket: runner.socketPath,
+      },
+      limits,
+    );
+    runners.push(again);
+    await again.start(installation);
+    assert.equal(again.status.status, 'running', again.status.detail ?? '');
+    assert.deepEqual(await codeServerPids(again), pids, 'the very code-server, not a new one');
+    assert.equal(again.authCookie, cookie);
+    assert.ok(await answers(again.socketPath));
+  });
+
   it('stops code-server and everything it started', async () => {
     const { runner } = await workspace();
     await runner.start(installation);
-    const wrapper = runner.pid!;
+    assert.ok((await codeServerPids(runner)).length > 0);
     await runner.stop();
     assert.equal(runner.status.status, 'stopped');
     assert.equal(await answers(runner.socketPath), false);
-    assert.deepEqual(await codeServerPids(wrapper), []);
+    assert.deepEqual(await runner.hostPids(), []);
   });
 });

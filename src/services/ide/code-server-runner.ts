@@ -8,14 +8,15 @@
 // random secret that code-server requires of every request (its session cookie, which only the
 // server's proxy adds); a browser never holds it.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, rm } from 'node:fs/promises';
+import { link, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { NixSpaceError } from '../../errors.js';
+import { AgentProcess, type Following } from '../../runtime/agent/agent-process.js';
 import type { Sandbox } from '../../runtime/sandbox.js';
+import type { ProcessInfo } from '../../wire/agent.js';
 import type { IdeState, IdeStatus } from '../../wire/workspaces.js';
 import { execInSandbox } from '../workspaces/backing-services/sandbox-exec.js';
 import type { CodeServerInstallation } from './code-server-install.js';
@@ -108,6 +109,10 @@ const readOnlySettings = {
 /** code-server's session cookie: with a hashed password that is not argon2, it must equal it. */
 export const CODE_SERVER_COOKIE = 'code-server-session';
 
+/** The agent's name for code-server, and the command group it runs in. */
+const ideProcess = 'ide';
+const ideGroup = 'ide';
+
 /** Unix socket paths are limited to 107 bytes by the kernel. */
 const maxSocketPath = 107;
 const keptLines = 20;
@@ -127,10 +132,13 @@ export class CodeServerRunner {
   readonly #dir: string;
   readonly #stopping = new AbortController();
   #installation: CodeServerInstallation | undefined;
-  #child: ChildProcess | undefined;
+  #child: AgentProcess | undefined;
   #childExited: Promise<void> = Promise.resolve();
+  #output: Following[] = [];
   #lastLines: string[] = [];
   #secret = randomBytes(32).toString('hex');
+  /** When the running code-server's process started (the agent's word for it). */
+  #startedAt: string | undefined;
 
   constructor(context: CodeServerContext, limits: RunnerLimits) {
     this.#context = context;
@@ -145,9 +153,14 @@ export class CodeServerRunner {
     return `${CODE_SERVER_COOKIE}=${this.#secret}`;
   }
 
-  /** Host pid of the process wrapping code-server (its process group), while one runs. */
-  get pid(): number | undefined {
-    return this.#child?.pid;
+  /** Host pids of code-server and everything it started (its command group), while one runs. */
+  async hostPids(): Promise<number[]> {
+    return (await this.#context.sandbox.commandGroup(ideGroup)?.pids()) ?? [];
+  }
+
+  /** Where this start's secret is kept for a server that restarts under a running code-server. */
+  get #secretPath(): string {
+    return `${this.socketPath}.secret`;
   }
 
   get stopped(): boolean {
@@ -167,7 +180,11 @@ export class CodeServerRunner {
     try {
       await this.#prepare();
       await this.#launch();
-      this.update({ status: 'running', startedAt: new Date().toISOString(), detail: null });
+      this.update({
+        status: 'running',
+        startedAt: this.#startedAt ?? new Date().toISOString(),
+        detail: null,
+      });
     } catch (error) {
       await this.#killChild();
       if (this.stopped) return;
@@ -202,7 +219,8 @@ export class CodeServerRunner {
         'mkdir -p -m 700 "$0" "$1" && rm -f "$2" && { [ "$4" = keep ] && [ -e "$1/settings.json" ] || printf "%s\n" "$3" > "$1/settings.json"; }',
         dir,
         userDir,
-        this.listenPath,
+        // A code-server still running (from before a server restart) keeps its socket.
+        (await this.#running()) ? `${this.listenPath}.kept` : this.listenPath,
         JSON.stringify(settings, null, 2),
         readOnly ? 'replace' : 'keep',
       ],
@@ -240,30 +258,41 @@ export class CodeServerRunner {
       join(dir, 'config.yaml'),
       folder,
     ];
-    // A new secret per start, handed over in the environment (code-server drops it from its own
-    // before VS Code's terminals inherit it): a hashed password that is no argon2 hash is compared
-    // with the session cookie as it is, and no password typed on its login page can match it.
-    this.#secret = randomBytes(32).toString('hex');
-    const command = sandbox.command(argv, { cwd: folder, env: { ...env, HASHED_PASSWORD: this.#secret } });
-    // Detached: its own process group, so stop() can signal code-server and its helpers at once.
-    const child = spawn(command.file, command.args, {
-      cwd: command.cwd,
-      env: command.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    this.#child = child;
-    this.#childExited = new Promise((resolve) => {
-      child.once('close', (code, signal) => {
-        this.#onExit(child, code, signal);
-        resolve();
-      });
-      child.once('error', (error) => this.#log(`cannot start: ${error.message}`));
-    });
-    for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
-        this.#log(line),
+    const agent = sandbox.agent;
+    if (agent === undefined) throw new Error('the workspace runs no agent to start code-server');
+    // The code-server a previous server left running is taken back as it is: VS Code reconnects.
+    const running = await this.#running();
+    const kept = running && (await readFile(this.#secretPath, 'utf8').catch(() => undefined));
+    if (running && kept && /^[0-9a-f]{64}$/.test(kept)) {
+      this.#secret = kept;
+      // The page VS Code has open belongs to this start: the same start, so it is kept.
+      this.#startedAt = running.startedAt;
+      this.#watch(
+        AgentProcess.adopt(agent, running),
+        running.output.stdout.end,
+        running.output.stderr?.end ?? 0,
       );
+    } else {
+      // What is left of an earlier one (its exit, or one whose secret is lost) goes first.
+      const earlier = (await (await agent.connected()).list()).find((p) => p.id === ideProcess);
+      if (earlier) await AgentProcess.adopt(agent, earlier).forget();
+      // A new secret per start, handed over in the environment (code-server drops it from its own
+      // before VS Code's terminals inherit it): a hashed password that is no argon2 hash is compared
+      // with the session cookie as it is, and no password typed on its login page can match it.
+      this.#secret = randomBytes(32).toString('hex');
+      await writeFile(this.#secretPath, this.#secret, { mode: 0o600 });
+      // In a group of its own: stop() and a crash find code-server and its helpers at once.
+      const child = await AgentProcess.spawn(agent, {
+        id: ideProcess,
+        argv,
+        cwd: folder,
+        env: { ...env, HASHED_PASSWORD: this.#secret },
+        output: { mode: 'ring', bytes: 64 * 1024 },
+        group: ideGroup,
+      });
+      // The start is the process's, as the agent tells it: the same when a server takes it back.
+      this.#startedAt = child.info.startedAt;
+      this.#watch(child, 0, 0);
     }
     let exited = false;
     void this.#childExited.then(() => {
@@ -284,6 +313,36 @@ export class CodeServerRunner {
     }
   }
 
+  /** The code-server the workspace's agent runs now, if any. */
+  async #running(): Promise<ProcessInfo | undefined> {
+    const agent = this.#context.sandbox.agent;
+    if (agent === undefined) return undefined;
+    return (await (await agent.connected()).list()).find((p) => p.id === ideProcess && !p.exit);
+  }
+
+  /** Follows a code-server's output into the log (from the given offsets), and its exit. */
+  #watch(child: AgentProcess, stdoutFrom: number, stderrFrom: number): void {
+    this.#child = child;
+    this.#output = (
+      [
+        ['stdout', stdoutFrom],
+        ['stderr', stderrFrom],
+      ] as const
+    ).map(([stream, from]) => {
+      const decoder = new StringDecoder('utf8');
+      let partial = '';
+      return child.follow(stream, from, (data) => {
+        const lines = (partial + decoder.write(data)).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) this.#log(line);
+      });
+    });
+    this.#childExited = child.exited.then((exit) => {
+      for (const output of this.#output) output.stop();
+      this.#onExit(child, exit.code, exit.signal);
+    });
+  }
+
   /**
    * Links the socket code-server made to the host-side path; a hard link never follows a symlink,
    * and one made to anything but a socket is dropped.
@@ -300,7 +359,7 @@ export class CodeServerRunner {
     return false;
   }
 
-  #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  #onExit(child: AgentProcess, code: number | null, signal: string | null): void {
     if (this.#child !== child) return;
     this.#child = undefined;
     const how = code === null ? `was killed (${signal})` : `exited with code ${code}`;
@@ -336,34 +395,39 @@ export class CodeServerRunner {
     }
   }
 
-  /** SIGTERM to code-server's process group, SIGKILL after the grace period. */
+  /** SIGTERM to code-server's process group, SIGKILL to its group after the grace period. */
   async stop(): Promise<void> {
     if (!this.stopped) this.#stopping.abort(new NixSpaceError('INTERRUPTED', 'the IDE is stopping'));
     const child = this.#child;
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
+    if (child !== undefined) {
+      await child.signal('SIGTERM').catch(() => undefined);
       await Promise.race([this.#childExited, delay(this.#limits.stopGraceMs)]);
     }
     await this.#killChild();
     await rm(this.socketPath, { force: true });
+    await rm(this.#secretPath, { force: true });
     this.update({ status: 'stopped', detail: null });
+  }
+
+  /**
+   * This server stops; code-server runs on in the workspace's agent for the next one, which takes
+   * it back (start() finds it).
+   */
+  release(): void {
+    if (!this.stopped) this.#stopping.abort(new NixSpaceError('INTERRUPTED', 'the server is stopping'));
+    for (const output of this.#output) output.stop();
+    this.#child = undefined;
   }
 
   async #killChild(): Promise<void> {
     const child = this.#child;
     if (child === undefined) return;
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }
-    await this.#childExited;
+    await this.#context.sandbox
+      .commandGroup(ideGroup)
+      ?.kill()
+      .catch(() => undefined);
+    await child.forget().catch(() => undefined);
+    await Promise.race([this.#childExited, delay(this.#limits.stopGraceMs)]);
   }
 
   #log(line: string): void {

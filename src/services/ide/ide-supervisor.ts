@@ -20,6 +20,8 @@ export interface IdeHandle {
   /** Resolves when code-server is up or its status says why not. */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
+  /** This server stops: code-server runs on in the workspace for the next to take back. */
+  release(): void;
 }
 
 export interface IdeSupervisorOptions {
@@ -76,6 +78,7 @@ export class IdeSupervisor {
         await runner.stop();
         await ready;
       },
+      release: () => runner.release(),
     };
   }
 

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { EnvSpec } from '../../detect/env-spec.js';
 import { NixSpaceError, toErrorBody } from '../../errors.js';
@@ -820,6 +821,10 @@ export class WorkspaceService {
           await this.bringUp(row, await this.storedSetup(row), { adopt: row.status === 'running' });
           if (row.status !== 'running') await this.save(row.id, { status: 'running' });
           this.startIde(row.id);
+          // A VS Code still running is taken back before anyone asks: its open pages reconnect to
+          // it instead of loading a new one. (One that must start anew is not waited for long.)
+          const ide = this.live.get(row.id)?.ide;
+          if (row.status === 'running' && ide) await Promise.race([ide.ready, delay(3000)]);
           resumed.push(row.id);
           continue;
         } catch (error) {
@@ -893,13 +898,16 @@ export class WorkspaceService {
     await this.options.volumes.unmountAll(kept);
   }
 
-  /** Lets go of a running workspace without stopping it: the agent keeps running its shells. */
+  /**
+   * Lets go of a running workspace without stopping it: the agent keeps running its shells, jobs
+   * and VS Code. Its read-only IDE and its services stop (the next server starts them again).
+   */
   private async release(id: string, live: LiveWorkspace): Promise<void> {
     live.stopping = true;
     this.live.delete(id);
     live.terminals.releaseAll();
+    live.ide?.release();
     await Promise.allSettled([
-      live.ide?.stop(),
       live.viewerIde?.then(async (viewer) => {
         await viewer.ide.stop();
         await viewer.sandbox.stop();
@@ -1615,6 +1623,7 @@ export class WorkspaceService {
       user: live.user,
       workspaceDir: stateDir,
       runtimeDir,
+      agentDir: this.agentDir(`${id}-viewer`),
       readOnlyPaths: [dir, live.mirrorDir, ...live.toolchainPaths, ...ide.readOnlyPaths],
       hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor('none'),
