@@ -12,6 +12,7 @@ import type {
   AgentSignal,
   ProcessExit,
   ProcessInfo,
+  SignalScope,
   spawnRequest,
 } from '../wire/agent.js';
 import { OutputBuffer } from './output-buffer.js';
@@ -85,10 +86,10 @@ export class AgentProcesses {
     return buffer;
   }
 
-  signal(id: string, signal: AgentSignal): void {
+  signal(id: string, signal: AgentSignal, scope: SignalScope = 'group'): void {
     const running = this.get(id);
-    if (running.exit && running.group === undefined) return;
-    for (const pid of this.#groupPids(running)) {
+    if (running.exit && (running.group === undefined || scope === 'process')) return;
+    for (const pid of scope === 'process' ? [running.pid] : this.#groupPids(running)) {
       try {
         process.kill(pid, signal);
       } catch {

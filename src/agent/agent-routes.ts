@@ -69,7 +69,8 @@ async function route(
     processes.output(id, name).ack(offset);
     return sendJson(res, 200, {});
   } else if (action === 'signal' && method === 'POST') {
-    processes.signal(id, (await readJson(req, signalRequest)).signal);
+    const { signal, scope } = await readJson(req, signalRequest);
+    processes.signal(id, signal, scope);
     return sendJson(res, 200, {});
   } else if (action === 'resize' && method === 'POST') {
     const { cols, rows } = await readJson(req, resizeRequest);

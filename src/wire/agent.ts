@@ -112,7 +112,12 @@ export const agentHello = z.object({
 export type AgentHello = z.infer<typeof agentHello>;
 
 export const ackRequest = z.object({ stream: outputStreamName, offset: z.number().int().min(0) });
-export const signalRequest = z.object({ signal: signalName });
+export const signalRequest = z.object({
+  signal: signalName,
+  /** `group` (the default): its process group and its cgroup; `process`: the program alone. */
+  scope: z.enum(['group', 'process']).default('group'),
+});
+export type SignalScope = z.infer<typeof signalRequest>['scope'];
 export type AgentSignal = z.infer<typeof signalName>;
 export const resizeRequest = z.object({
   cols: z.number().int().min(2).max(1000),

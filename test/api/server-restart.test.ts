@@ -29,6 +29,9 @@ describe('a server restart under a running workspace', () => {
   before(async () => {
     git = await startGitHttpServer();
     await makeRepo(git.root, 'app.git');
+    await makeRepo(git.root, 'cache.git', {
+      files: { 'docker-compose.yml': 'services:\n  cache:\n    image: redis:7\n' },
+    });
     server = await startTestServer();
     id = await createRunningWorkspace(server, git.url('app.git'));
   });
@@ -118,6 +121,29 @@ describe('a server restart under a running workspace', () => {
       assert.match(done.system, /ran on/);
     });
   }
+
+  it('keeps a service running: the same server, with what it holds only in memory', async () => {
+    const cache = await createRunningWorkspace(server, git.url('cache.git'));
+    const run = async (command: string) => {
+      const started = await server.api<Job>('/api/jobs', {
+        method: 'POST',
+        body: { command, target: cache },
+      });
+      assert.equal(started.status, 201, JSON.stringify(started.body));
+      const done = await jobOutput(started.body.id);
+      assert.equal(done.status, 'succeeded', `${command}: ${done.stdout}${done.system}`);
+      return done.stdout.trim();
+    };
+    const pid = async () => /process_id:(\d+)/.exec(await run('redis-cli -u "$REDIS_URL" info server'))?.[1];
+    await run(
+      'redis-cli -u "$REDIS_URL" config set appendonly no && redis-cli -u "$REDIS_URL" set only-in-memory yes',
+    );
+    const before = await pid();
+    assert.ok(before);
+    await server.restart();
+    assert.equal(await pid(), before, 'the same redis');
+    assert.equal(await run('redis-cli -u "$REDIS_URL" get only-in-memory'), 'yes');
+  });
 
   it('ends a sandbox at start whose workspace is gone, and stop still stops', async () => {
     const other = await createRunningWorkspace(server, git.url('app.git'));

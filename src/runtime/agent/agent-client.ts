@@ -19,6 +19,7 @@ import {
   processExit,
   processInfo,
   processList,
+  type SignalScope,
   type SpawnRequest,
 } from '../../wire/agent.js';
 
@@ -80,8 +81,13 @@ export class AgentClient {
     return this.#json('GET', `/v1/processes/${encodeURIComponent(id)}/exit`, undefined, processExit, 0);
   }
 
-  async signal(id: string, signal: AgentSignal): Promise<void> {
-    await this.#json('POST', `/v1/processes/${encodeURIComponent(id)}/signal`, { signal }, emptyAnswer);
+  async signal(id: string, signal: AgentSignal, scope: SignalScope = 'group'): Promise<void> {
+    await this.#json(
+      'POST',
+      `/v1/processes/${encodeURIComponent(id)}/signal`,
+      { signal, scope },
+      emptyAnswer,
+    );
   }
 
   async resize(id: string, cols: number, rows: number): Promise<void> {

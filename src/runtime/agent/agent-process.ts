@@ -9,6 +9,7 @@ import type {
   AgentSignal,
   ProcessExit,
   ProcessInfo,
+  SignalScope,
   SpawnRequest,
 } from '../../wire/agent.js';
 import type { AgentClient } from './agent-client.js';
@@ -93,9 +94,10 @@ export class AgentProcess {
     void this.link.client?.resize(this.id, cols, rows).catch(() => undefined);
   }
 
-  async signal(signal: AgentSignal): Promise<void> {
+  /** To its process group (and cgroup) by default; `process`: to the program alone. */
+  async signal(signal: AgentSignal, scope: SignalScope = 'group'): Promise<void> {
     const client = await this.link.connected();
-    await client.signal(this.id, signal);
+    await client.signal(this.id, signal, scope);
   }
 
   /** Kept output before `offset` is in the server's hands: the agent may let it go. */

@@ -177,7 +177,12 @@ export interface BackingServicesStarter {
       onLog(service: string, line: string): void;
       signal?: AbortSignal | undefined;
     },
-  ): Promise<{ env: Record<string, string>; statuses: readonly ServiceStatus[]; stop(): Promise<void> }>;
+  ): Promise<{
+    env: Record<string, string>;
+    statuses: readonly ServiceStatus[];
+    stop(): Promise<void>;
+    release(): Promise<void>;
+  }>;
 }
 
 /** What a workspace runs with: its environment's activation and the spec it was built from. */
@@ -199,7 +204,7 @@ interface LiveWorkspace {
   shell: { argv: string[]; cwd: string; env: Record<string, string> };
   /** Host directories the environment needs seen read-only (toolchains fetched from a registry). */
   toolchainPaths: readonly string[];
-  services: { stop(): Promise<void> } | undefined;
+  services: { stop(): Promise<void>; release(): Promise<void> } | undefined;
   ide: IdeHandle | undefined;
   viewerIde: Promise<ViewerIde> | undefined;
   viewerIdeReady: ViewerIde | undefined;
@@ -877,9 +882,8 @@ export class WorkspaceService {
   }
 
   /**
-   * This server stops. Running workspaces keep running: their sandboxes and what the agent runs
-   * (shells) stay, and the next start takes them back. What this server runs itself for them (the
-   * IDE, services) stops, and starts again then.
+   * This server stops. Running workspaces keep running: their sandboxes and all the agent runs in
+   * them stay, and the next start takes them back.
    */
   async shutdown(): Promise<void> {
     for (const pipeline of this.pipelines.values()) {
@@ -899,8 +903,8 @@ export class WorkspaceService {
   }
 
   /**
-   * Lets go of a running workspace without stopping it: the agent keeps running its shells, jobs
-   * and VS Code. Its read-only IDE and its services stop (the next server starts them again).
+   * Lets go of a running workspace without stopping it: the agent keeps running its shells, jobs,
+   * VS Code and services. Its read-only IDE stops (the next server starts it on demand).
    */
   private async release(id: string, live: LiveWorkspace): Promise<void> {
     live.stopping = true;
@@ -912,7 +916,7 @@ export class WorkspaceService {
         await viewer.ide.stop();
         await viewer.sandbox.stop();
       }),
-      live.services?.stop(),
+      live.services?.release(),
     ]);
     await live.sandbox.agent?.close({ removeSocket: false });
   }

@@ -4,9 +4,14 @@
 // directory, and a host-side write there could be redirected by a symlink.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { NixSpaceError } from '../../../errors.js';
+import type { AgentLink } from '../../../runtime/agent/agent-link.js';
+import { AgentProcess, type Following } from '../../../runtime/agent/agent-process.js';
+import { findExecutable } from '../../../runtime/host/find-executable.js';
+import { userNamespacePrefix } from '../../../runtime/host/user-namespace.js';
 import type { NetworkPolicy, Sandbox } from '../../../runtime/sandbox.js';
+import type { AgentSignal, ProcessInfo } from '../../../wire/agent.js';
 import type { BackingService, ServiceInstance } from './backing-service.js';
 import { freePort } from './free-port.js';
 import { chooseBinary, locateBinaries } from './locate-binaries.js';
@@ -48,7 +53,6 @@ export interface RunnerLimits {
   portsInUse: Set<number>;
 }
 
-const pidMarker = 'nixspace-service-pid ';
 const keptLines = 20;
 
 export class ServiceRunner {
@@ -57,10 +61,11 @@ export class ServiceRunner {
   readonly #context: RunnerContext;
   readonly #limits: RunnerLimits;
   #instance: ServiceInstance | undefined;
-  #child: ChildProcess | undefined;
+  #child: AgentProcess | undefined;
   #childExited: Promise<void> = Promise.resolve();
-  /** Pid of the server inside the sandbox, which is where graceful signals are sent from. */
-  #innerPid: number | undefined;
+  #output: Following[] = [];
+  /** The server a previous NixSpace server left running in the workspace's agent, taken back. */
+  #kept: ProcessInfo | undefined;
   #logWriter: ChildProcess | undefined;
   #lastLines: string[] = [];
   #mismatch: string | null = null;
@@ -107,10 +112,12 @@ export class ServiceRunner {
       ...(this.#context.signal ? [this.#context.signal] : []),
     ]);
     try {
+      this.#kept = await this.#running();
       const instance = await this.#prepare(definition, signal);
       if (instance === undefined) return;
       this.#instance = instance;
-      await definition.init?.(instance);
+      // One that runs on already has its data.
+      if (this.#kept === undefined) await definition.init?.(instance);
       await this.#launch(instance, signal);
       await definition.afterReady?.(instance);
       this.status.status = 'running';
@@ -188,6 +195,11 @@ export class ServiceRunner {
     const file = join(serviceDir, 'port');
     const recorded = Number((await execInSandbox(sandbox, ['cat', file], { signal })).stdout.trim());
     const { portsInUse } = this.#limits;
+    // The server that runs on holds its port: it is the recorded one, not free.
+    if (this.#kept !== undefined && Number.isInteger(recorded) && recorded > 1024 && recorded < 65536) {
+      portsInUse.add(recorded);
+      return recorded;
+    }
     let port = await freePort(
       Number.isInteger(recorded) && recorded > 1024 && recorded < 65536 ? recorded : undefined,
     );
@@ -204,48 +216,52 @@ export class ServiceRunner {
     return port;
   }
 
-  /** Spawns the server and resolves once its readiness probe passes. */
+  /** The agent's name for this service's server, and the command group it runs in. */
+  get #processId(): string {
+    return `service-${this.status.name}`;
+  }
+
+  #agent(): AgentLink {
+    const agent = this.#context.sandbox.agent;
+    if (agent === undefined) throw new Error('the workspace runs no agent to start services');
+    return agent;
+  }
+
+  /** This service's server as the workspace's agent runs it now, if it does. */
+  async #running(): Promise<ProcessInfo | undefined> {
+    if (this.#context.sandbox.agent === undefined) return undefined;
+    const processes = await (await this.#agent().connected()).list();
+    return processes.find((p) => p.id === this.#processId && p.exit === undefined);
+  }
+
+  /** Spawns the server (or takes back the one that runs on) and resolves once it is ready. */
   async #launch(instance: ServiceInstance, signal: AbortSignal): Promise<void> {
     const definition = this.#definition!;
     const { sandbox, env } = this.#context;
-    const user =
-      instance.account === undefined ? undefined : { uid: instance.account.uid, gid: instance.account.gid };
-    // The first line names the server's pid inside the sandbox; `exec` keeps that pid.
-    const argv = [
-      'sh',
-      '-c',
-      `echo "${pidMarker}$$"; exec "$@"`,
-      'nixspace-service',
-      ...definition.argv(instance),
-    ];
-    const command = sandbox.command(argv, { cwd: instance.serviceDir, env, user });
-    // Detached: a terminal's ^C to the server must not reach the services; stop() decides.
-    const child = spawn(command.file, command.args, {
-      cwd: command.cwd,
-      env: command.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    this.#child = child;
-    this.#innerPid = undefined;
-    this.#childExited = new Promise((resolve) => {
-      child.once('close', (code, exitSignal) => {
-        this.#onExit(child, code, exitSignal);
-        resolve();
+    const agent = this.#agent();
+    const kept = this.#kept;
+    this.#kept = undefined;
+    if (kept !== undefined) {
+      this.#watch(AgentProcess.adopt(agent, kept), kept.output.stdout.end, kept.output.stderr?.end ?? 0);
+    } else {
+      const earlier = (await (await agent.connected()).list()).find((p) => p.id === this.#processId);
+      if (earlier) await AgentProcess.adopt(agent, earlier).forget();
+      const user =
+        instance.account === undefined ? undefined : { uid: instance.account.uid, gid: instance.account.gid };
+      const unshare = findExecutable('unshare');
+      // Where programs run as root, one that refuses root is that account in a namespace of its own.
+      const asUser = user !== undefined && unshare !== undefined ? userNamespacePrefix(unshare, user) : [];
+      // In a group of its own, its process group the agent signals: a terminal's ^C never reaches it.
+      const child = await AgentProcess.spawn(agent, {
+        id: this.#processId,
+        argv: [...asUser, ...definition.argv(instance)],
+        cwd: instance.serviceDir,
+        env,
+        output: { mode: 'ring', bytes: 64 * 1024 },
+        group: this.#processId,
       });
-      child.once('error', (error) => this.#log(`cannot start: ${error.message}`));
-    });
-    createInterface({ input: child.stdout!, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
-      if (this.#innerPid === undefined && line.startsWith(pidMarker)) {
-        this.#innerPid = Number(line.slice(pidMarker.length));
-      } else {
-        this.#log(line);
-      }
-    });
-    createInterface({ input: child.stderr!, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
-      this.#log(line),
-    );
-
+      this.#watch(child, 0, 0);
+    }
     const deadline = Date.now() + this.#limits.readyTimeoutMs;
     let exited = false;
     void this.#childExited.then(() => {
@@ -266,7 +282,30 @@ export class ServiceRunner {
     }
   }
 
-  #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  /** Follows a server's output into the log (from the given offsets), and its exit. */
+  #watch(child: AgentProcess, stdoutFrom: number, stderrFrom: number): void {
+    this.#child = child;
+    this.#output = (
+      [
+        ['stdout', stdoutFrom],
+        ['stderr', stderrFrom],
+      ] as const
+    ).map(([stream, from]) => {
+      const decoder = new StringDecoder('utf8');
+      let partial = '';
+      return child.follow(stream, from, (data) => {
+        const lines = (partial + decoder.write(data)).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) this.#log(line);
+      });
+    });
+    this.#childExited = child.exited.then((exit) => {
+      for (const output of this.#output) output.stop();
+      this.#onExit(child, exit.code, exit.signal);
+    });
+  }
+
+  #onExit(child: AgentProcess, code: number | null, signal: string | null): void {
     if (this.#child !== child) return;
     this.#child = undefined;
     const how = code === null ? `was killed (${signal})` : `exited with code ${code}`;
@@ -306,16 +345,9 @@ export class ServiceRunner {
   async stop(): Promise<void> {
     this.#stopping.abort(new NixSpaceError('INTERRUPTED', `${this.status.name} is stopping`));
     const child = this.#child;
-    if (child !== undefined && this.#innerPid !== undefined) {
-      const name = this.#definition!.stopSignal.replace(/^SIG/, '');
-      try {
-        const { sandbox } = this.#context;
-        await execInSandbox(sandbox, ['sh', '-c', 'kill -s "$0" "$1"', name, String(this.#innerPid)], {
-          timeoutMs: 5000,
-        });
-      } catch {
-        // The sandbox is gone, and the server with it; the SIGKILL below reaps the wrapper.
-      }
+    if (child !== undefined) {
+      // To the server alone (postgres's fast shutdown is SIGINT to the postmaster, not its backends).
+      await child.signal(this.#definition!.stopSignal as AgentSignal, 'process').catch(() => undefined);
       await Promise.race([this.#childExited, delay(this.#limits.stopGraceMs)]);
     }
     await this.#killChild();
@@ -324,23 +356,32 @@ export class ServiceRunner {
     this.#releasePort();
   }
 
+  /**
+   * This NixSpace server stops; the service runs on in the workspace's agent, with its data and
+   * its clients' connections, for the next server to take back (start() finds it).
+   */
+  async release(): Promise<void> {
+    this.#stopping.abort(new NixSpaceError('INTERRUPTED', 'the server is stopping'));
+    for (const output of this.#output) output.stop();
+    this.#child = undefined;
+    await this.#stopLogWriter();
+  }
+
   #releasePort(): void {
     if (this.#context.network !== 'none' && this.status.port !== null)
       this.#limits.portsInUse.delete(this.status.port);
   }
 
-  /** SIGKILLs the wrapper's process group: the server inside dies with it (pdeathsig). */
+  /** SIGKILLs the server's group (all it started); resolves when it has ended. */
   async #killChild(): Promise<void> {
     const child = this.#child;
     if (child === undefined) return;
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }
-    await this.#childExited;
+    await this.#context.sandbox
+      .commandGroup(this.#processId)
+      ?.kill()
+      .catch(() => undefined);
+    await child.forget().catch(() => undefined);
+    await Promise.race([this.#childExited, delay(this.#limits.stopGraceMs)]);
   }
 
   #log(line: string): void {

@@ -47,6 +47,7 @@ describe('backing services in a bubblewrap sandbox', () => {
       id,
       user: TEST_SANDBOX_USER,
       workspaceDir: dir,
+      agentDir: join(root, 'agents', id),
       network,
       limits: {},
     });
@@ -73,7 +74,7 @@ describe('backing services in a bubblewrap sandbox', () => {
     return status;
   };
 
-  /** Names of the processes left in the sandbox besides its init (bwrap's reaper and sleep). */
+  /** Names of the processes left in the sandbox besides its init (bwrap's reaper and the agent). */
   async function processesIn(sandbox: RuntimeSandbox): Promise<string[]> {
     const namespace = await pidNamespaceOf(sandbox.pid!);
     assert.ok(namespace);
@@ -82,7 +83,7 @@ describe('backing services in a bubblewrap sandbox', () => {
         (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ').trim(),
       ),
     );
-    return names.filter((name) => name !== '' && !/^\S*(\/bwrap |\/sleep infinity$)/.test(name));
+    return names.filter((name) => name !== '' && !/^\S*\/bwrap |\/agent\/main\.js$/.test(name));
   }
 
   it('runs postgres and redis inside the sandbox with their data under the workspace', async () => {
@@ -121,6 +122,43 @@ describe('backing services in a bubblewrap sandbox', () => {
     );
     await services.stop();
     assert.match(await readFile(join(serviceDir, 'service.log'), 'utf8'), /ready to accept connections/);
+  });
+
+  it('runs postgres and redis on for the next server: the same servers, their data and clients', async () => {
+    const { sandbox, context } = await workspace();
+    const wanted = [service('postgres'), service('redis')];
+    const first = await start(wanted, context);
+    const startedAt = await sh(
+      sandbox,
+      `psql "$DATABASE_URL" -tAc 'select pg_postmaster_start_time()'`,
+      first.env,
+    );
+    // Only in memory: a redis that restarted would have lost it.
+    await sh(
+      sandbox,
+      'redis-cli -u "$REDIS_URL" config set appendonly no; redis-cli -u "$REDIS_URL" set unsaved yes',
+      first.env,
+    );
+    await first.release();
+    const again = await start(
+      wanted,
+      context,
+      new ServiceSupervisor({ restartDelayMs: 100, stopGraceMs: 5000 }),
+    );
+    assert.deepEqual(
+      again.statuses.map((s) => [s.name, s.status]),
+      [
+        ['postgres', 'running'],
+        ['redis', 'running'],
+      ],
+    );
+    assert.equal(
+      await sh(sandbox, `psql "$DATABASE_URL" -tAc 'select pg_postmaster_start_time()'`, again.env),
+      startedAt,
+    );
+    assert.equal(await sh(sandbox, 'redis-cli -u "$REDIS_URL" get unsaved', again.env), 'yes');
+    await again.stop();
+    assert.deepEqual(await processesIn(sandbox), []);
   });
 
   it('keeps the data of postgres and redis across stop and start', async () => {

@@ -27,6 +27,11 @@ export interface StartedServices {
   readonly statuses: readonly ServiceStatus[];
   /** Stops every service gracefully (SIGKILL after the grace period); resolves when none runs. */
   stop(): Promise<void>;
+  /**
+   * This NixSpace server stops: the services run on in the workspace's agent, with their data
+   * and connections, and the next server's start takes them back.
+   */
+  release(): Promise<void>;
 }
 
 export interface ServiceSupervisorOptions {
@@ -90,6 +95,9 @@ export class ServiceSupervisor {
       stop: () => {
         stopping ??= stop();
         return stopping;
+      },
+      release: async () => {
+        await Promise.all(runners.map((runner) => runner.release()));
       },
     };
   }
