@@ -1,6 +1,6 @@
 // The host programs a box is made of: QEMU, and a Debian kernel (image plus its modules, since the
 // virtio and 9p drivers of Debian's kernel are modules the guest init loads itself).
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
 import { findExecutable } from '../../host/find-executable.js';
@@ -58,4 +58,15 @@ export function findMicrovmTools(): MicrovmTools {
     found[key] = path;
   }
   return found as MicrovmTools;
+}
+
+/**
+ * The host's TSC frequency in kHz, which under TCG is the guest's too (QEMU hands the guest the
+ * host's TSC). Given to the guest kernel, it spares the calibration against the emulated PIT,
+ * which fails on a busy host ("tsc: Unable to calibrate against PIT") and then hangs the guest
+ * before its console comes up. Undefined where /proc/cpuinfo does not say.
+ */
+export function hostTscKhz(cpuinfo = '/proc/cpuinfo'): number | undefined {
+  const mhz = /^cpu MHz\s*:\s*([\d.]+)$/m.exec(readFileSync(cpuinfo, 'utf8'))?.[1];
+  return mhz === undefined ? undefined : Math.round(Number(mhz) * 1000);
 }

@@ -10,13 +10,19 @@ import { writeBoxInitrd } from './box-boot-config.js';
 import { type BoxPaths, boxPaths, readRecord, writeRecord } from './box-record.js';
 import { boxShares } from './box-shares.js';
 import { cachedInitramfs } from './guest-initramfs.js';
-import { findGuestKernel, findMicrovmTools, type GuestKernel, type MicrovmTools } from './guest-kernel.js';
+import {
+  findGuestKernel,
+  findMicrovmTools,
+  type GuestKernel,
+  hostTscKhz,
+  type MicrovmTools,
+} from './guest-kernel.js';
+import { assertBoxUserCanReach } from './host-path-access.js';
 import type { Launcher } from './microvm-box.js';
 import { MicrovmBox } from './microvm-box.js';
 import { assertMicrovmSpec, defaultMemoryBytes, type MicrovmSpec } from './microvm-spec.js';
 import { qemuArgs, tcgCacheMiB } from './qemu-args.js';
 import { launchQemu } from './qemu-launch.js';
-import { assertUserCanConnect } from './socket-access.js';
 
 export interface MicrovmHostOptions {
   /** Root-only directory holding one subdirectory per box (records, QEMU's files). */
@@ -33,6 +39,7 @@ const qemuOverheadBytes = (tcgCacheMiB + 256) * 1024 * 1024;
 export class MicrovmHost {
   readonly #options: MicrovmHostOptions;
   #host: { tools: MicrovmTools; kernel: GuestKernel } | undefined;
+  readonly #tscKhz = hostTscKhz();
 
   constructor(options: MicrovmHostOptions) {
     this.#options = options;
@@ -51,7 +58,7 @@ export class MicrovmHost {
   async boot(spec: MicrovmSpec, options: { signal?: AbortSignal } = {}): Promise<MicrovmBox> {
     assertMicrovmSpec(spec);
     const { tools, kernel } = this.#detect();
-    assertUserCanConnect(spec.agentSocket, spec.user);
+    assertBoxUserCanReach(spec);
     const paths = boxPaths(this.#options.stateRoot, spec.id);
     const existing = await this.find(spec.id);
     if (existing !== undefined) {
@@ -115,7 +122,8 @@ export class MicrovmHost {
         memoryBytes,
         ...(spec.limits.cpus === undefined ? {} : { cpus: spec.limits.cpus }),
       });
-      const argv = qemuArgs({ spec, qemu: tools.qemu, kernel, shares: boxShares(spec), incoming });
+      const shares = boxShares(spec);
+      const argv = qemuArgs({ spec, qemu: tools.qemu, kernel, shares, tscKhz: this.#tscKhz, incoming });
       const launched = await launchQemu({
         spec,
         paths,

@@ -22,14 +22,18 @@ export interface QemuArgsInput {
   qemu: string;
   kernel: GuestKernel;
   shares: readonly BoxShare[];
+  /** The guest's TSC frequency (hostTscKhz), so its kernel does not calibrate it. */
+  tscKhz?: number;
   /** Resume from the saved state file instead of booting. */
   incoming?: boolean;
 }
 
-export function qemuArgs({ spec, qemu, kernel, shares, incoming }: QemuArgsInput): string[] {
+export function qemuArgs({ spec, qemu, kernel, shares, tscKhz, incoming }: QemuArgsInput): string[] {
   const memoryMiB = Math.floor((spec.limits.memoryBytes ?? defaultMemoryBytes) / (1024 * 1024));
   const cpus = Math.max(1, Math.ceil(spec.limits.cpus ?? 1));
   const cmdline = ['console=ttyS0', 'quiet', 'panic=-1', 'reboot=t', 'pci=off', 'i8042.noaux', 'i8042.nokbd'];
+  // microvm has no HPET nor PM timer to check the TSC against; see hostTscKhz.
+  if (tscKhz !== undefined) cmdline.push(`tsc_early_khz=${tscKhz}`, 'tsc=reliable', 'no_timer_check');
   const args = [
     qemu,
     ...['-name', `nixspace-${spec.id},process=nixspace-box-${spec.id}`],

@@ -19,8 +19,6 @@ export class QmpClient {
   /** Connects, waits for the greeting and leaves capabilities negotiation mode. */
   static async connect(path: string, timeoutMs = 5_000): Promise<QmpClient> {
     const socket = connect(path);
-    // A held monitor connection must not keep the server process alive: boxes outlive it.
-    socket.unref();
     const client = new QmpClient(socket);
     const greeting = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no QMP greeting on ${path}`)), timeoutMs);
@@ -38,8 +36,9 @@ export class QmpClient {
             clearTimeout(timer);
             resolve();
           } else if (typeof message.id === 'number') {
-            client.#pending.get(message.id)?.(message);
+            const settle = client.#pending.get(message.id);
             client.#pending.delete(message.id);
+            settle?.(message);
           }
         }
       });
@@ -58,6 +57,7 @@ export class QmpClient {
     try {
       await greeting;
       await client.execute('qmp_capabilities');
+      client.#idle();
     } catch (error) {
       socket.destroy();
       throw new NixSpaceError('SANDBOX_FAILED', `cannot talk to QEMU's monitor at ${path}`, {
@@ -76,8 +76,10 @@ export class QmpClient {
       );
     }
     const id = this.#nextId++;
+    this.#socket.ref();
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, (reply) => {
+        this.#idle();
         if (reply.error) {
           reject(new NixSpaceError('SANDBOX_FAILED', `QEMU refused ${command}: ${reply.error.desc}`));
         } else {
@@ -86,6 +88,11 @@ export class QmpClient {
       });
       this.#socket.write(`${JSON.stringify({ execute: command, arguments: args, id })}\n`);
     });
+  }
+
+  /** An idle monitor connection must not keep the server process alive: boxes outlive it. */
+  #idle(): void {
+    if (this.#pending.size === 0) this.#socket.unref();
   }
 
   close(): void {
