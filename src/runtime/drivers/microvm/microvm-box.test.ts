@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -154,8 +155,26 @@ describe('microVM boxes', { skip }, () => {
       assert.match(await agent.ask(`write ${outside}`), /ENOENT$/);
     });
 
+    it('has no network with network none', async () => {
+      const agent = await agentOf(box, listener);
+      assert.match(
+        await agent.ask('connect 10.0.2.2:22'),
+        /^connect 10\.0\.2\.2:22 (ENETUNREACH|EHOSTUNREACH)$/,
+      );
+    });
+
+    it('goes on over a new connection when the server listens again after closing its socket', async () => {
+      await agentOf(box, listener);
+      await listener.close();
+      // QEMU reconnects every second; meanwhile the agent's reads return EOF on the same port.
+      listener = await AgentListener.listen(spec.agentSocket, user);
+      const fresh = await listener.current(60_000);
+      const word = `again-${randomBytes(8).toString('hex')}`;
+      assert.equal(await fresh.ask(word), word);
+    });
+
     it('refuses to hibernate while 9p shares are mounted, naming why, and keeps running', async () => {
-      const agent = await listener.agent();
+      const agent = await listener.current();
       await assert.rejects(box.hibernate(), /cannot hibernate: .*VirtFS/);
       assert.equal(await box.state(), 'running');
       assert.equal(await agent.ask('still-there'), 'still-there');
@@ -183,6 +202,24 @@ describe('microVM boxes', { skip }, () => {
       assert.equal(await host.find(spec.id), undefined);
     } finally {
       await listener.close();
+    }
+  });
+
+  it('reaches the host through user-mode networking with network host', async () => {
+    const server = createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const { spec, listener } = await prepare('net', { network: 'host' });
+    let box: MicrovmBox | undefined;
+    try {
+      box = await host.boot(spec);
+      const agent = await agentOf(box, listener);
+      // 10.0.2.2 is the host's loopback as QEMU's user-mode network shows it to the guest.
+      assert.equal(await agent.ask(`connect 10.0.2.2:${port}`), `connect 10.0.2.2:${port} ok`);
+    } finally {
+      await box?.stop();
+      await listener.close();
+      server.close();
     }
   });
 

@@ -9,12 +9,13 @@ import { waitFor } from './wait-for.js';
 
 /**
  * The stand-in agent: writes a file in its working directory (the workspace), says hello on its
- * stream, then answers `stat PATH` and `write PATH` and echoes any other line. A read of 0 bytes
+ * stream, then answers `stat PATH`, `write PATH` and `connect HOST:PORT`, and echoes any other line. A read of 0 bytes
  * means the host end is not connected (the guest's view of a server restart): it retries on the
  * same descriptor, where data flows again once QEMU has reconnected.
  */
 export const echoAgentSource = `
 import { existsSync, openSync, read, writeFileSync, writeSync } from 'node:fs';
+import { connect } from 'node:net';
 const transport = process.env.NIXSPACE_AGENT_TRANSPORT ?? '';
 writeFileSync('written-by-guest.txt', 'from the guest\\n');
 const fd = openSync(transport.replace(/^serial:/, ''), 'r+');
@@ -26,6 +27,15 @@ const answer = (line) => {
   if (word === 'write') {
     try { writeFileSync(path, 'x'); return line + ' ok'; } catch (error) { return line + ' ' + error.code; }
   }
+  if (word === 'connect') {
+    const [host, port] = path.split(':');
+    return new Promise((resolve) => {
+      const socket = connect({ host, port: Number(port), timeout: 10000 });
+      socket.once('connect', () => { socket.destroy(); resolve(line + ' ok'); });
+      socket.once('timeout', () => { socket.destroy(); resolve(line + ' ETIMEDOUT'); });
+      socket.once('error', (error) => resolve(line + ' ' + error.code));
+    });
+  }
   return line;
 };
 let pending = '';
@@ -34,7 +44,7 @@ const pump = () => read(fd, buffer, 0, buffer.length, null, (error, length) => {
   if (error || length === 0) return setTimeout(pump, 20);
   pending += buffer.toString('utf8', 0, length);
   for (let end = pending.indexOf('\\n'); end >= 0; end = pending.indexOf('\\n')) {
-    send(answer(pending.slice(0, end)));
+    Promise.resolve(answer(pending.slice(0, end))).then(send);
     pending = pending.slice(end + 1);
   }
   pump();
@@ -111,6 +121,15 @@ export class AgentListener {
         intervalMs: 20,
       },
     );
+  }
+
+  /** The latest connection (after a reconnect, the agent says no new hello). */
+  current(timeoutMs = 120_000): Promise<AgentConnection> {
+    return waitFor(async () => this.connections.at(-1), {
+      timeoutMs,
+      what: 'QEMU to connect',
+      intervalMs: 20,
+    });
   }
 
   async close(): Promise<void> {
