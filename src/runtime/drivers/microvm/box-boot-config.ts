@@ -23,6 +23,7 @@ export function bootScript(spec: MicrovmSpec, shares: readonly BoxShare[]): stri
   lines.push(`box_user ${q(env.HOME ?? spec.workspaceDir)}`);
   if (spec.network === 'host') lines.push('box_network_host');
   lines.push('box_ports');
+  if (spec.limits.pids !== undefined) lines.push(`box_pids ${Math.max(1, Math.floor(spec.limits.pids))}`);
   const assignments = Object.entries(env).map(([key, value]) => q(`${key}=${value}`));
   // busybox env, from the initramfs: it is there even when no share is mounted.
   const argv = ['/.nixspace/bin/env', '-i', ...assignments, ...spec.init.map(q)];

@@ -64,6 +64,16 @@ box_ports() {
   done
 }
 
+# The guest's own cgroup for the init and all it starts: where limits.pids is enforced (QEMU's
+# host cgroup only sees QEMU's threads).
+box_pids() {
+  mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup || fail "cannot mount cgroup2"
+  echo +pids > /sys/fs/cgroup/cgroup.subtree_control
+  mkdir /sys/fs/cgroup/workspace && echo "$1" > /sys/fs/cgroup/workspace/pids.max ||
+    fail "cannot limit the workspace to $1 processes"
+  box_cgroup=/sys/fs/cgroup/workspace/cgroup.procs
+}
+
 # box_run CWD ARGV...: ARGV as the workspace user with no capability, and the end of the VM after.
 box_run() {
   cwd=$1; shift
@@ -71,6 +81,8 @@ box_run() {
   echo "nixspace-init: starting init at $(cut -d' ' -f1 /proc/uptime)s"
   (
     cd "$cwd" || exit 125
+    # $$ is pid 1's in a subshell; /proc/self is this process.
+    if [ -n "$box_cgroup" ]; then read -r self _ < /proc/self/stat && echo "$self" > "$box_cgroup" || exit 125; fi
     exec /.nixspace/lib/ld-linux-x86-64.so.2 --library-path /.nixspace/lib /.nixspace/bin/setpriv \\
       --reuid=${uid} --regid=${gid} --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"
   ) < /dev/null &

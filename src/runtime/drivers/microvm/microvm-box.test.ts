@@ -56,7 +56,7 @@ describe('microVM boxes', { skip }, () => {
       user,
       workspaceDir,
       network: 'none',
-      limits: { memoryBytes: 256 * mib, cpus: 1 },
+      limits: { memoryBytes: 256 * mib, cpus: 1, pids: 200 },
       hostname: 'box',
       init: ['/usr/bin/node', join(workspaceDir, 'agent.mjs')],
       agentSocket,
@@ -153,6 +153,17 @@ describe('microVM boxes', { skip }, () => {
       assert.equal(existsSync('/usr/nixspace-probe'), false);
       const outside = join(root, spec.id, 'sock', 'x');
       assert.match(await agent.ask(`write ${outside}`), /ENOENT$/);
+    });
+
+    it('sizes the guest from the limits and holds its processes to limits.pids', async () => {
+      const agent = await agentOf(box, listener);
+      const memTotal = /MemTotal:\s+(\d+) kB/.exec(await agent.ask('read /proc/meminfo'));
+      assert.ok(memTotal && Number(memTotal[1]) * 1024 <= 256 * mib, `guest memory: ${memTotal?.[0]}`);
+      assert.equal(
+        await agent.ask('read /sys/fs/cgroup/workspace/pids.max'),
+        'read /sys/fs/cgroup/workspace/pids.max 200',
+      );
+      assert.equal(await agent.ask('read /proc/self/cgroup'), 'read /proc/self/cgroup 0::/workspace');
     });
 
     it('has no network with network none', async () => {

@@ -45,6 +45,10 @@ export function assertMicrovmSpec(spec: MicrovmSpec): void {
   if (spec.init[0] === undefined || !isAbsolute(spec.init[0])) {
     throw new NixSpaceError('BAD_REQUEST', `a box's init program must be an absolute path: ${spec.init[0]}`);
   }
+  if (spec.init[0].includes('=')) {
+    // env(1) in the guest would take it for an assignment.
+    throw new NixSpaceError('BAD_REQUEST', `a box's init program path cannot contain '=': ${spec.init[0]}`);
+  }
   const { memoryBytes, cpus } = spec.limits;
   if (memoryBytes !== undefined && memoryBytes < 64 * 1024 * 1024) {
     throw new NixSpaceError('BAD_REQUEST', `a box needs at least 64 MiB of memory, not ${memoryBytes} bytes`);

@@ -9,12 +9,12 @@ import { waitFor } from './wait-for.js';
 
 /**
  * The stand-in agent: writes a file in its working directory (the workspace), says hello on its
- * stream, then answers `stat PATH`, `write PATH` and `connect HOST:PORT`, and echoes any other line. A read of 0 bytes
+ * stream, then answers `read PATH`, `stat PATH`, `write PATH` and `connect HOST:PORT`, and echoes any other line. A read of 0 bytes
  * means the host end is not connected (the guest's view of a server restart): it retries on the
  * same descriptor, where data flows again once QEMU has reconnected.
  */
 export const echoAgentSource = `
-import { existsSync, openSync, read, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, openSync, read, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 const transport = process.env.NIXSPACE_AGENT_TRANSPORT ?? '';
 writeFileSync('written-by-guest.txt', 'from the guest\\n');
@@ -23,6 +23,9 @@ const send = (line) => writeSync(fd, line + '\\n');
 send('hello uid=' + process.getuid() + ' gid=' + process.getgid() + ' transport=' + transport + ' cwd=' + process.cwd());
 const answer = (line) => {
   const [word, path] = line.split(' ');
+  if (word === 'read') {
+    try { return line + ' ' + readFileSync(path, 'utf8').trim(); } catch (error) { return line + ' ' + error.code; }
+  }
   if (word === 'stat') return line + ' ' + (existsSync(path) ? 'present' : 'absent');
   if (word === 'write') {
     try { writeFileSync(path, 'x'); return line + ' ok'; } catch (error) { return line + ' ' + error.code; }
