@@ -32,7 +32,7 @@ export interface ResumeReport {
 /** Starts a QEMU for the box (booting, or restoring with `incoming`); see microvm-host.ts. */
 export type Launcher = (
   spec: MicrovmSpec,
-  options: { incoming: boolean },
+  options: { incoming: boolean; onSpawned?: (process: QemuProcess) => Promise<void> },
 ) => Promise<{ process: QemuProcess; qmp: QmpClient }>;
 
 export class MicrovmBox {

@@ -1,5 +1,6 @@
 // The entry point of microVM boxes on one host: boots a box for a spec, and finds a box again by
 // id (after a server restart) from the records under a root-only state directory.
+import { existsSync } from 'node:fs';
 import { chown, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
@@ -7,7 +8,7 @@ import { detectCgroupHost } from '../../cgroups/cgroup-host.js';
 import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
 import { assertSandboxId } from '../../sandbox-id.js';
 import { writeBoxInitrd } from './box-boot-config.js';
-import { type BoxPaths, boxPaths, readRecord, writeRecord } from './box-record.js';
+import { type BoxPaths, boxPaths, type QemuProcess, readRecord, writeRecord } from './box-record.js';
 import { boxShares } from './box-shares.js';
 import { cachedInitramfs } from './guest-initramfs.js';
 import {
@@ -67,11 +68,17 @@ export class MicrovmHost {
       }
       await existing.stop();
     }
+    const cgroup = this.#cgroup(spec.id);
+    if (existsSync(paths.boxDir)) {
+      // Left by a server that died before the record was written: its QEMU, if any, is in the cgroup.
+      await cgroup?.killAll();
+      await cgroup?.remove();
+      await rm(paths.boxDir, { recursive: true, force: true });
+    }
     await mkdir(this.#options.stateRoot, { recursive: true, mode: 0o700 });
     await mkdir(paths.boxDir, { mode: 0o700 });
     await mkdir(paths.vmDir, { mode: 0o700 });
     await chown(paths.vmDir, spec.user.uid, spec.user.gid);
-    const cgroup = this.#cgroup(spec.id);
     const launch = this.#launcher(paths, cgroup, options.signal);
     try {
       const base = await cachedInitramfs(
@@ -80,7 +87,9 @@ export class MicrovmHost {
         tools,
       );
       await writeBoxInitrd(paths.initrd, base, spec, boxShares(spec));
-      const { process, qmp } = await launch(spec, { incoming: false });
+      // Recorded as soon as its pid is known: a server dying during boot leaves a box find() sees.
+      const onSpawned = (process: QemuProcess) => writeRecord(paths, { state: 'running', spec, process });
+      const { process, qmp } = await launch(spec, { incoming: false, onSpawned });
       // The monitor takes one client at a time: each operation connects anew.
       qmp.close();
       const record = { state: 'running' as const, spec, process };
@@ -115,7 +124,7 @@ export class MicrovmHost {
   }
 
   #launcher(paths: BoxPaths, cgroup: SandboxCgroup | undefined, signal?: AbortSignal): Launcher {
-    return async (spec, { incoming }) => {
+    return async (spec, { incoming, onSpawned }) => {
       const { tools, kernel } = this.#detect();
       const memoryBytes = (spec.limits.memoryBytes ?? defaultMemoryBytes) + qemuOverheadBytes;
       await cgroup?.create({
@@ -130,6 +139,7 @@ export class MicrovmHost {
         tools,
         argv,
         cgroup,
+        ...(onSpawned === undefined ? {} : { onSpawned }),
         ...(signal === undefined ? {} : { signal }),
         ...(this.#options.startTimeoutMs === undefined ? {} : { timeoutMs: this.#options.startTimeoutMs }),
       });

@@ -22,6 +22,8 @@ export interface LaunchInput {
   cgroup: SandboxCgroup | undefined;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Called once QEMU's pid is known, before waiting for it: to record it against a crash. */
+  onSpawned?: (process: QemuProcess) => Promise<void>;
 }
 
 export async function launchQemu(input: LaunchInput): Promise<{ process: QemuProcess; qmp: QmpClient }> {
@@ -56,6 +58,7 @@ export async function launchQemu(input: LaunchInput): Promise<{ process: QemuPro
   if (pid === undefined || startTime === undefined) throw await failed('did not start');
   const process = { pid, startTime };
   try {
+    await input.onSpawned?.(process);
     const qmp = await waitFor(
       async () => {
         if (exited || !(await isAlive(process))) throw await failed('exited while starting');
