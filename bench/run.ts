@@ -8,6 +8,7 @@ import { benchEnvironments } from './environments.js';
 import { benchGvisor } from './gvisor.js';
 import { benchIde } from './ide.js';
 import { benchJobs } from './jobs.js';
+import { benchMicrovm } from './microvm.js';
 import { type BenchResult, printTable, saveResults } from './results-file.js';
 import { benchSandbox } from './sandbox.js';
 import { benchSharing } from './sharing.js';
@@ -25,6 +26,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   sharing: benchSharing,
   cli: benchCli,
   disk: benchDisk,
+  microvm: benchMicrovm,
 };
 const only = process.argv.slice(2);
 const results: BenchResult[] = [];

@@ -1,0 +1,46 @@
+// What makes one box's guest different from another's: /.nixspace/boot.sh, sourced by the guest
+// init (guest-init-script.ts), travels in a small cpio archive appended to the cached initramfs.
+// The result is one initrd file per box, written into the box's QEMU directory.
+import { appendFile, copyFile } from 'node:fs/promises';
+import { AGENT_TRANSPORT_ENV } from '../../../wire/agent.js';
+import { shellQuote as q } from '../../host/shell-quote.js';
+import { sandboxEnv } from '../../sandbox-env.js';
+import type { BoxShare } from './box-shares.js';
+import { cpioArchive } from './cpio-newc.js';
+import { agentPortName, type MicrovmSpec } from './microvm-spec.js';
+
+/** What the agent reads to find its stream: a serial port, by its /dev path in the guest. */
+export const agentTransport = `serial:/dev/virtio-ports/${agentPortName}`;
+
+export function bootScript(spec: MicrovmSpec, shares: readonly BoxShare[]): string {
+  const env = sandboxEnv(spec, { [AGENT_TRANSPORT_ENV]: agentTransport });
+  const lines: string[] = [];
+  if (spec.mountShares !== false) {
+    for (const share of shares) {
+      lines.push(`share ${share.tag} ${q(share.hostPath)} ${share.writable ? 'rw' : 'ro'} ${share.cache}`);
+    }
+  }
+  lines.push(`box_hostname ${q(spec.hostname ?? spec.id.slice(0, 63))}`);
+  lines.push(`box_user ${q(env.HOME ?? spec.workspaceDir)}`);
+  if (spec.network === 'host') lines.push('box_network_host');
+  lines.push('box_ports');
+  if (spec.limits.pids !== undefined) lines.push(`box_pids ${Math.max(1, Math.floor(spec.limits.pids))}`);
+  const assignments = Object.entries(env).map(([key, value]) => q(`${key}=${value}`));
+  // busybox env, from the initramfs: it is there even when no share is mounted.
+  const argv = ['/.nixspace/bin/env', '-i', ...assignments, ...spec.init.map(q)];
+  lines.push(`box_run ${q(spec.workspaceDir)} ${argv.join(' ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function writeBoxInitrd(
+  path: string,
+  baseInitramfs: string,
+  spec: MicrovmSpec,
+  shares: readonly BoxShare[],
+): Promise<void> {
+  const config = cpioArchive([
+    { kind: 'file', path: '.nixspace/boot.sh', data: Buffer.from(bootScript(spec, shares)), mode: 0o644 },
+  ]);
+  await copyFile(baseInitramfs, path);
+  await appendFile(path, config);
+}

@@ -1,0 +1,31 @@
+// The host directories a box sees, each a 9p share mounted in the guest at its host path: /usr
+// read-only (the guest runs the host's programs), the workspace and runtime directories writable,
+// and the spec's read-only paths. Nothing else of the host exists in the guest.
+import type { MicrovmSpec } from './microvm-spec.js';
+
+export interface BoxShare {
+  /** The 9p mount tag (short, unique in the box). */
+  tag: string;
+  hostPath: string;
+  writable: boolean;
+  /**
+   * The guest's 9p cache mode: `loose` (page cache kept, fast, may be stale) only for the host's
+   * /usr, which changes only when packages are installed; `mmap` elsewhere, so host edits show.
+   */
+  cache: 'loose' | 'mmap';
+}
+
+export function boxShares(spec: MicrovmSpec): BoxShare[] {
+  const shares: BoxShare[] = [
+    { tag: 'usr', hostPath: '/usr', writable: false, cache: 'loose' },
+    { tag: 'ws', hostPath: spec.workspaceDir, writable: true, cache: 'mmap' },
+  ];
+  if (spec.runtimeDir !== undefined) {
+    shares.push({ tag: 'rt', hostPath: spec.runtimeDir, writable: true, cache: 'mmap' });
+  }
+  (spec.readOnlyPaths ?? []).forEach((hostPath, index) => {
+    shares.push({ tag: `ro${index}`, hostPath, writable: false, cache: 'mmap' });
+  });
+  // Parents before what is mounted inside them (a read-only path under the workspace).
+  return shares.sort((a, b) => a.hostPath.length - b.hostPath.length);
+}
