@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { makeRepo } from '../test/support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../test/support/git-http-server.js';
+import { endSandboxesUnder } from '../test/support/leftover-sandboxes.js';
+import { unmountUnder } from '../test/support/mounts.js';
 import { type BenchResult, percentile, round, withRatio } from './results-file.js';
 
 const RUNS = 7;
@@ -45,10 +47,13 @@ export async function startServer(dataDir: string): Promise<Server> {
   return { child, url, cookie, dataDir };
 }
 
+/** Stops the server, and the workspaces it leaves running (they outlive a server), and their volumes. */
 export async function stopServer(server: Server): Promise<void> {
   const exited = once(server.child, 'exit');
   server.child.kill('SIGTERM');
   await exited;
+  await endSandboxesUnder(server.dataDir);
+  await unmountUnder(server.dataDir);
 }
 
 export async function api<T>(server: Server, path: string, body?: unknown): Promise<T> {

@@ -208,6 +208,8 @@ export class BubblewrapDriver implements SandboxDriver {
       detached: link !== undefined,
     });
     if (log !== undefined) closeSync(log);
+    // Nor does it keep the server's process alive: a server told to stop exits, the sandbox stays.
+    if (link !== undefined) child.unref();
     const exited = new Promise<SandboxExit>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', () => resolve({ code: null, signal: null }));
