@@ -94,18 +94,32 @@ export async function createToReady(server: Server, repoUrl: string): Promise<{ 
 function openTerminal(
   server: Server,
   id: string,
-): Promise<{ socket: WebSocket; output: () => string; onData: (fn: () => void) => void }> {
+  terminal?: string,
+): Promise<{
+  socket: WebSocket;
+  output: () => string;
+  onData: (fn: () => void) => void;
+  hello: Promise<string>;
+}> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(
-      `${server.url.replace('http', 'ws')}/api/workspaces/${id}/terminal?cols=120&rows=30`,
+      `${server.url.replace('http', 'ws')}/api/workspaces/${id}/terminal?cols=120&rows=30${terminal ? `&terminal=${terminal}` : ''}`,
       {
         headers: { cookie: server.cookie },
       },
     );
     let output = '';
     let listener: (() => void) | undefined;
+    let greeted: (terminalId: string) => void = () => {};
+    const hello = new Promise<string>((resolve) => {
+      greeted = resolve;
+    });
     socket.on('message', (data: Buffer, binary) => {
-      if (!binary) return;
+      if (!binary) {
+        const control = JSON.parse(data.toString('utf8')) as { type?: string; terminalId?: string };
+        if (control.type === 'hello') greeted(String(control.terminalId));
+        return;
+      }
       output += data.toString('utf8');
       listener?.();
     });
@@ -116,6 +130,7 @@ function openTerminal(
         onData: (fn) => {
           listener = fn;
         },
+        hello,
       }),
     );
     socket.once('error', reject);
@@ -191,7 +206,7 @@ export async function benchSpine(): Promise<BenchResult[]> {
     note: 'PGlite initdb',
   });
 
-  const server = await startServer(dataDir);
+  let server = await startServer(dataDir);
   try {
     const cold = await createToReady(server, repoUrl);
     results.push(
@@ -279,6 +294,34 @@ export async function benchSpine(): Promise<BenchResult[]> {
       note: `${round((busy - idle) / 1024 / 20, 2)} MiB per terminal`,
     });
     for (const t of terminals) t.socket.close();
+
+    // A server restart under a running workspace: the new server takes the sandbox back, and the
+    // tab reattaches to the same shell, which ran on.
+    const shell = await openTerminal(server, cold.id);
+    const shellId = await shell.hello;
+    shell.socket.send(Buffer.from('export KEPT=yes\r'), { binary: true });
+    shell.socket.close();
+    const exited = once(server.child, 'exit');
+    server.child.kill('SIGTERM');
+    await exited;
+    const restartedAt = performance.now();
+    server = await startServer(dataDir);
+    const listening = performance.now() - restartedAt;
+    const again = await openTerminal(server, cold.id, shellId);
+    if ((await again.hello) !== shellId) throw new Error('the restarted server opened a new shell');
+    again.socket.send(Buffer.from('echo "K=$KEPT"\r'), { binary: true });
+    await waitOutput(again, 'K=yes');
+    const reattached = performance.now() - restartedAt;
+    again.socket.close();
+    results.push(
+      withRatio({
+        name: 'server restart to the same shell answering again',
+        value: round(reattached),
+        unit: 'ms',
+        baseline: round(listening),
+        note: 'new server process until the reattached shell echoes a variable set before; baseline: until it listens (start, migrations, taking the workspace back)',
+      }),
+    );
   } finally {
     await stopServer(server);
     await rm(dataDir, { recursive: true, force: true });
