@@ -2,6 +2,7 @@
 // lost connections (a new one resumes where the last byte arrived), its input in order, its exit.
 // The same object serves a process the server started and one it found again after a restart.
 import type { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NixSpaceError } from '../../errors.js';
 import type {
@@ -67,6 +68,22 @@ export class AgentProcess {
     const stopper = new AbortController();
     const done = this.#follow(stream, from, onData, stopper.signal);
     return { done, stop: () => stopper.abort() };
+  }
+
+  /**
+   * Calls `onLine` with each whole line of stdout and stderr (UTF-8), from the given offsets (a
+   * server taking a running program back starts where its output is now).
+   */
+  followLines(from: { stdout: number; stderr: number }, onLine: (line: string) => void): Following[] {
+    return (['stdout', 'stderr'] as const).map((stream) => {
+      const decoder = new StringDecoder('utf8');
+      let partial = '';
+      return this.follow(stream, from[stream], (data) => {
+        const lines = (partial + decoder.write(data)).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) onLine(line);
+      });
+    });
   }
 
   /** Sends bytes to stdin (a terminal's keys), in order; dropped while the agent is away. */

@@ -37,6 +37,16 @@ async function readStats(): Promise<Map<number, ProcStat>> {
   return stats;
 }
 
+function childrenByParent(stats: ReadonlyMap<number, ProcStat>): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const stat of stats.values()) {
+    const list = children.get(stat.ppid) ?? [];
+    list.push(stat.pid);
+    children.set(stat.ppid, list);
+  }
+  return children;
+}
+
 /** Tracks one tree across snapshots: groups and sessions seen once stay part of the tree. */
 export class ProcessTree {
   private readonly groups = new Set<number>();
@@ -50,12 +60,7 @@ export class ProcessTree {
   /** Live pids of the tree (root included when alive), refreshing the groups and sessions it spans. */
   async members(): Promise<number[]> {
     const stats = await readStats();
-    const children = new Map<number, number[]>();
-    for (const stat of stats.values()) {
-      const list = children.get(stat.ppid) ?? [];
-      list.push(stat.pid);
-      children.set(stat.ppid, list);
-    }
+    const children = childrenByParent(stats);
     const found = new Set<number>();
     const walk = (pid: number) => {
       if (found.has(pid)) return;
@@ -174,12 +179,7 @@ function seconds(ms: number): string {
 export async function joinedTrees(namespace: number, keep: readonly number[]): Promise<number[]> {
   const members = new Set(await pidsInNamespace(namespace));
   const stats = await readStats();
-  const children = new Map<number, number[]>();
-  for (const stat of stats.values()) {
-    const list = children.get(stat.ppid) ?? [];
-    list.push(stat.pid);
-    children.set(stat.ppid, list);
-  }
+  const children = childrenByParent(stats);
   const found: number[] = [];
   const walk = (pid: number) => {
     found.push(pid);

@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import { link, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { NixSpaceError } from '../../errors.js';
 import { AgentProcess, type Following } from '../../runtime/agent/agent-process.js';
 import type { Sandbox } from '../../runtime/sandbox.js';
@@ -323,20 +322,7 @@ export class CodeServerRunner {
   /** Follows a code-server's output into the log (from the given offsets), and its exit. */
   #watch(child: AgentProcess, stdoutFrom: number, stderrFrom: number): void {
     this.#child = child;
-    this.#output = (
-      [
-        ['stdout', stdoutFrom],
-        ['stderr', stderrFrom],
-      ] as const
-    ).map(([stream, from]) => {
-      const decoder = new StringDecoder('utf8');
-      let partial = '';
-      return child.follow(stream, from, (data) => {
-        const lines = (partial + decoder.write(data)).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) this.#log(line);
-      });
-    });
+    this.#output = child.followLines({ stdout: stdoutFrom, stderr: stderrFrom }, (line) => this.#log(line));
     this.#childExited = child.exited.then((exit) => {
       for (const output of this.#output) output.stop();
       this.#onExit(child, exit.code, exit.signal);

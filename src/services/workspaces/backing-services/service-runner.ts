@@ -4,7 +4,6 @@
 // directory, and a host-side write there could be redirected by a symlink.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { NixSpaceError } from '../../../errors.js';
 import type { AgentLink } from '../../../runtime/agent/agent-link.js';
 import { AgentProcess, type Following } from '../../../runtime/agent/agent-process.js';
@@ -285,20 +284,7 @@ export class ServiceRunner {
   /** Follows a server's output into the log (from the given offsets), and its exit. */
   #watch(child: AgentProcess, stdoutFrom: number, stderrFrom: number): void {
     this.#child = child;
-    this.#output = (
-      [
-        ['stdout', stdoutFrom],
-        ['stderr', stderrFrom],
-      ] as const
-    ).map(([stream, from]) => {
-      const decoder = new StringDecoder('utf8');
-      let partial = '';
-      return child.follow(stream, from, (data) => {
-        const lines = (partial + decoder.write(data)).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) this.#log(line);
-      });
-    });
+    this.#output = child.followLines({ stdout: stdoutFrom, stderr: stderrFrom }, (line) => this.#log(line));
     this.#childExited = child.exited.then((exit) => {
       for (const output of this.#output) output.stop();
       this.#onExit(child, exit.code, exit.signal);
