@@ -5,8 +5,7 @@
 // (its RAM) written.
 
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { appendFile, chmod, chown, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpioArchive } from '../src/runtime/drivers/microvm/cpio-newc.js';
@@ -18,8 +17,7 @@ import {
 } from '../src/runtime/drivers/microvm/guest-kernel.js';
 import type { MicrovmBox } from '../src/runtime/drivers/microvm/microvm-box.js';
 import { MicrovmHost } from '../src/runtime/drivers/microvm/microvm-host.js';
-import type { MicrovmSpec } from '../src/runtime/drivers/microvm/microvm-spec.js';
-import { AgentListener, echoAgentSource } from '../src/runtime/drivers/microvm/microvm-test-fixtures.js';
+import { AgentListener, prepareEchoBox } from '../src/runtime/drivers/microvm/microvm-test-fixtures.js';
 import { waitFor } from '../src/runtime/drivers/microvm/wait-for.js';
 import { TEST_SANDBOX_USER } from '../src/runtime/test-sandbox-user.js';
 import { type BenchResult, percentile, round } from './results-file.js';
@@ -42,7 +40,7 @@ export async function benchMicrovm(): Promise<BenchResult[]> {
     const raw0 = await rawSetup(root);
     // Alternate the two ways so neither gets a quieter machine.
     for (let i = 0; i < RUNS; i++) {
-      const { spec, listener } = await prepare(root, `bench-boot-${i}`);
+      const { spec, listener } = await prepareEchoBox(root, `bench-boot-${i}`, user);
       const started = performance.now();
       const box = await host.boot(spec);
       boxes.push(box);
@@ -56,7 +54,7 @@ export async function benchMicrovm(): Promise<BenchResult[]> {
     for (const fill of [0, 120]) {
       const fillRam = fill ? `dd if=/dev/urandom of=/dev/shm/fill bs=1M count=${fill} 2>/dev/null; ` : '';
       const counter = `${fillRam}i=0; while true; do i=$((i+1)); echo "count $i" > /dev/virtio-ports/nixspace.agent; sleep 0.2; done`;
-      const { spec, listener } = await prepare(root, `bench-hibernate-${fill}`, {
+      const { spec, listener } = await prepareEchoBox(root, `bench-hibernate-${fill}`, user, {
         mountShares: false,
         init: ['/.nixspace/bin/busybox', 'sh', '-c', counter],
       });
@@ -105,30 +103,6 @@ export async function benchMicrovm(): Promise<BenchResult[]> {
     );
   }
   return results;
-}
-
-async function prepare(root: string, name: string, extra: Partial<MicrovmSpec> = {}) {
-  const id = `${name}-${randomBytes(3).toString('hex')}`;
-  const workspaceDir = join(root, id, 'ws');
-  const socketDir = join(root, id, 'sock');
-  await mkdir(workspaceDir, { recursive: true });
-  await mkdir(socketDir);
-  await writeFile(join(workspaceDir, 'agent.mjs'), echoAgentSource);
-  await chown(workspaceDir, user.uid, user.gid);
-  await chown(socketDir, user.uid, user.gid);
-  const agentSocket = join(socketDir, 'agent.sock');
-  const listener = await AgentListener.listen(agentSocket, user);
-  const spec: MicrovmSpec = {
-    id,
-    user,
-    workspaceDir,
-    network: 'none',
-    limits: { memoryBytes: 256 * mib, cpus: 1 },
-    init: ['/usr/bin/node', join(workspaceDir, 'agent.mjs')],
-    agentSocket,
-    ...extra,
-  };
-  return { spec, listener };
 }
 
 /** Plain QEMU (as root, no user namespace, no cgroup, no share) to the same init's first write. */

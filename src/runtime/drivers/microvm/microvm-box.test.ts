@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { TEST_SANDBOX_USER } from '../../test-sandbox-user.js';
 import type { MicrovmBox } from './microvm-box.js';
 import { MicrovmHost } from './microvm-host.js';
 import type { MicrovmSpec } from './microvm-spec.js';
-import { AgentListener, boxQemuPids, echoAgentSource, killBoxQemu } from './microvm-test-fixtures.js';
+import { AgentListener, boxQemuPids, killBoxQemu, prepareEchoBox } from './microvm-test-fixtures.js';
 import { waitFor } from './wait-for.js';
 
 const user = TEST_SANDBOX_USER;
@@ -40,29 +40,13 @@ describe('microVM boxes', { skip }, () => {
 
   /** A fresh workspace with the stand-in agent in it, an agent socket and a spec for both. */
   async function prepare(name: string, extra: Partial<MicrovmSpec> = {}) {
-    const id = `${name}-${randomBytes(4).toString('hex')}`;
-    ids.push(id);
-    const workspaceDir = join(root, id, 'ws');
-    const socketDir = join(root, id, 'sock');
-    await mkdir(workspaceDir, { recursive: true });
-    await mkdir(socketDir);
-    await writeFile(join(workspaceDir, 'agent.mjs'), echoAgentSource);
-    await chown(workspaceDir, user.uid, user.gid);
-    await chown(socketDir, user.uid, user.gid);
-    const agentSocket = join(socketDir, 'agent.sock');
-    const listener = await AgentListener.listen(agentSocket, user);
-    const spec: MicrovmSpec = {
-      id,
-      user,
-      workspaceDir,
-      network: 'none',
+    const prepared = await prepareEchoBox(root, name, user, {
       limits: { memoryBytes: 256 * mib, cpus: 1, pids: 200 },
       hostname: 'box',
-      init: ['/usr/bin/node', join(workspaceDir, 'agent.mjs')],
-      agentSocket,
       ...extra,
-    };
-    return { spec, listener };
+    });
+    ids.push(prepared.spec.id);
+    return prepared;
   }
 
   /** The agent's connection, or a failure that shows what the guest printed. */

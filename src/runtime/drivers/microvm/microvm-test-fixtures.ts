@@ -1,10 +1,13 @@
 // What the microVM suites share: a stand-in for the workspace agent (a small Node program the
 // guest runs from the shared workspace), the server's end of the agent socket, and a sweep that
 // kills any box QEMU a failed test left behind.
-import { chmod, chown, readdir, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { killQuietly } from '../../host/host-processes.js';
 import type { SandboxUser } from '../../sandbox.js';
+import type { MicrovmSpec } from './microvm-spec.js';
 import { waitFor } from './wait-for.js';
 
 /**
@@ -154,4 +157,37 @@ export async function boxQemuPids(id: string): Promise<number[]> {
 
 export async function killBoxQemu(id: string): Promise<void> {
   for (const pid of await boxQemuPids(id)) killQuietly(pid);
+}
+
+/**
+ * A fresh workspace under `root` with the stand-in agent in it, the server's end of its socket,
+ * and a spec for both (256 MiB, one CPU, network none; `extra` overrides).
+ */
+export async function prepareEchoBox(
+  root: string,
+  name: string,
+  user: SandboxUser,
+  extra: Partial<MicrovmSpec> = {},
+): Promise<{ spec: MicrovmSpec; listener: AgentListener }> {
+  const id = `${name}-${randomBytes(4).toString('hex')}`;
+  const workspaceDir = join(root, id, 'ws');
+  const socketDir = join(root, id, 'sock');
+  await mkdir(workspaceDir, { recursive: true });
+  await mkdir(socketDir);
+  await writeFile(join(workspaceDir, 'agent.mjs'), echoAgentSource);
+  await chown(workspaceDir, user.uid, user.gid);
+  await chown(socketDir, user.uid, user.gid);
+  const agentSocket = join(socketDir, 'agent.sock');
+  const listener = await AgentListener.listen(agentSocket, user);
+  const spec: MicrovmSpec = {
+    id,
+    user,
+    workspaceDir,
+    network: 'none',
+    limits: { memoryBytes: 256 * 1024 * 1024, cpus: 1 },
+    init: ['/usr/bin/node', join(workspaceDir, 'agent.mjs')],
+    agentSocket,
+    ...extra,
+  };
+  return { spec, listener };
 }
