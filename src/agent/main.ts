@@ -4,12 +4,12 @@
 // whenever the connection is lost, for as long as it lives.
 import { randomUUID } from 'node:crypto';
 import { readFileSync, watch } from 'node:fs';
-import { createServer } from 'node:http2';
+import { createServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { AGENT_CGROUPS_ENV, AGENT_PROTOCOL, AGENT_TRANSPORT_ENV, type AgentHello } from '../wire/agent.js';
+import type { AgentHello } from '../wire/agent.js';
+import { AGENT_CGROUPS_ENV, AGENT_PROTOCOL, AGENT_TRANSPORT_ENV } from '../wire/agent-names.js';
 import { AgentProcesses } from './agent-processes.js';
-import { agentRoutes } from './agent-routes.js';
 
 /** Larger than HTTP/2's 64 KiB default, so busy output streams are not held up by the window. */
 const windowBytes = 4 << 20;
@@ -40,7 +40,18 @@ const hello: AgentHello = {
   bootId: randomUUID(),
   pid: process.pid,
 };
-const server = createServer({ settings: { initialWindowSize: windowBytes } }, agentRoutes(processes, hello));
+// The greeting needs no schema: it is answered at once, while the routes (and their schemas) load.
+const routes = import('./agent-routes.js').then(({ agentRoutes }) => agentRoutes(processes, hello));
+const greeting = JSON.stringify(hello);
+function handle(req: Http2ServerRequest, res: Http2ServerResponse): void {
+  if (req.method === 'GET' && req.url === '/v1/hello') {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(greeting) });
+    res.end(greeting);
+    return;
+  }
+  void routes.then((route) => route(req, res));
+}
+const server = createServer({ settings: { initialWindowSize: windowBytes } }, handle);
 server.on('session', (session) => session.setLocalWindowSize(windowBytes));
 
 let retryMs = 50;

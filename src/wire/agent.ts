@@ -16,20 +16,9 @@
 //   GET    /v1/processes/:id/exit                 → ProcessExit, once it has ended
 //   DELETE /v1/processes/:id                      kills it if running and forgets it
 import { z } from 'zod';
+import { AGENT_PROTOCOL } from './agent-names.js';
 
-export const AGENT_PROTOCOL = 1;
-
-/** The largest JSON body either side reads. */
-export const AGENT_MAX_JSON_BYTES = 256 * 1024;
-
-/** Where an output stream's bytes start: the agent may have dropped older ones. */
-export const AGENT_OFFSET_HEADER = 'nixspace-offset';
-
-/** Environment variable telling the agent how to reach the server (`unix:<path>`). */
-export const AGENT_TRANSPORT_ENV = 'NIXSPACE_AGENT_TRANSPORT';
-
-/** Environment variable naming the cgroup directories the agent may make groups in (`:`-separated). */
-export const AGENT_CGROUPS_ENV = 'NIXSPACE_AGENT_CGROUPS';
+export * from './agent-names.js';
 
 /** Process ids are the server's names for them: stable across a server restart. */
 export const processId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'a process id');
