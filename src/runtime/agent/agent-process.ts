@@ -32,6 +32,8 @@ export class AgentProcess {
   /** Settles once the process has ended, or the agent lost it (`lost` then says so). */
   readonly exited: Promise<ProcessExit>;
   #lost = false;
+  /** Found again after a restart rather than started by this server. */
+  #adopted = false;
   #input: { client: AgentClient; stream: Writable } | undefined;
 
   private constructor(
@@ -51,7 +53,22 @@ export class AgentProcess {
 
   /** A process the agent reported (found again after the server restarted). */
   static adopt(link: AgentLink, info: ProcessInfo): AgentProcess {
-    return new AgentProcess(link, info);
+    const process = new AgentProcess(link, info);
+    process.#adopted = true;
+    return process;
+  }
+
+  /** The program the agent runs under `id` now, if one runs (not ended). */
+  static async running(link: AgentLink, id: string): Promise<ProcessInfo | undefined> {
+    const processes = await (await link.connected()).list();
+    return processes.find((p) => p.id === id && p.exit === undefined);
+  }
+
+  /** Spawns `request`, after what is left under its id (an earlier start's exit) is forgotten. */
+  static async respawn(link: AgentLink, request: SpawnRequest): Promise<AgentProcess> {
+    const earlier = (await (await link.connected()).list()).find((p) => p.id === request.id);
+    if (earlier) await new AgentProcess(link, earlier).forget();
+    return AgentProcess.spawn(link, request);
   }
 
   /** The agent no longer knows it: it was restarted, and what it ran is gone. */
@@ -71,19 +88,32 @@ export class AgentProcess {
   }
 
   /**
-   * Calls `onLine` with each whole line of stdout and stderr (UTF-8), from the given offsets (a
-   * server taking a running program back starts where its output is now).
+   * Supervises a long-running program (code-server, a service): each whole line of its stdout and
+   * stderr (UTF-8) to `onLine`, from where its output stands now when it was taken back after a
+   * server restart (from the start otherwise), and `onExit` once it has ended.
    */
-  followLines(from: { stdout: number; stderr: number }, onLine: (line: string) => void): Following[] {
-    return (['stdout', 'stderr'] as const).map((stream) => {
+  watchLines(
+    onLine: (line: string) => void,
+    onExit: (exit: ProcessExit) => void,
+  ): { stop(): void; ended: Promise<void> } {
+    const from = this.#adopted ? this.info.output : { stdout: { end: 0 }, stderr: { end: 0 } };
+    const following = (['stdout', 'stderr'] as const).map((stream) => {
       const decoder = new StringDecoder('utf8');
       let partial = '';
-      return this.follow(stream, from[stream], (data) => {
+      return this.follow(stream, from[stream]?.end ?? 0, (data) => {
         const lines = (partial + decoder.write(data)).split('\n');
         partial = lines.pop() ?? '';
         for (const line of lines) onLine(line);
       });
     });
+    const stop = () => {
+      for (const follow of following) follow.stop();
+    };
+    const ended = this.exited.then((exit) => {
+      stop();
+      onExit(exit);
+    });
+    return { stop, ended };
   }
 
   /** Sends bytes to stdin (a terminal's keys), in order; dropped while the agent is away. */

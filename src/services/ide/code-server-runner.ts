@@ -13,7 +13,7 @@ import { link, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
-import { AgentProcess, type Following } from '../../runtime/agent/agent-process.js';
+import { AgentProcess } from '../../runtime/agent/agent-process.js';
 import type { Sandbox } from '../../runtime/sandbox.js';
 import type { ProcessInfo } from '../../wire/agent.js';
 import type { IdeState, IdeStatus } from '../../wire/workspaces.js';
@@ -133,7 +133,9 @@ export class CodeServerRunner {
   #installation: CodeServerInstallation | undefined;
   #child: AgentProcess | undefined;
   #childExited: Promise<void> = Promise.resolve();
-  #output: Following[] = [];
+  #watching: { stop(): void; ended: Promise<void> } | undefined;
+  /** The code-server a previous server left running, found at prepare, taken back at launch. */
+  #kept: ProcessInfo | undefined;
   #lastLines: string[] = [];
   #secret = randomBytes(32).toString('hex');
   /** When the running code-server's process started (the agent's word for it). */
@@ -202,6 +204,8 @@ export class CodeServerRunner {
       }
     }
     const dir = this.#dir;
+    const agent = sandbox.agent;
+    this.#kept = agent === undefined ? undefined : await AgentProcess.running(agent, ideProcess);
     await mkdir(dirname(this.socketPath), { recursive: true, mode: 0o700 });
     await rm(this.socketPath, { force: true });
     // Done from inside the sandbox: the workspace controls its directory, and a host-side write
@@ -219,7 +223,7 @@ export class CodeServerRunner {
         dir,
         userDir,
         // A code-server still running (from before a server restart) keeps its socket.
-        (await this.#running()) ? `${this.listenPath}.kept` : this.listenPath,
+        this.#kept ? `${this.listenPath}.kept` : this.listenPath,
         JSON.stringify(settings, null, 2),
         readOnly ? 'replace' : 'keep',
       ],
@@ -260,28 +264,23 @@ export class CodeServerRunner {
     const agent = sandbox.agent;
     if (agent === undefined) throw new Error('the workspace runs no agent to start code-server');
     // The code-server a previous server left running is taken back as it is: VS Code reconnects.
-    const running = await this.#running();
+    const running = this.#kept;
+    this.#kept = undefined;
     const kept = running && (await readFile(this.#secretPath, 'utf8').catch(() => undefined));
     if (running && kept && /^[0-9a-f]{64}$/.test(kept)) {
       this.#secret = kept;
       // The page VS Code has open belongs to this start: the same start, so it is kept.
       this.#startedAt = running.startedAt;
-      this.#watch(
-        AgentProcess.adopt(agent, running),
-        running.output.stdout.end,
-        running.output.stderr?.end ?? 0,
-      );
+      this.#watch(AgentProcess.adopt(agent, running));
     } else {
-      // What is left of an earlier one (its exit, or one whose secret is lost) goes first.
-      const earlier = (await (await agent.connected()).list()).find((p) => p.id === ideProcess);
-      if (earlier) await AgentProcess.adopt(agent, earlier).forget();
       // A new secret per start, handed over in the environment (code-server drops it from its own
       // before VS Code's terminals inherit it): a hashed password that is no argon2 hash is compared
       // with the session cookie as it is, and no password typed on its login page can match it.
       this.#secret = randomBytes(32).toString('hex');
       await writeFile(this.#secretPath, this.#secret, { mode: 0o600 });
-      // In a group of its own: stop() and a crash find code-server and its helpers at once.
-      const child = await AgentProcess.spawn(agent, {
+      // In a group of its own: stop() and a crash find code-server and its helpers at once. What
+      // is left of an earlier one (its exit, or one whose secret is lost) goes first.
+      const child = await AgentProcess.respawn(agent, {
         id: ideProcess,
         argv,
         cwd: folder,
@@ -291,7 +290,7 @@ export class CodeServerRunner {
       });
       // The start is the process's, as the agent tells it: the same when a server takes it back.
       this.#startedAt = child.info.startedAt;
-      this.#watch(child, 0, 0);
+      this.#watch(child);
     }
     let exited = false;
     void this.#childExited.then(() => {
@@ -312,21 +311,14 @@ export class CodeServerRunner {
     }
   }
 
-  /** The code-server the workspace's agent runs now, if any. */
-  async #running(): Promise<ProcessInfo | undefined> {
-    const agent = this.#context.sandbox.agent;
-    if (agent === undefined) return undefined;
-    return (await (await agent.connected()).list()).find((p) => p.id === ideProcess && !p.exit);
-  }
-
-  /** Follows a code-server's output into the log (from the given offsets), and its exit. */
-  #watch(child: AgentProcess, stdoutFrom: number, stderrFrom: number): void {
+  /** Follows a code-server's output into the log, and its exit. */
+  #watch(child: AgentProcess): void {
     this.#child = child;
-    this.#output = child.followLines({ stdout: stdoutFrom, stderr: stderrFrom }, (line) => this.#log(line));
-    this.#childExited = child.exited.then((exit) => {
-      for (const output of this.#output) output.stop();
-      this.#onExit(child, exit.code, exit.signal);
-    });
+    this.#watching = child.watchLines(
+      (line) => this.#log(line),
+      (exit) => this.#onExit(child, exit.code, exit.signal),
+    );
+    this.#childExited = this.#watching.ended;
   }
 
   /**
@@ -401,7 +393,7 @@ export class CodeServerRunner {
    */
   release(): void {
     if (!this.stopped) this.#stopping.abort(new NixSpaceError('INTERRUPTED', 'the server is stopping'));
-    for (const output of this.#output) output.stop();
+    this.#watching?.stop();
     this.#child = undefined;
   }
 

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
 import type { AgentLink } from '../../../runtime/agent/agent-link.js';
-import { AgentProcess, type Following } from '../../../runtime/agent/agent-process.js';
+import { AgentProcess } from '../../../runtime/agent/agent-process.js';
 import { findExecutable } from '../../../runtime/host/find-executable.js';
 import { userNamespacePrefix } from '../../../runtime/host/user-namespace.js';
 import type { NetworkPolicy, Sandbox } from '../../../runtime/sandbox.js';
@@ -62,7 +62,7 @@ export class ServiceRunner {
   #instance: ServiceInstance | undefined;
   #child: AgentProcess | undefined;
   #childExited: Promise<void> = Promise.resolve();
-  #output: Following[] = [];
+  #watching: { stop(): void; ended: Promise<void> } | undefined;
   /** The server a previous NixSpace server left running in the workspace's agent, taken back. */
   #kept: ProcessInfo | undefined;
   #logWriter: ChildProcess | undefined;
@@ -111,7 +111,8 @@ export class ServiceRunner {
       ...(this.#context.signal ? [this.#context.signal] : []),
     ]);
     try {
-      this.#kept = await this.#running();
+      const agent = this.#context.sandbox.agent;
+      this.#kept = agent === undefined ? undefined : await AgentProcess.running(agent, this.#processId);
       const instance = await this.#prepare(definition, signal);
       if (instance === undefined) return;
       this.#instance = instance;
@@ -226,13 +227,6 @@ export class ServiceRunner {
     return agent;
   }
 
-  /** This service's server as the workspace's agent runs it now, if it does. */
-  async #running(): Promise<ProcessInfo | undefined> {
-    if (this.#context.sandbox.agent === undefined) return undefined;
-    const processes = await (await this.#agent().connected()).list();
-    return processes.find((p) => p.id === this.#processId && p.exit === undefined);
-  }
-
   /** Spawns the server (or takes back the one that runs on) and resolves once it is ready. */
   async #launch(instance: ServiceInstance, signal: AbortSignal): Promise<void> {
     const definition = this.#definition!;
@@ -241,17 +235,15 @@ export class ServiceRunner {
     const kept = this.#kept;
     this.#kept = undefined;
     if (kept !== undefined) {
-      this.#watch(AgentProcess.adopt(agent, kept), kept.output.stdout.end, kept.output.stderr?.end ?? 0);
+      this.#watch(AgentProcess.adopt(agent, kept));
     } else {
-      const earlier = (await (await agent.connected()).list()).find((p) => p.id === this.#processId);
-      if (earlier) await AgentProcess.adopt(agent, earlier).forget();
       const user =
         instance.account === undefined ? undefined : { uid: instance.account.uid, gid: instance.account.gid };
       const unshare = findExecutable('unshare');
       // Where programs run as root, one that refuses root is that account in a namespace of its own.
       const asUser = user !== undefined && unshare !== undefined ? userNamespacePrefix(unshare, user) : [];
       // In a group of its own, its process group the agent signals: a terminal's ^C never reaches it.
-      const child = await AgentProcess.spawn(agent, {
+      const child = await AgentProcess.respawn(agent, {
         id: this.#processId,
         argv: [...asUser, ...definition.argv(instance)],
         cwd: instance.serviceDir,
@@ -259,7 +251,7 @@ export class ServiceRunner {
         output: { mode: 'ring', bytes: 64 * 1024 },
         group: this.#processId,
       });
-      this.#watch(child, 0, 0);
+      this.#watch(child);
     }
     const deadline = Date.now() + this.#limits.readyTimeoutMs;
     let exited = false;
@@ -281,14 +273,14 @@ export class ServiceRunner {
     }
   }
 
-  /** Follows a server's output into the log (from the given offsets), and its exit. */
-  #watch(child: AgentProcess, stdoutFrom: number, stderrFrom: number): void {
+  /** Follows a server's output into the log, and its exit. */
+  #watch(child: AgentProcess): void {
     this.#child = child;
-    this.#output = child.followLines({ stdout: stdoutFrom, stderr: stderrFrom }, (line) => this.#log(line));
-    this.#childExited = child.exited.then((exit) => {
-      for (const output of this.#output) output.stop();
-      this.#onExit(child, exit.code, exit.signal);
-    });
+    this.#watching = child.watchLines(
+      (line) => this.#log(line),
+      (exit) => this.#onExit(child, exit.code, exit.signal),
+    );
+    this.#childExited = this.#watching.ended;
   }
 
   #onExit(child: AgentProcess, code: number | null, signal: string | null): void {
@@ -348,7 +340,7 @@ export class ServiceRunner {
    */
   async release(): Promise<void> {
     this.#stopping.abort(new NixSpaceError('INTERRUPTED', 'the server is stopping'));
-    for (const output of this.#output) output.stop();
+    this.#watching?.stop();
     this.#child = undefined;
     await this.#stopLogWriter();
   }
