@@ -71,7 +71,6 @@ export class LifetimeSweeper {
         });
       if (!gone) continue;
       expired.push(row.id);
-      this.options.idle.forget(row.id);
       logger.info({ workspace: row.id, expiresAt: row.expires_at }, 'deleted a workspace past its lifetime');
     }
     const hibernated: string[] = [];

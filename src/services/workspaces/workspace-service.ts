@@ -416,6 +416,7 @@ export class WorkspaceService {
     await this.stopSandbox(id);
     await this.removeFiles(id);
     await this.save(id, { status: 'deleted', sandbox: null });
+    this.options.lifetime?.idle.forget(id);
   }
 
   /** Keeps the workspace past its lifetime: it has no deadline any more. Its owner's only. */
