@@ -47,8 +47,13 @@ describe('lifetime and hibernation in the browser', () => {
       await page.screenshot({
         path: `${process.env.NIXSPACE_SCREENSHOTS ?? '/tmp'}/nixspace-e2e-expiry-notice.png`,
       });
+      const lifetime = page.getByTestId('workspace-lifetime');
+      assert.match((await lifetime.textContent()) ?? '', /^deleted /);
       await notice.getByTestId('keep-workspace').click();
       await notice.waitFor({ state: 'detached' });
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="workspace-lifetime"]')?.textContent === 'kept',
+      );
       const kept = await e2e.server.api<Workspace>(`/api/workspaces/${ws.id}`);
       assert.equal(kept.body.lifetime.expiresAt, null);
       assert.ok(kept.body.lifetime.keptAt);
