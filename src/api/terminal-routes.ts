@@ -38,11 +38,15 @@ export function registerTerminalRoutes(
       try {
         const id = request.params.id;
         const access = await resolveWorkspaceAccess(request, id, deps);
-        const terminals = await deps.workspaces.terminals(access.actor, id);
+        // In before the shell is looked for: an open terminal keeps the workspace from hibernating
+        // while it is being opened (and a hibernated one starts again for it). A socket already
+        // closed would never leave.
         if (socket.readyState !== socket.OPEN) return;
         cleanups.push(
           joinWorkspace(deps.presence, access, 'terminal', (reason) => closeWithError(socket, reason)),
         );
+        const terminals = await deps.workspaces.terminals(access.actor, id);
+        if (socket.readyState !== socket.OPEN) return;
         if (access.role === 'viewer') {
           socket.off('message', buffer);
           watch(socket, terminals, request.query.terminal, cleanups);

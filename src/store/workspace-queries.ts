@@ -41,6 +41,8 @@ export async function insertWorkspace(
     environmentChanges?: unknown;
     /** When it is deleted; null or absent: never. */
     expiresAt?: Date | null;
+    /** When it was made (the database's clock when absent). */
+    createdAt?: Date;
   },
 ): Promise<WorkspaceRow> {
   return db
@@ -63,6 +65,7 @@ export async function insertWorkspace(
           ? null
           : JSON.stringify(ws.environmentChanges),
       expires_at: ws.expiresAt ?? null,
+      ...(ws.createdAt ? { created_at: ws.createdAt } : {}),
       updated_at: new Date(),
     })
     .returningAll()

@@ -284,7 +284,7 @@ export class WorkspaceService {
       repoUrl: repo.url,
       ref,
       steps: pendingSteps(),
-      expiresAt: this.deadline(),
+      ...this.lifetimeFromNow(),
     });
     const abort = new AbortController();
     const done = this.runCreation(row, repo, ref, abort.signal).finally(() => {
@@ -305,10 +305,11 @@ export class WorkspaceService {
     });
   }
 
-  /** When a workspace made now is deleted; null when no lifetime applies. */
-  private deadline(): Date | null {
+  /** A workspace made now: when, and when it is deleted (a lifetime later; never without one). */
+  private lifetimeFromNow(): { createdAt: Date; expiresAt: Date | null } {
     const limits = this.options.lifetime;
-    return limits ? deadlineFor(limits.now?.() ?? new Date(), limits.settings) : null;
+    const createdAt = limits?.now?.() ?? new Date();
+    return { createdAt, expiresAt: limits ? deadlineFor(createdAt, limits.settings) : null };
   }
 
   /** The workspace as its owner, or the holder of a workspace token for it (a share link), sees it. */
@@ -730,7 +731,7 @@ export class WorkspaceService {
       repoUrl: source.repo_url,
       ref: ref ?? source.ref,
       steps: pendingSteps(),
-      expiresAt: this.deadline(),
+      ...this.lifetimeFromNow(),
       parentId: source.id,
       // A branch keeps the changes of the workspace it came from, with its own on top.
       environmentChanges: asked
