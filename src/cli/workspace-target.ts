@@ -27,9 +27,10 @@ export async function resolveWorkspace(client: ServerClient, target: string): Pr
   );
 }
 
-/** One line per workspace: id, status, name, where it is checked out. */
+/** One line per workspace: id, status, name, where it is checked out, and when it is deleted. */
 export function describeWorkspace(ws: Workspace): string {
-  return `${ws.id}  ${ws.status.padEnd(9)}  ${ws.name}  ${checkedOut(ws)}`;
+  const expires = ws.lifetime?.expiresAt ? `  deleted at ${ws.lifetime.expiresAt}` : '';
+  return `${ws.id}  ${ws.status.padEnd(10)}  ${ws.name}  ${checkedOut(ws)}${expires}`;
 }
 
 export function checkedOut(ws: Workspace): string {

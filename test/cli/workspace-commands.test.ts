@@ -42,7 +42,14 @@ describe('nixspace list and switch', () => {
   it('lists the workspaces of the running server', async () => {
     const { code, stdout } = await nixspace('list', '--data-dir', server.dataDir);
     assert.equal(code, 0);
-    assert.match(stdout, new RegExp(`^${id}\\s+running\\s+.*app\\s+main @ [0-9a-f]{12}$`, 'm'));
+    // The server's default lifetime gives it a deadline, which the line ends with.
+    assert.match(
+      stdout,
+      new RegExp(
+        `^${id}\\s+running\\s+.*app\\s+main @ [0-9a-f]{12}  deleted at \\d{4}-\\d\\d-\\d\\dT\\S+Z$`,
+        'm',
+      ),
+    );
   });
 
   it('refuses to switch over uncommitted work, naming the file, and switches with --stash', async () => {
