@@ -300,15 +300,20 @@ export class WorkspaceService {
     const limits = this.options.lifetime;
     return toWorkspaceView(row, this.live.get(row.id)?.ide?.status ?? null, {
       settings: limits?.settings ?? { ...defaultLifetimeSettings, idleTimeoutMs: 0 },
-      now: limits?.now?.() ?? new Date(),
+      now: this.now(),
       idleSince: limits?.idle.idleSince(row.id, row.updated_at.getTime()),
     });
+  }
+
+  /** The time by the limits' clock. */
+  private now(): Date {
+    return this.options.lifetime?.now?.() ?? new Date();
   }
 
   /** A workspace made now: when, and when it is deleted (a lifetime later; never without one). */
   private lifetimeFromNow(): { createdAt: Date; expiresAt: Date | null } {
     const limits = this.options.lifetime;
-    const createdAt = limits?.now?.() ?? new Date();
+    const createdAt = this.now();
     return { createdAt, expiresAt: limits ? deadlineFor(createdAt, limits.settings) : null };
   }
 
@@ -420,12 +425,18 @@ export class WorkspaceService {
     this.options.lifetime?.idle.forget(id);
   }
 
-  /** Keeps the workspace past its lifetime: it has no deadline any more. Its owner's only. */
+  /**
+   * Keeps the workspace past its lifetime: it has no deadline any more. Its owner's only; under its
+   * lock, so a keep either comes before an expiry (which then spares it) or finds it deleted.
+   */
   async keep(user: User, id: string): Promise<WorkspaceView> {
-    const row = await this.owned(user, id);
-    if (row.status === 'deleted') throw new NixSpaceError('NOT_FOUND', `Workspace ${id} was deleted`);
-    if (row.expires_at === null) return this.view(row);
-    return this.view(await this.save(id, { expiresAt: null, keptAt: new Date() }));
+    await this.owned(user, id);
+    return this.locked(id, async () => {
+      const row = await this.owned(user, id);
+      if (row.status === 'deleted') throw new NixSpaceError('NOT_FOUND', `Workspace ${id} was deleted`);
+      if (row.expires_at === null) return this.view(row);
+      return this.view(await this.save(id, { expiresAt: null, keptAt: this.now() }));
+    });
   }
 
   /**
@@ -452,7 +463,7 @@ export class WorkspaceService {
       const row = await findWorkspace(this.options.store.db, id);
       if (row?.status !== 'running' || this.pipelines.has(id) || !decide(row)) return false;
       await this.stopSandbox(id);
-      await this.save(id, { status: 'hibernated', hibernatedAt: new Date() });
+      await this.save(id, { status: 'hibernated', hibernatedAt: this.now() });
       return true;
     });
   }
