@@ -91,6 +91,41 @@ describe('configuration', () => {
     assert.deepEqual(configFromArgs([], env).config.terminals, { max: 4, detachedIdleSeconds: 60 });
   });
 
+  it('deletes workspaces after 24 h and hibernates them after 1 h idle by default, as the brief says', () => {
+    const { config } = configFromArgs([], { HOME: '/h' });
+    assert.deepEqual(config.workspaces, {
+      lifetimeMs: 24 * 3600_000,
+      expiryWarningMs: 3600_000,
+      hibernateAfterMs: 3600_000,
+    });
+  });
+
+  it('takes the lifetime and idle timeout as durations from flags or the environment; 0 turns them off', () => {
+    const fromFlags = configFromArgs(['--workspace-lifetime', '7d', '--hibernate-after', '0'], {
+      HOME: '/h',
+    });
+    assert.equal(fromFlags.config.workspaces.lifetimeMs, 7 * 86_400_000);
+    assert.equal(fromFlags.config.workspaces.hibernateAfterMs, 0);
+    const env = {
+      HOME: '/h',
+      NIXSPACE_WORKSPACE_LIFETIME: '0',
+      NIXSPACE_HIBERNATE_AFTER: '90s',
+      NIXSPACE_EXPIRY_WARNING: '15m',
+    };
+    const fromEnv = configFromArgs([], env).config.workspaces;
+    assert.deepEqual(fromEnv, { lifetimeMs: 0, expiryWarningMs: 15 * 60_000, hibernateAfterMs: 90_000 });
+    assert.equal(
+      configFromArgs(['--hibernate-after', '1500ms'], { HOME: '/h' }).config.workspaces.hibernateAfterMs,
+      1500,
+    );
+    assert.throws(
+      () => configFromArgs(['--workspace-lifetime', 'a day'], { HOME: '/h' }),
+      (error: unknown) =>
+        error instanceof NixSpaceError &&
+        /workspaces\.lifetimeMs: expected a duration such as 24h/.test(error.message),
+    );
+  });
+
   it('refuses an unknown flag', () => {
     assert.throws(() => configFromArgs(['--prot', '80'], { HOME: '/h' }), /--prot/);
   });

@@ -20,13 +20,12 @@ const byteSize = z.union([
 ]);
 
 /** A duration in ms, or text such as 24h, 90m, 30s, 500ms or 2d; 0 is zero. */
-const duration = z.union([
-  z.number().int().min(0),
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)?$/i, 'expected a duration such as 24h, 30m, 45s or 0')
-    .transform(parseDuration),
-]);
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = typeof value === 'number' ? value : parseDuration(value);
+  if (Number.isInteger(ms) && ms >= 0) return ms;
+  ctx.addIssue({ code: 'custom', message: `expected a duration such as 24h, 30m, 45s or 0, not '${value}'` });
+  return z.NEVER;
+});
 
 export const configSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
@@ -252,11 +251,12 @@ function parseByteSize(text: string): number {
   return Math.round(value * 1024 ** power);
 }
 
-/** `24h` → 86400000; a bare number is milliseconds. */
+/** `24h` → 86400000; a bare number is milliseconds; anything else NaN. */
 function parseDuration(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(text.trim());
-  const value = Number(match?.[1] ?? Number.NaN);
-  const unit = (match?.[2] ?? 'ms').toLowerCase();
+  if (!match) return Number.NaN;
+  const value = Number(match[1]);
+  const unit = (match[2] ?? 'ms').toLowerCase();
   const scale = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[unit] ?? 1;
   return Math.round(value * scale);
 }
