@@ -6,6 +6,7 @@ import { benchCli } from './cli.js';
 import { benchDisk } from './disk.js';
 import { benchEnvironments } from './environments.js';
 import { benchGvisor } from './gvisor.js';
+import { benchHibernate } from './hibernate.js';
 import { benchIde } from './ide.js';
 import { benchJobs } from './jobs.js';
 import { benchMicrovm } from './microvm.js';
@@ -24,6 +25,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   ide: benchIde,
   jobs: benchJobs,
   sharing: benchSharing,
+  hibernate: benchHibernate,
   cli: benchCli,
   disk: benchDisk,
   microvm: benchMicrovm,

@@ -24,10 +24,10 @@ export interface Server {
   dataDir: string;
 }
 
-export async function startServer(dataDir: string): Promise<Server> {
+export async function startServer(dataDir: string, flags: string[] = []): Promise<Server> {
   const child = spawn(
     process.execPath,
-    ['bin/nixspace.js', 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'],
+    ['bin/nixspace.js', 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...flags],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

@@ -19,6 +19,15 @@ const byteSize = z.union([
     .transform(parseByteSize),
 ]);
 
+/** A duration in ms, or text such as 24h, 90m, 30s, 500ms or 2d; 0 is zero. */
+const duration = z.union([
+  z.number().int().min(0),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)?$/i, 'expected a duration such as 24h, 30m, 45s or 0')
+    .transform(parseDuration),
+]);
+
 export const configSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(7777),
@@ -126,6 +135,16 @@ export const configSchema = z.object({
       keyRotationHours: z.coerce.number().min(0).default(24),
     })
     .prefault({}),
+  workspaces: z
+    .object({
+      /** A workspace is deleted this long after it was made unless its owner keeps it (0: never). */
+      lifetimeMs: duration.default(24 * 3600_000),
+      /** Its owner is warned this long before. */
+      expiryWarningMs: duration.default(3600_000),
+      /** A running workspace with no terminal, IDE or job open this long hibernates (0: never). */
+      hibernateAfterMs: duration.default(3600_000),
+    })
+    .prefault({}),
   /** People at once in one workspace (its owner and share-link holders); the brief says 3. */
   maxWorkspaceUsers: z.coerce.number().int().min(1).max(1000).default(3),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -188,6 +207,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       detachedIdleSeconds: pick('NIXSPACE_TERMINAL_IDLE_SECONDS'),
     }),
     tokens: prune({ keyRotationHours: pick('NIXSPACE_KEY_ROTATION_HOURS') }),
+    workspaces: prune({
+      lifetimeMs: pick('NIXSPACE_WORKSPACE_LIFETIME'),
+      expiryWarningMs: pick('NIXSPACE_EXPIRY_WARNING'),
+      hibernateAfterMs: pick('NIXSPACE_HIBERNATE_AFTER'),
+    }),
     maxWorkspaceUsers: pick('NIXSPACE_MAX_WORKSPACE_USERS'),
     logLevel: pick('NIXSPACE_LOG_LEVEL'),
   }) as ConfigInput;
@@ -232,6 +256,15 @@ function parseByteSize(text: string): number {
   const unit = (match?.[2] ?? '').toLowerCase();
   const power = { '': 0, k: 1, m: 2, g: 3, t: 4 }[unit] ?? 0;
   return Math.round(value * 1024 ** power);
+}
+
+/** `24h` → 86400000; a bare number is milliseconds. */
+function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(text.trim());
+  const value = Number(match?.[1] ?? Number.NaN);
+  const unit = (match?.[2] ?? 'ms').toLowerCase();
+  const scale = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[unit] ?? 1;
+  return Math.round(value * scale);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

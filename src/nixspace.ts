@@ -30,6 +30,9 @@ import { IdeSupervisor } from './services/ide/ide-supervisor.js';
 import { JobService } from './services/jobs/job-service.js';
 import { SshHostService } from './services/jobs/ssh-host-service.js';
 import { ServiceSupervisor } from './services/workspaces/backing-services/supervisor.js';
+import { IdleTracker } from './services/workspaces/idle-tracker.js';
+import type { LifetimeSettings } from './services/workspaces/lifetime.js';
+import { LifetimeSweeper } from './services/workspaces/lifetime-sweeper.js';
 import { WorkspaceService } from './services/workspaces/workspace-service.js';
 import { Store } from './store/store.js';
 
@@ -45,6 +48,8 @@ export interface NixSpace {
   shares: ShareService;
   jobs: JobService;
   sshHosts: SshHostService;
+  /** Deletes expired workspaces and hibernates idle ones; `sweep()` looks now. */
+  sweeper: LifetimeSweeper;
   logger: Logger;
   /** A fresh one-time sign-in link for the owner. */
   ownerLoginLink(): Promise<string>;
@@ -60,6 +65,8 @@ export interface StartOptions {
   /** Overrides environment provider selection (tests). */
   environmentProvider?: EnvironmentProvider;
   webDir?: string;
+  /** The clock of the lifetime and idle limits (tests). */
+  now?: () => Date;
 }
 
 export async function startNixSpace(config: Config, options: StartOptions = {}): Promise<NixSpace> {
@@ -129,6 +136,13 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       provider,
       environmentsDir: join(config.dataDir, 'environments'),
     });
+    const now = options.now ?? (() => new Date());
+    const idle = new IdleTracker(() => now().getTime());
+    const lifetime: LifetimeSettings = {
+      lifetimeMs: config.workspaces.lifetimeMs,
+      warningMs: config.workspaces.expiryWarningMs,
+      idleTimeoutMs: config.workspaces.hibernateAfterMs,
+    };
     const workspaces = new WorkspaceService({
       store,
       git,
@@ -156,6 +170,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
         max: config.terminals.max,
         detachedIdleMs: config.terminals.detachedIdleSeconds * 1000,
       },
+      lifetime: { settings: lifetime, idle, now },
       logger,
     });
     const reconciled = await workspaces.reconcile();
@@ -175,6 +190,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       cancelGraceMs: config.jobs.cancelGraceMs,
       sshTimeoutMs: config.jobs.sshTimeoutMs,
       retentionDays: config.jobs.retentionDays,
+      activity: idle,
     });
     workspaces.useJobs(jobs);
     const { lost: lostJobs, resumed: resumedJobs } = await jobs.reconcile();
@@ -195,6 +211,9 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       rotateEveryMs: config.tokens.keyRotationHours * 3600_000,
     });
     const presence = new WorkspacePresence(config.maxWorkspaceUsers);
+    // An open terminal or IDE is someone at work in the workspace (the progress stream alone is not).
+    presence.onJoin((workspaceId, kind) => (kind === 'events' ? undefined : idle.open(workspaceId, kind)));
+    const sweeper = new LifetimeSweeper({ store, workspaces, idle, settings: lifetime, logger, now });
     // A read-only IDE costs a code-server: it goes a while after its last viewer (a reload keeps it).
     presence.onViewerIdeGone((id) => {
       const timer = setTimeout(() => {
@@ -239,6 +258,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
         logger.info({ closed }, 'rotated the workspace-token keys: every token signed before is refused');
       },
     });
+    sweeper.start();
     const prune = setInterval(() => void access.pruneExpired().catch(() => {}), 60 * 60 * 1000);
     prune.unref();
     const jobPrune = setInterval(pruneJobs, 6 * 60 * 60 * 1000);
@@ -256,12 +276,14 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       shares,
       jobs,
       sshHosts,
+      sweeper,
       logger,
       ownerLoginLink,
       close() {
         closing ??= (async () => {
           clearInterval(prune);
           clearInterval(jobPrune);
+          await sweeper.stop();
           tokens.close();
           admin.close();
           await jobs.shutdown();

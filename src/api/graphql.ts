@@ -101,6 +101,26 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
     }),
   });
 
+  const Lifetime = builder.objectRef<WorkspaceView['lifetime']>('WorkspaceLifetime').implement({
+    description: 'When the workspace is deleted unless its owner keeps it (keepEnvironment).',
+    fields: (t) => ({
+      expiresAt: t.exposeString('expiresAt', { nullable: true }),
+      keptAt: t.exposeString('keptAt', { nullable: true }),
+      warnFrom: t.exposeString('warnFrom', { nullable: true }),
+      expiring: t.exposeBoolean('expiring'),
+    }),
+  });
+
+  const Idle = builder.objectRef<WorkspaceView['idle']>('WorkspaceIdle').implement({
+    description:
+      'Whether the workspace is in use; an idle running one hibernates, and opening it resumes it.',
+    fields: (t) => ({
+      idleSince: t.exposeString('idleSince', { nullable: true }),
+      hibernatesAt: t.exposeString('hibernatesAt', { nullable: true }),
+      hibernatedAt: t.exposeString('hibernatedAt', { nullable: true }),
+    }),
+  });
+
   const Environment = environmentObject(builder);
 
   builder.objectType('Workspace', {
@@ -118,6 +138,8 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
       steps: t.field({ type: ['Step'], resolve: (w) => w.steps }),
       urls: t.field({ type: Urls, resolve: (w) => w.urls }),
       ide: t.field({ type: Ide, nullable: true, resolve: (w) => w.ide }),
+      lifetime: t.field({ type: Lifetime, resolve: (w) => w.lifetime }),
+      idle: t.field({ type: Idle, resolve: (w) => w.idle }),
       environment: t.field({ type: Environment, nullable: true, resolve: (w) => w.environment }),
       sandboxDriver: t.string({ nullable: true, resolve: (w) => w.sandbox?.driver ?? null }),
       isolated: t.boolean({ nullable: true, resolve: (w) => w.sandbox?.isolated ?? null }),
@@ -280,6 +302,12 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
         args: { id: t.arg.id({ required: true }) },
         resolve: (_root, args, ctx) => guarded(() => workspaces.stop(userOf(ctx), String(args.id))),
       }),
+      keepEnvironment: t.field({
+        type: 'Workspace',
+        description: 'Keeps the workspace past its lifetime: it is no longer deleted at its deadline.',
+        args: { id: t.arg.id({ required: true }) },
+        resolve: (_root, args, ctx) => guarded(() => workspaces.keep(userOf(ctx), String(args.id))),
+      }),
       switchEnvironment: t.field({
         type: 'Workspace',
         description:
@@ -400,7 +428,10 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
               unsubscribe = await workspaces.subscribe(userOf(ctx), String(args.id), (event) => {
                 if (event.type !== 'workspace') return;
                 void push(event.workspace);
-                if (['running', 'failed', 'deleted', 'stopped'].includes(event.workspace.status)) stop();
+                if (
+                  ['running', 'failed', 'deleted', 'stopped', 'hibernated'].includes(event.workspace.status)
+                )
+                  stop();
               });
             } catch (error) {
               stop(toGraphQLError(error));

@@ -127,8 +127,17 @@ export async function registerIdeRoutes(app: FastifyInstance, deps: IdeDeps): Pr
     // Owners and editors reach the workspace's IDE; viewers, its read-only twin (started on a
     // viewer's first request, so its sockets find it running).
     const isViewer = (request: IdeRequest) => request.workspaceAccess?.role === 'viewer';
-    const endpointFor = async (request: IdeRequest) =>
-      isViewer(request) ? workspaces.viewerIde(request.params.id) : workspaces.ideSocket(request.params.id);
+    const endpointFor = async (request: IdeRequest) => {
+      try {
+        return isViewer(request)
+          ? await workspaces.viewerIde(request.params.id)
+          : workspaces.ideSocket(request.params.id);
+      } catch (error) {
+        // Opening the IDE of a hibernated workspace starts it again; VS Code retries meanwhile.
+        void workspaces.resume(request.workspaceAccess!.actor, request.params.id).catch(() => {});
+        throw error;
+      }
+    };
 
     const proxy = async (request: IdeRequest, reply: FastifyReply) => {
       const id = request.params.id;

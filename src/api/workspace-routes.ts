@@ -66,6 +66,17 @@ export function registerWorkspaceRoutes(
     workspaces.stop(requireUser(request), request.params.id),
   );
 
+  // Opening a hibernated workspace starts it again, for whoever may open it (a share link's holder too).
+  app.post<{ Params: { id: string } }>('/api/workspaces/:id/resume', async (request) => {
+    const access = await resolveWorkspaceAccess(request, request.params.id, deps);
+    await workspaces.resume(access.actor, request.params.id);
+    return workspaces.get(access.actor, request.params.id);
+  });
+
+  app.post<{ Params: { id: string } }>('/api/workspaces/:id/keep', async (request) =>
+    workspaces.keep(requireUser(request), request.params.id),
+  );
+
   app.post<{ Params: { id: string } }>('/api/workspaces/:id/switch', async (request) => {
     const user = requireUser(request);
     const parsed = switchBody.safeParse(request.body ?? {});

@@ -58,6 +58,10 @@ Options for serve:
                            env NIXSPACE_MAX_WORKSPACE_USERS)
   --key-rotation-hours N   Rotate the workspace-token signing key every N hours (default 24; 0 only
                            by \`nixspace rotate-keys\`; env NIXSPACE_KEY_ROTATION_HOURS)
+  --workspace-lifetime D   Delete a workspace this long after it was made unless its owner keeps
+                           it, e.g. 24h (default), 7d; 0 never (env NIXSPACE_WORKSPACE_LIFETIME)
+  --hibernate-after D      Hibernate a running workspace with no terminal, IDE or job open this
+                           long, e.g. 1h (default), 30m; 0 never (env NIXSPACE_HIBERNATE_AFTER)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
   --sandbox DRIVER         The isolation workspaces run in: bubblewrap (default) or gvisor (runsc's
                            user-space kernel: stronger, slower on file metadata; env NIXSPACE_SANDBOX)

@@ -25,6 +25,8 @@ const options = {
   'job-max-output': { type: 'string' },
   'max-workspace-users': { type: 'string' },
   'key-rotation-hours': { type: 'string' },
+  'workspace-lifetime': { type: 'string' },
+  'hibernate-after': { type: 'string' },
   'log-level': { type: 'string' },
   'unsafe-no-sandbox': { type: 'boolean' },
   sandbox: { type: 'string' },
@@ -59,6 +61,10 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.
     logLevel: values['log-level'] as ConfigInput['logLevel'],
     maxWorkspaceUsers: values['max-workspace-users'],
     tokens: { keyRotationHours: values['key-rotation-hours'] },
+    workspaces: {
+      lifetimeMs: values['workspace-lifetime'],
+      hibernateAfterMs: values['hibernate-after'],
+    },
     limits: {
       memory: values['memory-limit'],
       cpus: values['cpu-limit'],

@@ -13,6 +13,7 @@ import { sql as m0008 } from './migrations/0008-job-event-coverage.js';
 import { sql as m0009 } from './migrations/0009-session-ids.js';
 import { sql as m0011 } from './migrations/0011-repo-url-credentials.js';
 import { sql as m0012 } from './migrations/0012-job-resume.js';
+import { sql as m0013 } from './migrations/0013-lifetime.js';
 
 export interface Migration {
   version: number;
@@ -32,6 +33,7 @@ export const migrations: readonly Migration[] = [
   { version: 9, name: 'session-ids', sql: m0009 },
   { version: 11, name: 'repo-url-credentials', sql: m0011 },
   { version: 12, name: 'job-resume', sql: m0012 },
+  { version: 13, name: 'lifetime', sql: m0013 },
 ];
 
 const LOCK_KEY = 0x6e69_7873; // "nixs"

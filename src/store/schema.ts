@@ -91,6 +91,12 @@ export interface WorkspacesTable {
   parent_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** A branch's changes to its environment (EnvChanges), applied over detection. */
   environment_changes: ColumnType<unknown | null, string | null | undefined, string | null>;
+  /** When the workspace is deleted; null: never (kept, or made without a lifetime). */
+  expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When its owner kept it past its lifetime. */
+  kept_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When it hibernated after sitting idle (status `hibernated`). */
+  hibernated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

@@ -23,6 +23,9 @@ export interface WorkspacePatch {
   sandbox?: SandboxRecord | null;
   environmentId?: string | null;
   environment?: WorkspaceEnvironmentRecord | null;
+  expiresAt?: Date | null;
+  keptAt?: Date | null;
+  hibernatedAt?: Date | null;
 }
 
 export async function insertWorkspace(
@@ -36,6 +39,8 @@ export async function insertWorkspace(
     steps: StepRecord[];
     parentId?: string | null;
     environmentChanges?: unknown;
+    /** When it is deleted; null or absent: never. */
+    expiresAt?: Date | null;
   },
 ): Promise<WorkspaceRow> {
   return db
@@ -57,6 +62,7 @@ export async function insertWorkspace(
         ws.environmentChanges === undefined || ws.environmentChanges === null
           ? null
           : JSON.stringify(ws.environmentChanges),
+      expires_at: ws.expiresAt ?? null,
       updated_at: new Date(),
     })
     .returningAll()
@@ -77,6 +83,9 @@ export async function updateWorkspace(db: Db, id: string, patch: WorkspacePatch)
   if (patch.environment !== undefined) {
     set.environment = patch.environment === null ? null : JSON.stringify(patch.environment);
   }
+  if (patch.expiresAt !== undefined) set.expires_at = patch.expiresAt;
+  if (patch.keptAt !== undefined) set.kept_at = patch.keptAt;
+  if (patch.hibernatedAt !== undefined) set.hibernated_at = patch.hibernatedAt;
   return db.updateTable('workspaces').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -106,5 +115,17 @@ export async function listChildWorkspaces(db: Db, parentId: string): Promise<Wor
     .where('parent_id', '=', parentId)
     .where('status', '!=', 'deleted')
     .orderBy('created_at')
+    .execute();
+}
+
+/** The workspaces whose deadline has passed by `now` (deleted ones left out), soonest first. */
+export async function listExpiredWorkspaces(db: Db, now: Date): Promise<WorkspaceRow[]> {
+  return db
+    .selectFrom('workspaces')
+    .selectAll()
+    .where('expires_at', 'is not', null)
+    .where('expires_at', '<=', now)
+    .where('status', '<>', 'deleted')
+    .orderBy('expires_at')
     .execute();
 }

@@ -10,6 +10,8 @@ export type WorkspaceStatus =
   | 'switching'
   | 'running'
   | 'stopped'
+  /** Stopped by NixSpace after it sat idle: its files stay, and opening it starts it again. */
+  | 'hibernated'
   | 'failed'
   | 'deleted';
 
@@ -60,6 +62,34 @@ export interface IdeStatus {
   detail: string | null;
 }
 
+/**
+ * How long the workspace lives: it is deleted (files and sandbox) at `expiresAt` unless its owner
+ * keeps it. A kept workspace, or one made while the server set no lifetime, has no deadline.
+ */
+export interface WorkspaceLifetime {
+  /** When it is deleted; null when it is kept. */
+  expiresAt: string | null;
+  /** When its owner chose to keep it; null when they have not. */
+  keptAt: string | null;
+  /** From when its owner is warned (an hour before `expiresAt`); null when it has no deadline. */
+  warnFrom: string | null;
+  /** The deadline is near (within the warning): the UI says so, with a Keep action for the owner. */
+  expiring: boolean;
+}
+
+/**
+ * Whether the workspace is in use. It is idle while no terminal, IDE or job is open in it; a
+ * running workspace idle for the server's idle timeout hibernates.
+ */
+export interface WorkspaceIdle {
+  /** Since when nothing has been open in the running workspace; null while something is, or it does not run. */
+  idleSince: string | null;
+  /** When it hibernates if nothing opens meanwhile; null when it is in use, does not run, or hibernation is off. */
+  hibernatesAt: string | null;
+  /** When it hibernated (status `hibernated`); null otherwise. */
+  hibernatedAt: string | null;
+}
+
 export interface Workspace<Environment = unknown> {
   id: string;
   name: string;
@@ -76,6 +106,8 @@ export interface Workspace<Environment = unknown> {
   /** VS Code (code-server) of the running workspace, with where it is served; null while it does not run. */
   ide: (IdeStatus & { url: string }) | null;
   urls: { events: string; terminal: string; ide: string };
+  lifetime: WorkspaceLifetime;
+  idle: WorkspaceIdle;
   /** The workspace this one was branched from, if any. */
   parentId: string | null;
   createdAt: string;

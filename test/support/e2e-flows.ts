@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
-import { defaultIdeDir } from '../../src/config.js';
+import { type ConfigInput, defaultIdeDir } from '../../src/config.js';
 import { CodeServerInstaller } from '../../src/services/ide/code-server-install.js';
 import { launchBrowser, type TestBrowser } from './browser.js';
 import { type GitHttpServer, startGitHttpServer } from './git-http-server.js';
@@ -23,11 +23,12 @@ export interface E2eSetup {
 
 /**
  * Starts the three, with the repositories `repos` makes on the git server; refuses an unbuilt UI.
- * With `ide`, workspaces get VS Code (code-server, installed first if this machine lacks it).
+ * With `ide`, workspaces get VS Code (code-server, installed first if this machine lacks it);
+ * `config` sets the server's other settings.
  */
 export async function startE2e(
   repos: (gitServer: GitHttpServer) => Promise<unknown>,
-  options: { ide?: boolean } = {},
+  options: { ide?: boolean; config?: Partial<ConfigInput> } = {},
 ): Promise<E2eSetup> {
   if (!existsSync(webDist)) throw new Error('the UI is not built: run `npm run build:web` first');
   if (options.ide) await new CodeServerInstaller({ dir: defaultIdeDir() }).ensure();
@@ -40,7 +41,9 @@ export async function startE2e(
   try {
     started.gitServer = await startGitHttpServer();
     await repos(started.gitServer);
-    started.server = await startTestServer(options.ide ? { config: { ide: { enabled: true } } } : {});
+    started.server = await startTestServer({
+      config: { ...options.config, ...(options.ide ? { ide: { enabled: true } } : {}) },
+    });
     started.browser = await launchBrowser();
   } catch (error) {
     await close();

@@ -27,17 +27,28 @@ export interface PresenceConnection {
 
 interface Entry extends PresenceConnection {
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** What the join listeners asked to be called when this connection goes. */
+  leaves: (() => void)[];
 }
+
+/** Hears of each connection that opens; what it returns is called when that connection goes. */
+export type JoinListener = (workspaceId: string, kind: PresenceKind) => (() => void) | undefined;
 
 export class WorkspacePresence {
   readonly #byWorkspace = new Map<string, Set<Entry>>();
   readonly #viewerIdeGone = new Set<(workspaceId: string) => void>();
+  readonly #joined = new Set<JoinListener>();
 
   constructor(readonly maxUsers: number) {}
 
   /** Calls `listener` when the last viewer's IDE socket of a workspace closes. */
   onViewerIdeGone(listener: (workspaceId: string) => void): void {
     this.#viewerIdeGone.add(listener);
+  }
+
+  /** Calls `listener` on each connection that opens (and what it returns when that one closes). */
+  onJoin(listener: JoinListener): void {
+    this.#joined.add(listener);
   }
 
   /** Whether a viewer has the workspace's (read-only) IDE open. */
@@ -80,7 +91,7 @@ export class WorkspacePresence {
       entries = new Set();
       this.#byWorkspace.set(workspaceId, entries);
     }
-    const entry: Entry = { ...connection, timer: undefined };
+    const entry: Entry = { ...connection, timer: undefined, leaves: [] };
     const expiresAt = connection.linkExpiresAt?.getTime();
     if (expiresAt !== undefined) {
       // setTimeout cannot wait longer than ~24.8 days; links that far out are checked on reconnect.
@@ -94,6 +105,10 @@ export class WorkspacePresence {
       }
     }
     entries.add(entry);
+    for (const listener of this.#joined) {
+      const leave = listener(workspaceId, connection.kind);
+      if (leave) entry.leaves.push(leave);
+    }
     return () => this.#remove(workspaceId, entry);
   }
 
@@ -137,6 +152,7 @@ export class WorkspacePresence {
     const entries = this.#byWorkspace.get(workspaceId);
     if (!entries?.delete(entry)) return;
     if (entries.size === 0) this.#byWorkspace.delete(workspaceId);
+    for (const leave of entry.leaves.splice(0)) leave();
     if (entry.role === 'viewer' && entry.kind === 'ide' && !this.viewerIdeOpen(workspaceId)) {
       for (const listener of this.#viewerIdeGone) listener(workspaceId);
     }

@@ -26,6 +26,7 @@ import type {
   JobLogEvent as WireEvent,
 } from '../../wire/jobs.js';
 import type { User } from '../access/access-service.js';
+import type { WorkspaceActivity } from '../workspaces/idle-tracker.js';
 import type { WorkspaceService } from '../workspaces/workspace-service.js';
 import { type FollowerSink, type FollowSource, type JobDone, JobFollower } from './job-follower.js';
 import { JobLog, type JobLogEvent, type JobLogLimits, readStoredEvents } from './job-log.js';
@@ -55,6 +56,8 @@ export interface JobServiceOptions {
   sshTimeoutMs: number;
   /** Job events older than this are pruned. */
   retentionDays: number;
+  /** Told of each workspace job while it runs (a running job keeps its workspace from idling). */
+  activity?: WorkspaceActivity;
 }
 
 interface ActiveJob {
@@ -142,7 +145,8 @@ export class JobService {
     };
     this.active.set(row.id, job);
     log.startWriting();
-    job.ended = run.done.then((exit) => this.end(job, exit));
+    const idle = row.workspace_id ? this.options.activity?.open(row.workspace_id, 'job') : undefined;
+    job.ended = run.done.then((exit) => this.end(job, exit)).finally(() => idle?.());
     return job;
   }
 

@@ -80,6 +80,8 @@ import type { IdeStatus } from '../ide/code-server-runner.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
 import { describeDetection, describeReport, runnableInstalls, softFailure } from './environment-summary.js';
+import type { IdleTracker } from './idle-tracker.js';
+import { deadlineFor, defaultLifetimeSettings, type LifetimeSettings } from './lifetime.js';
 import { runScript } from './run-script.js';
 import { sandboxGit, withShortLivedSandbox } from './sandbox-git.js';
 import { type TerminalLimits, WorkspaceTerminals } from './terminals.js';
@@ -123,6 +125,8 @@ export interface WorkspaceServiceOptions {
   ide?: IdeStarter | undefined;
   /** How many shells a workspace keeps, and how long one nobody is attached to stays. */
   terminals?: TerminalLimits;
+  /** The lifetime and idle limits, and what is open in each workspace; without it, none apply. */
+  lifetime?: { settings: LifetimeSettings; idle: IdleTracker; now?: () => Date };
   logger: Logger;
 }
 
@@ -280,6 +284,7 @@ export class WorkspaceService {
       repoUrl: repo.url,
       ref,
       steps: pendingSteps(),
+      expiresAt: this.deadline(),
     });
     const abort = new AbortController();
     const done = this.runCreation(row, repo, ref, abort.signal).finally(() => {
@@ -290,9 +295,20 @@ export class WorkspaceService {
     return this.view(row);
   }
 
-  /** The public view of a row, with the live state only this process knows (the IDE). */
+  /** The public view of a row, with the live state only this process knows (the IDE, idleness). */
   private view(row: WorkspaceRow): WorkspaceView {
-    return toWorkspaceView(row, this.live.get(row.id)?.ide?.status ?? null);
+    const limits = this.options.lifetime;
+    return toWorkspaceView(row, this.live.get(row.id)?.ide?.status ?? null, {
+      settings: limits?.settings ?? { ...defaultLifetimeSettings, idleTimeoutMs: 0 },
+      now: limits?.now?.() ?? new Date(),
+      idleSince: limits?.idle.idleSince(row.id, row.updated_at.getTime()),
+    });
+  }
+
+  /** When a workspace made now is deleted; null when no lifetime applies. */
+  private deadline(): Date | null {
+    const limits = this.options.lifetime;
+    return limits ? deadlineFor(limits.now?.() ?? new Date(), limits.settings) : null;
   }
 
   /** The workspace as its owner, or the holder of a workspace token for it (a share link), sees it. */
@@ -304,7 +320,8 @@ export class WorkspaceService {
     return (await listWorkspaces(this.options.store.db, user.id)).map((row) => this.view(row));
   }
 
-  async start(user: User, id: string): Promise<WorkspaceView> {
+  /** Starts a stopped, hibernated or failed (with its files) workspace again. */
+  async start(user: User | VerifiedWorkspaceToken, id: string): Promise<WorkspaceView> {
     await this.owned(user, id);
     return this.locked(id, async () => {
       const row = await this.owned(user, id);
@@ -314,13 +331,13 @@ export class WorkspaceService {
         // What the dead sandbox left (its cgroups, wrappers) goes before a new one starts.
         await this.stopSandbox(id);
         await this.cleanupSandbox(id);
-      } else if (row.status !== 'stopped') {
+      } else if (row.status !== 'stopped' && row.status !== 'hibernated') {
         throw new NixSpaceError(
           'CONFLICT',
-          `Workspace ${row.name} is ${row.status}; only a stopped or failed workspace can start`,
+          `Workspace ${row.name} is ${row.status}; only a stopped, hibernated or failed workspace can start`,
         );
       }
-      await this.save(id, { status: 'starting', error: null });
+      await this.save(id, { status: 'starting', error: null, hibernatedAt: null });
       try {
         await this.mountFiles(id);
         await this.bringUp(row, await this.storedSetup(row));
@@ -341,6 +358,9 @@ export class WorkspaceService {
     return this.locked(id, async () => {
       const row = await this.owned(user, id);
       if (row.status === 'stopped') return this.view(row);
+      // Hibernated is stopped already: now it stays so, and opening it no longer starts it.
+      if (row.status === 'hibernated')
+        return this.view(await this.save(id, { status: 'stopped', hibernatedAt: null }));
       if (row.status === 'failed') {
         await this.assertRecoverable(row, 'stop');
         await this.stopSandbox(id);
@@ -388,11 +408,57 @@ export class WorkspaceService {
       pipeline.abort.abort(new NixSpaceError('INTERRUPTED', 'The workspace was deleted while being created'));
       await pipeline.done;
     }
-    await this.locked(id, async () => {
-      await this.stopSandbox(id);
-      await this.removeFiles(id);
-      await this.save(id, { status: 'deleted', sandbox: null });
+    await this.locked(id, () => this.destroy(id));
+  }
+
+  /** What a delete does, under the workspace's lock: its sandbox and its files go. */
+  private async destroy(id: string): Promise<void> {
+    await this.stopSandbox(id);
+    await this.removeFiles(id);
+    await this.save(id, { status: 'deleted', sandbox: null });
+    this.options.lifetime?.idle.forget(id);
+  }
+
+  /** Keeps the workspace past its lifetime: it has no deadline any more. Its owner's only. */
+  async keep(user: User, id: string): Promise<WorkspaceView> {
+    const row = await this.owned(user, id);
+    if (row.status === 'deleted') throw new NixSpaceError('NOT_FOUND', `Workspace ${id} was deleted`);
+    if (row.expires_at === null) return this.view(row);
+    return this.view(await this.save(id, { expiresAt: null, keptAt: new Date() }));
+  }
+
+  /**
+   * Deletes a workspace past its deadline, as its owner's delete does, if `decide` still says so
+   * under its lock. One being made is left for a later look (a switch is not at rest either).
+   */
+  async expire(id: string, decide: (row: WorkspaceRow) => boolean): Promise<boolean> {
+    if (this.pipelines.has(id)) return false;
+    return this.locked(id, async () => {
+      const row = await findWorkspace(this.options.store.db, id);
+      if (!row || this.pipelines.has(id) || !decide(row)) return false;
+      await this.destroy(id);
+      return true;
     });
+  }
+
+  /**
+   * Hibernates a running workspace that sat idle, if `decide` still says so under its lock: its
+   * processes stop, its files stay, and opening it starts it again.
+   */
+  async hibernate(id: string, decide: (row: WorkspaceRow) => boolean): Promise<boolean> {
+    if (this.pipelines.has(id)) return false;
+    return this.locked(id, async () => {
+      const row = await findWorkspace(this.options.store.db, id);
+      if (row?.status !== 'running' || this.pipelines.has(id) || !decide(row)) return false;
+      await this.stopSandbox(id);
+      await this.save(id, { status: 'hibernated', hibernatedAt: new Date() });
+      return true;
+    });
+  }
+
+  /** Opening a hibernated workspace (a terminal, its IDE) starts it again; any other stays as it is. */
+  async resume(actor: User | VerifiedWorkspaceToken, id: string): Promise<void> {
+    if ((await this.owned(actor, id)).status === 'hibernated') await this.start(actor, id);
   }
 
   /**
@@ -649,10 +715,10 @@ export class WorkspaceService {
     const asked =
       input.changes === undefined || input.changes === null ? undefined : parseEnvChanges(input.changes);
     const source = await this.owned(user, id);
-    if ((source.status !== 'running' && source.status !== 'stopped') || !source.commit_id) {
+    if (!['running', 'stopped', 'hibernated'].includes(source.status) || !source.commit_id) {
       throw new NixSpaceError(
         'CONFLICT',
-        `Workspace ${source.name} is ${source.status}; only a running or stopped workspace can be branched`,
+        `Workspace ${source.name} is ${source.status}; only a running, stopped or hibernated workspace can be branched`,
       );
     }
     const ref = normaliseRef(input.ref);
@@ -664,6 +730,7 @@ export class WorkspaceService {
       repoUrl: source.repo_url,
       ref: ref ?? source.ref,
       steps: pendingSteps(),
+      expiresAt: this.deadline(),
       parentId: source.id,
       // A branch keeps the changes of the workspace it came from, with its own on top.
       environmentChanges: asked
@@ -725,6 +792,7 @@ export class WorkspaceService {
 
   /** The terminals of a running workspace. */
   async terminals(user: User | VerifiedWorkspaceToken, id: string): Promise<WorkspaceTerminals> {
+    await this.resume(user, id);
     const row = await this.owned(user, id);
     const live = this.live.get(id);
     if (row.status !== 'running' || !live) {
@@ -748,6 +816,7 @@ export class WorkspaceService {
     name: string;
     shell: () => { sandbox: RuntimeSandbox; cwd: string; env: Record<string, string> };
   }> {
+    await this.resume(user, id);
     const row = await this.owned(user, id);
     const live = this.live.get(id);
     if (row.status !== 'running' || !live) {
@@ -771,7 +840,7 @@ export class WorkspaceService {
   /** The repository's Makefile targets, package.json scripts and Procfile entries, as jobs to offer. */
   async suggestedJobs(user: User, id: string): Promise<EnvSpec['jobs']> {
     const row = await this.owned(user, id);
-    if (row.status !== 'running' && row.status !== 'stopped') return [];
+    if (row.status !== 'running' && row.status !== 'stopped' && row.status !== 'hibernated') return [];
     try {
       const detection = await this.options.environments.detect(join(this.workspaceDir(id), 'repo'));
       return detection.spec.jobs;
@@ -801,7 +870,7 @@ export class WorkspaceService {
   async reconcile(): Promise<{ failed: string[]; resumed: string[] }> {
     const db = this.options.store.db;
     // Files stay mounted while a workspace exists: stopped ones too (a branch or a start reads them).
-    for (const row of await listWorkspacesByStatus(db, ['stopped', 'failed'])) {
+    for (const row of await listWorkspacesByStatus(db, ['stopped', 'hibernated', 'failed'])) {
       await this.mountFiles(row.id).catch((error: unknown) =>
         this.options.logger.error(
           { err: error, workspace: row.id },

@@ -9,6 +9,7 @@ import type {
   WorkspaceRow,
 } from '../../store/schema.js';
 import type { IdeStatus, Step, Workspace } from '../../wire/workspaces.js';
+import { idleView, type LifetimeSettings, lifetimeView } from './lifetime.js';
 
 export const stepLabels: Record<StepName, string> = {
   resolve: 'Resolve ref',
@@ -39,7 +40,22 @@ export type StepView = Step;
 /** The wire's workspace, its environment as the store keeps it. */
 export type WorkspaceView = Workspace<WorkspaceEnvironmentRecord>;
 
-export function toWorkspaceView(row: WorkspaceRow, ide: IdeStatus | null = null): WorkspaceView {
+/** What the view knows beyond the row: the limits, the time, and since when nothing is open in it. */
+export interface ViewContext {
+  settings: LifetimeSettings;
+  now: Date;
+  idleSince: number | undefined;
+}
+
+export function toWorkspaceView(
+  row: WorkspaceRow,
+  ide: IdeStatus | null = null,
+  context: ViewContext = {
+    settings: { lifetimeMs: 0, warningMs: 0, idleTimeoutMs: 0 },
+    now: new Date(),
+    idleSince: undefined,
+  },
+): WorkspaceView {
   const ideUrl = `/ide/${row.id}/`;
   const steps = row.steps as unknown as StepRecord[];
   return {
@@ -61,6 +77,8 @@ export function toWorkspaceView(row: WorkspaceRow, ide: IdeStatus | null = null)
       terminal: `/api/workspaces/${row.id}/terminal`,
       ide: ideUrl,
     },
+    lifetime: lifetimeView(row, context.now, context.settings),
+    idle: idleView(row, context.idleSince, context.settings),
     parentId: row.parent_id ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

@@ -129,6 +129,16 @@ export function stopWorkspace(id: string): Promise<Workspace> {
   return request<Workspace>('POST', `${workspacePath(id)}/stop`);
 }
 
+/** Keeps the workspace past its lifetime (its owner only). */
+export function keepWorkspace(id: string): Promise<Workspace> {
+  return request<Workspace>('POST', `${workspacePath(id)}/keep`);
+}
+
+/** Starts a hibernated workspace again (anyone who may open it); any other stays as it is. */
+export function resumeWorkspace(id: string): Promise<Workspace> {
+  return request<Workspace>('POST', `${workspacePath(id)}/resume`);
+}
+
 export function listRefs(id: string): Promise<RefListing> {
   return request<RefListing>('GET', `${workspacePath(id)}/refs`);
 }

@@ -11,6 +11,7 @@ const shapeOf: Record<WorkspaceStatus, StatusShape> = {
   switching: 'progress',
   running: 'running',
   stopped: 'stopped',
+  hibernated: 'stopped',
   failed: 'failed',
   deleted: 'skipped',
 };

@@ -5,6 +5,7 @@ import { createSignal, For, type JSX, Show } from 'solid-js';
 import type { Workspace } from '../api/types';
 import { reproducibility, workspaceNotes } from '../lib/environment';
 import { describeRevision, displayRepo, formatAbsoluteTime, formatRelativeTime } from '../lib/format';
+import { expiryLabel, isExpiring } from '../lib/lifetime';
 import { Link } from '../lib/router';
 import { groupWorkspaces, isFailedAttempts, sharedNames, shortId } from '../lib/workspace-groups';
 import { canDelete, canStart, canStop } from '../lib/workspace-status';
@@ -17,6 +18,7 @@ interface RowActions {
   isBusy: (id: string) => boolean;
   onStart: (id: string) => void;
   onStop: (id: string) => void;
+  onKeep: (id: string) => void;
   onDelete: (workspace: Workspace) => void;
 }
 
@@ -38,6 +40,7 @@ export function WorkspaceList(props: RowActions & { workspaces: readonly Workspa
       now={props.now}
       onStart={props.onStart}
       onStop={props.onStop}
+      onKeep={props.onKeep}
       onDelete={props.onDelete}
     />
   );
@@ -143,6 +146,18 @@ function WorkspaceRow(props: Omit<RowActions, 'isBusy'> & { ws: Workspace; showI
             </span>
           )}
         </Show>
+        <Show when={isExpiring(ws, props.now) && ws.lifetime.expiresAt}>
+          {(expiresAt) => (
+            <span
+              class="workspace-marker"
+              data-testid="expiry-marker"
+              title={`Deleted at ${formatAbsoluteTime(expiresAt())} unless you keep it`}
+            >
+              <StatusIcon shape="warning" />
+              {expiryLabel(ws, props.now)}
+            </span>
+          )}
+        </Show>
       </div>
       <span class="workspace-rev mono">{describeRevision(ws)}</span>
       <StatusBadge status={ws.status} testId="workspace-row-status" />
@@ -169,6 +184,18 @@ function WorkspaceRow(props: Omit<RowActions, 'isBusy'> & { ws: Workspace; showI
           >
             Launch IDE
           </a>
+        </Show>
+        <Show when={isExpiring(ws, props.now)}>
+          <button
+            type="button"
+            class="button button-small"
+            disabled={props.busy}
+            onClick={() => props.onKeep(ws.id)}
+            aria-label={`Keep ${ws.name}`}
+            data-testid="keep-workspace"
+          >
+            Keep
+          </button>
         </Show>
         <Show when={canStart(ws)}>
           <button

@@ -10,6 +10,7 @@ export const statusLabel: Record<WorkspaceStatus, string> = {
   switching: 'Switching',
   running: 'Running',
   stopped: 'Stopped',
+  hibernated: 'Hibernated',
   failed: 'Failed',
   deleted: 'Deleted',
 };
@@ -65,7 +66,13 @@ export function describeContinuedFailures(steps: readonly Step[]): string {
 
 /** A settled workspace changes only when someone acts on it. */
 export function isSettled(status: WorkspaceStatus): boolean {
-  return status === 'running' || status === 'stopped' || status === 'failed' || status === 'deleted';
+  return (
+    status === 'running' ||
+    status === 'stopped' ||
+    status === 'hibernated' ||
+    status === 'failed' ||
+    status === 'deleted'
+  );
 }
 
 export function isInProgress(status: WorkspaceStatus): boolean {
@@ -73,7 +80,11 @@ export function isInProgress(status: WorkspaceStatus): boolean {
 }
 
 export function canStart(ws: Workspace): boolean {
-  return ws.status === 'stopped' || (ws.status === 'failed' && ws.error?.filesKept === true);
+  return (
+    ws.status === 'stopped' ||
+    ws.status === 'hibernated' ||
+    (ws.status === 'failed' && ws.error?.filesKept === true)
+  );
 }
 
 export function canStop(ws: Workspace): boolean {

@@ -63,6 +63,7 @@ export function HomePage() {
               now={now()}
               isBusy={list.isBusy}
               onStart={(id) => void list.start(id)}
+              onKeep={(id) => void list.keep(id)}
               onStop={(id) => void list.stop(id)}
               onDelete={(ws) => setToDelete(ws)}
             />

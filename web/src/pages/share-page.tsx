@@ -2,8 +2,8 @@
 // A viewer gets a read-only VS Code and watches the owner's terminal; an editor gets VS Code and a
 // shell of their own. The visit is renewed before its token runs out, and a revoked or expired
 // link closes the view with the reason.
-import { createSignal, lazy, Match, onCleanup, Show, Suspense, Switch } from 'solid-js';
-import { ApiError, CloseCode, openWorkspaceEvents, visitShare } from '../api/client';
+import { createEffect, createSignal, lazy, Match, onCleanup, Show, Suspense, Switch } from 'solid-js';
+import { ApiError, CloseCode, openWorkspaceEvents, resumeWorkspace, visitShare } from '../api/client';
 import type { ShareRole, ShareVisit, Workspace, WorkspaceEvent } from '../api/types';
 import { Callout } from '../components/callout';
 import { SplitView } from '../components/split-view';
@@ -135,6 +135,18 @@ export function SharePage(props: { token: string }) {
   });
 
   const running = () => workspace()?.status === 'running';
+  // A hibernated workspace starts again when someone opens it; the stream shows it coming back.
+  let resuming = false;
+  createEffect(() => {
+    const ws = workspace();
+    if (ws?.status !== 'hibernated') {
+      resuming = false;
+      return;
+    }
+    if (resuming) return;
+    resuming = true;
+    void resumeWorkspace(ws.id).catch(() => {});
+  });
   const role = () => {
     const current = state();
     return current.kind === 'open' ? current.role : undefined;

@@ -1,5 +1,5 @@
 // `/w/:id`: the progress view while a workspace is prepared, the terminal once it runs.
-import { createSignal, Match, Switch } from 'solid-js';
+import { createEffect, createSignal, Match, Switch } from 'solid-js';
 import { Callout } from '../components/callout';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { Link, useRouter } from '../lib/router';
@@ -17,6 +17,8 @@ export function WorkspacePage(props: { id: string }) {
     const ws = live.workspace();
     return ws !== undefined && isInProgress(ws.status);
   });
+  // The lifetime warning reads "in N minutes" and appears when its time comes.
+  const clock = createNow(30_000);
   const [confirmingDelete, setConfirmingDelete] = createSignal(false);
   createDocumentTitle(() => live.workspace()?.name);
 
@@ -26,6 +28,14 @@ export function WorkspacePage(props: { id: string }) {
   };
 
   const status = () => live.workspace()?.status;
+
+  // Opening a hibernated workspace starts it again (once per visit: a failed resume shows its error).
+  let resumed = false;
+  createEffect(() => {
+    if (status() !== 'hibernated' || resumed) return;
+    resumed = true;
+    void live.resume();
+  });
 
   return (
     <>
@@ -62,10 +72,17 @@ export function WorkspacePage(props: { id: string }) {
             </Link>
           </div>
         </Match>
-        <Match when={(status() === 'running' || status() === 'stopped') && live.workspace()}>
+        <Match
+          when={
+            (status() === 'running' || status() === 'stopped' || status() === 'hibernated') &&
+            live.workspace()
+          }
+        >
           {(ws) => (
             <WorkspaceView
               workspace={ws()}
+              now={clock()}
+              onKeep={() => void live.keep()}
               busy={live.busy()}
               actionError={live.actionError()}
               onStart={() => void live.start()}

@@ -2,7 +2,7 @@
 import { Show } from 'solid-js';
 import type { Workspace } from '../api/types';
 import { StatusBadge } from '../components/status-badge';
-import { describeRevision, displayRepo } from '../lib/format';
+import { describeRevision, displayRepo, formatAbsoluteTime } from '../lib/format';
 
 export function WorkspaceSummary(props: { workspace: Workspace; headingLevel: 1 | 2 }) {
   const heading = () => (
@@ -43,6 +43,16 @@ export function WorkspaceSummary(props: { workspace: Workspace; headingLevel: 1 
               </span>
             </>
           )}
+        </Show>
+        <Show when={props.workspace.lifetime.expiresAt ?? props.workspace.lifetime.keptAt}>
+          <span class="summary-sep" aria-hidden="true">
+            ·
+          </span>
+          <span class="summary-lifetime" data-testid="workspace-lifetime">
+            {props.workspace.lifetime.expiresAt
+              ? `deleted ${formatAbsoluteTime(props.workspace.lifetime.expiresAt)}`
+              : 'kept'}
+          </span>
         </Show>
       </p>
     </div>

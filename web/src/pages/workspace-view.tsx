@@ -5,6 +5,7 @@ import type { Workspace } from '../api/types';
 import { BranchDialog } from '../components/branch-dialog';
 import { Callout } from '../components/callout';
 import { EnvironmentPanel } from '../components/environment-panel';
+import { ExpiryNotice } from '../components/expiry-notice';
 import { JobsPanel } from '../components/jobs/jobs-panel';
 import { ReproducibleBadge } from '../components/reproducible-badge';
 import { ShareDialog } from '../components/share-dialog';
@@ -26,11 +27,14 @@ const panelId = 'environment-panel';
 
 export function WorkspaceView(props: {
   workspace: Workspace;
+  /** The time, for the lifetime warning. */
+  now: number;
   busy: boolean;
   actionError: string | null;
   refreshing: boolean;
   onStart: () => void;
   onStop: () => void;
+  onKeep: () => void;
   onRefresh: () => void;
   onDismissError?: () => void;
 }) {
@@ -197,6 +201,12 @@ export function WorkspaceView(props: {
       <Show when={props.actionError}>
         {(message) => <Callout tone="error" title={message()} onDismiss={props.onDismissError} />}
       </Show>
+      <ExpiryNotice
+        workspace={props.workspace}
+        now={props.now}
+        busy={props.busy}
+        onKeep={() => props.onKeep()}
+      />
       <Show when={showBanner()}>
         <Callout
           tone="warning"
@@ -224,7 +234,14 @@ export function WorkspaceView(props: {
           when={running()}
           fallback={
             <section class="pane pane-stopped" aria-label="Workspace stopped">
-              <p class="pane-stopped-title">This workspace is stopped.</p>
+              <Show
+                when={props.workspace.status === 'hibernated'}
+                fallback={<p class="pane-stopped-title">This workspace is stopped.</p>}
+              >
+                <p class="pane-stopped-title" data-testid="hibernated-notice">
+                  This workspace hibernated: nothing was open in it for a while.
+                </p>
+              </Show>
               <p>Start it to get VS Code and a terminal again. Your files are kept.</p>
               <button
                 type="button"

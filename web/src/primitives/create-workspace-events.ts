@@ -6,8 +6,10 @@ import {
   CloseCode,
   deleteWorkspace,
   getWorkspace,
+  keepWorkspace,
   notifyUnauthenticated,
   openWorkspaceEvents,
+  resumeWorkspace,
   startWorkspace,
   stopWorkspace,
 } from '../api/client';
@@ -194,6 +196,13 @@ export function createWorkspaceEvents(id: string) {
         return startWorkspace(id);
       }),
     stop: () => act(() => stopWorkspace(id)),
+    keep: () => act(() => keepWorkspace(id)),
+    /** Starts it again if it hibernated, with the start's progress on the stream. */
+    resume: () =>
+      act(() => {
+        setLogs([]);
+        return resumeWorkspace(id);
+      }),
     refreshing,
     refresh,
     remove: () =>

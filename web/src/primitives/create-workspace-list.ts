@@ -5,6 +5,7 @@ import { createStore, reconcile } from 'solid-js/store';
 import {
   createWorkspace,
   deleteWorkspace,
+  keepWorkspace,
   listWorkspaces,
   startWorkspace,
   stopWorkspace,
@@ -91,6 +92,7 @@ export function createWorkspaceList() {
     },
     start: (id: string) => withBusy(id, async () => replace(await startWorkspace(id))),
     stop: (id: string) => withBusy(id, async () => replace(await stopWorkspace(id))),
+    keep: (id: string) => withBusy(id, async () => replace(await keepWorkspace(id))),
     remove: (id: string) =>
       withBusy(id, async () => {
         await deleteWorkspace(id);
