@@ -154,10 +154,13 @@ async function benchInstallCache(): Promise<BenchResult[]> {
   };
   const installIn = async (workspaceDir: string) => {
     await giveTree(workspaceDir, TEST_SANDBOX_USER);
+    const id = `bench-${Date.now()}`;
     const sandbox = await RuntimeSandbox.start(driver, {
-      id: `bench-${Date.now()}`,
+      id,
       user: TEST_SANDBOX_USER,
       workspaceDir,
+      // The server's directory for the agent's socket, beside the projects.
+      agentDir: join(work, 'agents', id),
       network: 'none',
       limits: {},
     });

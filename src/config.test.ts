@@ -11,7 +11,17 @@ describe('configuration', () => {
     assert.equal(config.dataDir, '/home/ana/.local/share/nixspace');
     assert.equal(config.databaseUrl, undefined);
     assert.equal(config.unsafeNoSandbox, false);
+    assert.equal(config.sandbox, 'bubblewrap');
     assert.equal(config.sandboxNetwork, 'none');
+  });
+
+  it('runs workspaces under gVisor with --sandbox gvisor or NIXSPACE_SANDBOX, and refuses another name', () => {
+    assert.equal(configFromArgs(['--sandbox', 'gvisor'], { HOME: '/h' }).config.sandbox, 'gvisor');
+    assert.equal(configFromArgs([], { HOME: '/h', NIXSPACE_SANDBOX: 'gvisor' }).config.sandbox, 'gvisor');
+    assert.throws(
+      () => configFromArgs(['--sandbox', 'docker'], { HOME: '/h' }),
+      (error) => error instanceof NixSpaceError && /sandbox/.test(`${error.message} ${error.detail ?? ''}`),
+    );
   });
 
   it("enforces the brief's limits per workspace by default: 2 cpus, 4 GiB memory, 10 GiB disk", () => {

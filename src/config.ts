@@ -42,6 +42,11 @@ export const configSchema = z.object({
   publicUrl: z.url().optional(),
   ownerEmail: z.email().default('owner@localhost'),
   unsafeNoSandbox: z.boolean().default(false),
+  /**
+   * The isolation workspaces run in: `bubblewrap` (namespaces, the default) or `gvisor` (runsc's
+   * user-space kernel between the workspace and the host: stronger, slower on file metadata).
+   */
+  sandbox: z.enum(['bubblewrap', 'gvisor']).default('bubblewrap'),
   /** Accept local paths and file:// URLs as repositories (never inside the data directory). */
   allowLocalSources: z.boolean().default(false),
   /** Workspaces share the host disk, with no quota each (for hosts without root or loop devices). */
@@ -162,6 +167,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     publicUrl: pick('NIXSPACE_PUBLIC_URL'),
     ownerEmail: pick('NIXSPACE_OWNER_EMAIL'),
     unsafeNoSandbox: flag('NIXSPACE_UNSAFE_NO_SANDBOX'),
+    sandbox: pick('NIXSPACE_SANDBOX'),
     allowLocalSources: flag('NIXSPACE_ALLOW_LOCAL_SOURCES'),
     unsafeNoDiskQuota: flag('NIXSPACE_UNSAFE_NO_DISK_QUOTA'),
     unsafeNoLimits: flag('NIXSPACE_UNSAFE_NO_LIMITS'),

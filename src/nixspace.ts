@@ -76,6 +76,8 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     options.driver ??
     (await selectSandboxDriver({
       unsafeNoSandbox: config.unsafeNoSandbox,
+      sandbox: config.sandbox,
+      gvisorStateDir: join(config.dataDir, 'gvisor'),
       unsafeNoLimits: config.unsafeNoLimits,
     }));
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });

@@ -1,17 +1,10 @@
 // The lifecycle rules every sandbox obeys, whatever the driver: start once, stop once (concurrent
-// stops share one promise), no command after stop. Drivers stay small because they do not repeat
+// stops share one promise), no agent before start. Drivers stay small because they do not repeat
 // these checks.
 import { NixSpaceError } from '../errors.js';
 import type { AgentLink } from './agent/agent-link.js';
-import type {
-  CommandGroup,
-  CommandOptions,
-  Sandbox,
-  SandboxDriver,
-  SandboxExit,
-  SandboxSpec,
-  SpawnCommand,
-} from './sandbox.js';
+import type { CommandGroup, Sandbox, SandboxDriver, SandboxExit, SandboxSpec } from './sandbox.js';
+import { sandboxEnv } from './sandbox-env.js';
 
 export type SandboxState =
   | 'new'
@@ -76,8 +69,18 @@ export class RuntimeSandbox implements Sandbox {
     return this.#inner?.pid;
   }
 
-  get agent(): AgentLink | undefined {
-    return this.#inner?.agent;
+  /** Its agent's link; after stop a closed one, on which every request fails. */
+  get agent(): AgentLink {
+    if (this.#inner === undefined) throw new NixSpaceError('CONFLICT', `sandbox ${this.id} is not started`);
+    return this.#inner.agent;
+  }
+
+  get workspaceDir(): string {
+    return this.#spec.workspaceDir;
+  }
+
+  env(extra?: Record<string, string>): Record<string, string> {
+    return sandboxEnv(this.#spec, extra);
   }
 
   get state(): SandboxState {
@@ -111,22 +114,6 @@ export class RuntimeSandbox implements Sandbox {
       if (this.#state === 'running') this.#state = 'exited';
       this.#resolveExited(exit);
     });
-  }
-
-  command(argv: readonly string[], options?: CommandOptions): SpawnCommand {
-    switch (this.#state) {
-      case 'running':
-        return this.#inner!.command(argv, options);
-      case 'new':
-      case 'starting':
-        throw new NixSpaceError('CONFLICT', `sandbox ${this.id} is not started`);
-      case 'exited':
-      case 'failed':
-        throw new NixSpaceError('SANDBOX_FAILED', `sandbox ${this.id} has exited`);
-      case 'stopping':
-      case 'stopped':
-        throw this.#stoppedError();
-    }
   }
 
   /** A command group stays reachable after the sandbox ended, so what is left can be cleared. */

@@ -1,21 +1,22 @@
 // The one suite every sandbox driver passes. Each driver's test file calls it; a case a driver
 // cannot pass by design is skipped with the reason, and limit cases the host cannot enforce are
-// skipped with the capability that is missing. Every case asserts what really happened on the host.
+// skipped with the capability that is missing. Every program runs as a workspace's do, through the
+// sandbox's agent, and every case asserts what really happened on the host.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as pty from 'node-pty';
 import { NixSpaceError } from '../errors.js';
-import { type CollectedRun, collectRun } from './host/collect-run.js';
+import { firstLine, runToEnd, TestPrograms, waitFor } from './agent/agent-test-programs.js';
 import { giveTree } from './host/give-tree.js';
+import { cgroupDirsOf, hostPidsRunning, uniqueSleep } from './host/host-test-probes.js';
 import { RuntimeSandbox } from './runtime-sandbox.js';
-import type { LimitKind, SandboxDriver, SandboxSpec, SpawnCommand } from './sandbox.js';
+import type { LimitKind, SandboxDriver, SandboxSpec } from './sandbox.js';
 import { escapeCases } from './sandbox-escape-conformance.js';
 import { TEST_SANDBOX_USER } from './test-sandbox-user.js';
 
@@ -49,21 +50,8 @@ export interface SandboxConformanceOptions {
 
 const mib = 1024 * 1024;
 
-function spawnCommand(command: SpawnCommand): ChildProcess {
-  return spawn(command.file, command.args, {
-    cwd: command.cwd,
-    env: command.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** Runs a command to completion and collects its output (fails the test after 10 s). */
-function run(command: SpawnCommand): Promise<CollectedRun> {
-  return collectRun(command.file, command.args, { cwd: command.cwd, env: command.env, timeoutMs: 10_000 });
-}
-
-/** Resolves with the first stdout line of a long-running command (the child keeps running). */
-function firstLine(child: ChildProcess): Promise<string> {
+/** The first stdout line of a host child process (the crashing "server"). */
+function childFirstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -79,74 +67,39 @@ function firstLine(child: ChildProcess): Promise<string> {
   });
 }
 
-/** Host pids whose command line is exactly argv (found through the host's /proc). */
-async function hostPidsRunning(argv: readonly string[]): Promise<number[]> {
-  const wanted = `${argv.join('\0')}\0`;
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline === wanted) found.push(Number(entry));
-  }
-  return found;
-}
-
-/** Directories named `<id>` under a `nixspace` cgroup parent, in any mounted hierarchy. */
-async function cgroupDirsOf(id: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    if (depth > 8) return;
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      if (!entry.isDirectory()) continue;
-      const path = join(dir, entry.name);
-      if (entry.name === id && dir.endsWith('/nixspace')) found.push(path);
-      else await walk(path, depth + 1);
-    }
-  };
-  await walk('/sys/fs/cgroup', 0);
-  return found;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** A program of the sandbox on a PTY (node-pty, 80×24), with what it has printed so far. */
-function onPty(sandbox: Pick<RuntimeSandbox, 'command'>, argv: string[]) {
-  const command = sandbox.command(argv, { env: { PS1: '$ ' } });
-  const shell = pty.spawn(command.file, command.args, {
-    name: 'xterm',
-    cols: 80,
-    rows: 24,
-    cwd: command.cwd,
-    env: command.env,
-  });
-  const seen = { screen: '' };
-  shell.onData((data) => {
-    seen.screen += data;
-  });
-  const exited = new Promise<number>((resolve) => shell.onExit(({ exitCode }) => resolve(exitCode)));
-  const shows = (pattern: RegExp, what: string) =>
-    waitFor(async () => (pattern.test(seen.screen) ? true : undefined), what);
-  return { shell, seen, exited, shows };
-}
-
-/** A sleep whose argv is unique to this test run, so the host can find exactly its processes. */
-function uniqueSleep(): string[] {
-  return ['sleep', `1000.${randomBytes(4).readUInt32BE()}`];
-}
-
 const nodeTcpClient = (port: number) =>
   `require('net').connect(${port}, '127.0.0.1')` +
   `.on('connect', () => { console.log('connected'); process.exit(0); })` +
   `.on('error', (e) => { console.log(e.code); process.exit(1); })`;
+
+/**
+ * The "server" of the crash case: starts a sandbox through the driver module, starts a process
+ * tree in it through the agent, says `ready <sandbox pid>` once the tree runs, and waits to be
+ * SIGKILLed.
+ */
+const crashingServer = `
+  const { AgentProcess } = await import(process.env.AGENT_PROCESS_URL);
+  const module = await import(process.env.DRIVER_URL);
+  const driver = new module[process.env.DRIVER_EXPORT]();
+  const sandbox = await driver.start(JSON.parse(process.env.SPEC));
+  const sleep = JSON.parse(process.env.SLEEP);
+  const tree = await AgentProcess.spawn(sandbox.agent, {
+    id: 'crash-tree',
+    argv: ['sh', '-c', '"$@" & (setsid "$@" &); echo ready; wait', 'sh', ...sleep],
+    cwd: sandbox.workspaceDir,
+    env: sandbox.env(),
+    output: { mode: 'ring', bytes: 4096 },
+  });
+  let out = '';
+  const following = tree.follow('stdout', 0, (data) => {
+    out += data.toString('utf8');
+    if (out.includes('ready\\n')) {
+      following.stop();
+      console.log(sandbox.pid === undefined ? 'ready' : 'ready ' + sandbox.pid);
+    }
+  });
+  setInterval(() => {}, 1 << 30);
+`;
 
 export function runSandboxConformance(options: SandboxConformanceOptions): void {
   const { name, makeDriver, skip = {} } = options;
@@ -154,8 +107,9 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
   describe(`sandbox driver conformance: ${name}`, () => {
     const driver = makeDriver();
     const sandboxes: RuntimeSandbox[] = [];
+    const programs = new TestPrograms();
     const children: ChildProcess[] = [];
-    const cleanupIds: string[] = [];
+    const leftovers: { id: string; agentDir: string }[] = [];
     let root = '';
 
     before(async () => {
@@ -164,8 +118,9 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
 
     after(async () => {
       for (const child of children) child.kill('SIGKILL');
+      await programs.forgetAll();
       await Promise.all(sandboxes.map((sandbox) => sandbox.stop()));
-      for (const id of cleanupIds) await driver.cleanup(id);
+      for (const { id, agentDir } of leftovers) await driver.cleanup(id, { agentDir });
       await rm(root, { recursive: true, force: true });
     });
 
@@ -177,16 +132,22 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
       return dir;
     }
 
-    async function startSandbox(overrides: Partial<SandboxSpec> = {}): Promise<RuntimeSandbox> {
-      const spec: SandboxSpec = {
-        id: `conformance-${randomBytes(6).toString('hex')}`,
+    async function newSpec(overrides: Partial<SandboxSpec> = {}): Promise<SandboxSpec> {
+      const id = overrides.id ?? `conformance-${randomBytes(6).toString('hex')}`;
+      return {
+        id,
         user: TEST_SANDBOX_USER,
-        workspaceDir: await newWorkspace(),
+        workspaceDir: overrides.workspaceDir ?? (await newWorkspace()),
+        // The server's directory for the agent's socket: beside the workspaces, never inside one.
+        agentDir: join(root, 'agents', id),
         network: driver.capabilities.networkPolicies[0] ?? 'host',
         limits: {},
         ...overrides,
       };
-      const sandbox = new RuntimeSandbox(driver, spec);
+    }
+
+    async function startSandbox(overrides: Partial<SandboxSpec> = {}): Promise<RuntimeSandbox> {
+      const sandbox = new RuntimeSandbox(driver, await newSpec(overrides));
       sandboxes.push(sandbox);
       await sandbox.start();
       return sandbox;
@@ -200,7 +161,7 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
     escapeCases({
       startSandbox,
       newWorkspace,
-      run,
+      run: runToEnd,
       skip: skip.escape ?? (driver.capabilities.isolation ? undefined : 'the driver does not isolate'),
     });
 
@@ -214,17 +175,15 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
     }, async () => {
       const workspaceDir = await newWorkspace();
       await mkdir(join(workspaceDir, 'sub'));
-      const sandbox = await startSandbox({ workspaceDir, env: { FROM_SPEC: 'spec' } });
+      // In the server's environment from before the sandbox starts: none of it may reach inside.
       process.env.NIXSPACE_CONFORMANCE_LEAK = 'leaked';
       try {
-        const command = sandbox.command(
+        const sandbox = await startSandbox({ workspaceDir, env: { FROM_SPEC: 'spec' } });
+        const result = await runToEnd(
+          sandbox,
           ['sh', '-c', 'pwd; echo "$FROM_SPEC $FROM_CALL [$NIXSPACE_CONFORMANCE_LEAK]"'],
-          {
-            cwd: join(workspaceDir, 'sub'),
-            env: { FROM_CALL: 'call' },
-          },
+          { cwd: join(workspaceDir, 'sub'), env: { FROM_CALL: 'call' } },
         );
-        const result = await run(command);
         assert.equal(result.code, 0, result.stderr);
         assert.equal(result.stdout, `${join(workspaceDir, 'sub')}\nspec call []\n`);
       } finally {
@@ -237,10 +196,11 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
     }, async () => {
       const workspaceDir = await newWorkspace();
       const sandbox = await startSandbox({ workspaceDir });
-      const command = sandbox.command(['sh', '-c', 'id -u; id -g; stat -c %u . ; echo written > by-user'], {
-        user: { uid: 4242, gid: 4343 },
-      });
-      const result = await run(command);
+      const result = await runToEnd(
+        sandbox,
+        ['sh', '-c', 'id -u; id -g; stat -c %u . ; echo written > by-user'],
+        { user: { uid: 4242, gid: 4343 } },
+      );
       assert.equal(result.code, 0, result.stderr);
       if (driver.capabilities.unprivileged) {
         // Every program already is the workspace user, never root: nothing to switch to.
@@ -255,45 +215,38 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
       assert.equal(uid, process.getuid?.());
     });
 
-    it('runs an interactive shell on a PTY (node-pty)', { skip: skip.pty }, async () => {
+    it("runs an interactive shell on a terminal of the agent's", { skip: skip.pty }, async () => {
       const sandbox = await startSandbox();
-      const { shell, exited, shows } = onPty(sandbox, ['/bin/sh']);
-      try {
-        shell.write('echo $((6*7))\r');
-        // The typed line echoes "6*7"; only the shell's arithmetic prints 42 (after a prompt).
-        await shows(/\b42\r?\n/, '42 on the PTY');
-        shell.write('exit\r');
-        assert.equal(await exited, 0);
-      } finally {
-        shell.kill('SIGKILL');
-      }
+      const shell = await programs.pty(sandbox, ['/bin/sh'], { env: { PS1: '$ ' } });
+      shell.write('echo $((6*7))\r');
+      // The typed line echoes "6*7"; only the shell's arithmetic prints 42 (after a prompt).
+      await shell.shows(/\b42\r?\n/, '42');
+      shell.write('exit\r');
+      assert.equal(await shell.exitCode(), 0);
     });
 
-    it('gives a shell on a PTY a terminal of its own inside: tty, job control, window size, exit status', {
+    it('gives a shell on a terminal a terminal of its own inside: tty, job control, window size, exit status', {
       skip: skip.pty,
     }, async () => {
       const sandbox = await startSandbox();
-      const { shell, seen, exited, shows } = onPty(sandbox, ['/bin/bash', '--norc', '-i']);
-      try {
-        // The typed line echoes the command; only its output has the words joined by "=".
-        shell.write('echo "TTY=$(tty)" "PTS=$(ls /dev/pts | tr \'\\n\' ,)"\r');
-        await shows(/TTY=\/dev\/pts\/\d+ PTS=/, 'a /dev/pts/N terminal');
-        const pts = /PTS=([^\s]*)/.exec(seen.screen.slice(seen.screen.indexOf('TTY=/dev')))?.[1] ?? '';
-        // Only the sandbox's own terminals are there, not the host's (a driver without isolation
-        // shows the host's, however many other programs have open).
-        if (driver.capabilities.isolation) {
-          assert.ok(pts.split(',').filter((n) => /^\d+$/.test(n)).length <= 2, `sandbox ptys: ${pts}`);
-        }
-        shell.resize(123, 45);
-        shell.write('echo "SIZE=$(stty size | tr \' \' x)"\r');
-        await shows(/SIZE=45x123/, 'the new window size inside');
-        shell.write('sleep 30 & jobs; kill %1; echo "JOBS=done"\r');
-        await shows(/JOBS=done/, 'job control');
-        shell.write('exit 7\r');
-        assert.equal(await exited, 7);
-      } finally {
-        shell.kill('SIGKILL');
+      const shell = await programs.pty(sandbox, ['/bin/bash', '--norc', '-i'], { env: { PS1: '$ ' } });
+      // The typed line echoes the command; only its output has the words joined by "=".
+      shell.write('echo "TTY=$(tty)" "PTS=$(ls /dev/pts | tr \'\\n\' ,)"\r');
+      await shell.shows(/TTY=\/dev\/pts\/\d+ PTS=/, 'a /dev/pts/N terminal');
+      const screen = shell.screen();
+      const pts = /PTS=([^\s]*)/.exec(screen.slice(screen.indexOf('TTY=/dev')))?.[1] ?? '';
+      // Only the sandbox's own terminals are there, not the host's (a driver without isolation
+      // shows the host's, however many other programs have open).
+      if (driver.capabilities.isolation) {
+        assert.ok(pts.split(',').filter((n) => /^\d+$/.test(n)).length <= 2, `sandbox ptys: ${pts}`);
       }
+      await shell.resize(123, 45);
+      shell.write('echo "SIZE=$(stty size | tr \' \' x)"\r');
+      await shell.shows(/SIZE=45x123/, 'the new window size inside');
+      shell.write('sleep 30 & jobs; kill %1; echo "JOBS=done"\r');
+      await shell.shows(/JOBS=done/, 'job control');
+      shell.write('exit 7\r');
+      assert.equal(await shell.exitCode(), 7);
     });
 
     it('lets the sandbox write only its workspace', { skip: skip.filesystem }, async () => {
@@ -315,7 +268,7 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
         'if mount -o remount,bind,rw / 2>/dev/null; then echo REMOUNTED; fi',
         'echo done',
       ].join('\n');
-      const result = await run(sandbox.command(['sh', '-c', script, 'sh', workspaceDir, ...forbidden]));
+      const result = await runToEnd(sandbox, ['sh', '-c', script, 'sh', workspaceDir, ...forbidden]);
       assert.equal(result.stdout, 'done\n', result.stderr);
       assert.equal(await readFile(join(workspaceDir, 'written-inside'), 'utf8'), 'inside\n');
       for (const path of forbidden) assert.equal(existsSync(path), false, `${path} exists on the host`);
@@ -341,52 +294,48 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
         'echo mine > "$0/workspaces/mine/file" && cat "$0/workspaces/mine/file"',
         'if (echo x > "$0/mirrors/objects") 2>/dev/null; then echo "WROTE mirrors"; fi',
       ].join('\n');
-      const result = await run(
-        sandbox.command([
-          'sh',
-          '-c',
-          script,
-          hidden,
-          join(hidden, 'secret.key'),
-          join(hidden, 'workspaces', 'theirs', 'private.txt'),
-        ]),
-      );
+      const result = await runToEnd(sandbox, [
+        'sh',
+        '-c',
+        script,
+        hidden,
+        join(hidden, 'secret.key'),
+        join(hidden, 'workspaces', 'theirs', 'private.txt'),
+      ]);
       assert.equal(result.stdout, 'shared\nmine\n', result.stderr);
       assert.equal(await readFile(join(workspaceDir, 'file'), 'utf8'), 'mine\n');
     });
 
     it('hides host processes', { skip: skip.processes }, async () => {
       const sandbox = await startSandbox();
-      const result = await run(sandbox.command(['ls', '/proc']));
+      const result = await runToEnd(sandbox, ['ls', '/proc']);
       assert.equal(result.code, 0, result.stderr);
       const pids = result.stdout.split('\n').filter((entry) => /^\d+$/.test(entry));
       assert.ok(pids.length > 0 && pids.length < 20, `sandbox sees pids ${pids.join(' ')}`);
       assert.ok(!pids.includes(String(process.pid)), 'the test runner is visible inside');
     });
 
-    it('lets two commands see each other and talk over 127.0.0.1', {
+    it('lets two programs see each other and talk over 127.0.0.1', {
       skip: skip.sharedNamespaces,
     }, async () => {
       const sandbox = await startSandbox();
       const serverSource =
         "const s = require('net').createServer((c) => c.end('pong ' + process.pid));" +
         "s.listen(0, '127.0.0.1', () => console.log(s.address().port + ' ' + process.pid));";
-      const server = keep(spawnCommand(sandbox.command([process.execPath, '-e', serverSource])));
+      const server = await programs.spawn(sandbox, [process.execPath, '-e', serverSource]);
       const [port, pid] = (await firstLine(server)).split(' ');
       const clientSource =
         `require('net').connect(${port}, '127.0.0.1', function () {})` +
         ".on('data', (d) => process.stdout.write(String(d)))" +
         ".on('error', (e) => { console.log(e.code); process.exit(1); });";
-      const client = await run(
-        sandbox.command([
-          'sh',
-          '-c',
-          `tr '\\0' ' ' < /proc/${pid}/cmdline; echo; "$0" -e "$1"`,
-          process.execPath,
-          clientSource,
-        ]),
-      );
-      server.kill('SIGKILL');
+      const client = await runToEnd(sandbox, [
+        'sh',
+        '-c',
+        `tr '\\0' ' ' < /proc/${pid}/cmdline; echo; "$0" -e "$1"`,
+        process.execPath,
+        clientSource,
+      ]);
+      await server.forget();
       assert.equal(client.code, 0, client.stderr);
       const [cmdline, reply] = client.stdout.split('\n');
       assert.match(cmdline ?? '', /-e/, 'the server is visible by its pid');
@@ -400,12 +349,12 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
         const address = server.address();
         assert.ok(address !== null && typeof address === 'object');
         const isolated = await startSandbox({ network: 'none' });
-        const blocked = await run(isolated.command([process.execPath, '-e', nodeTcpClient(address.port)]));
+        const blocked = await runToEnd(isolated, [process.execPath, '-e', nodeTcpClient(address.port)]);
         assert.notEqual(blocked.stdout.trim(), 'connected');
         if (driver.capabilities.networkPolicies.includes('host')) {
           // The control: the same client does reach the host under 'host', so the probe is sound.
           const shared = await startSandbox({ network: 'host' });
-          const reached = await run(shared.command([process.execPath, '-e', nodeTcpClient(address.port)]));
+          const reached = await runToEnd(shared, [process.execPath, '-e', nodeTcpClient(address.port)]);
           assert.equal(reached.stdout.trim(), 'connected', reached.stderr);
         }
       } finally {
@@ -413,11 +362,13 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
       }
     });
 
-    it('stops the whole process tree, daemons included', { skip: skip.stopKillsTree }, async () => {
+    it('stops the whole process tree, daemons and the agent included', {
+      skip: skip.stopKillsTree,
+    }, async () => {
       const sandbox = await startSandbox();
       const sleep = uniqueSleep();
       const script = '"$@" & "$@" & (setsid "$@" &) ; echo ready; wait';
-      const tree = keep(spawnCommand(sandbox.command(['sh', '-c', script, 'sh', ...sleep])));
+      const tree = await programs.spawn(sandbox, ['sh', '-c', script, 'sh', ...sleep]);
       assert.equal(await firstLine(tree), 'ready');
       await waitFor(
         async () => ((await hostPidsRunning(sleep)).length === 3 ? true : undefined),
@@ -426,36 +377,45 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
       await sandbox.stop();
       assert.deepEqual(await hostPidsRunning(sleep), []);
       assert.equal(sandbox.state, 'stopped');
+      if (sandbox.pid !== undefined)
+        assert.equal(existsSync(`/proc/${sandbox.pid}`), false, 'the init is gone');
     });
 
-    it('kills a process that exceeds the memory limit', {
+    it('kills a process that exceeds the memory limit, and the sandbox runs on', {
       skip: skip.memoryLimit ?? unenforced('memory'),
     }, async () => {
-      const sandbox = await startSandbox({ limits: { memoryBytes: 64 * mib } });
+      // Room for the agent (a Node program) beside what the commands take.
+      const sandbox = await startSandbox({ limits: { memoryBytes: 256 * mib } });
       // tail must buffer its whole input when it sees no newline: the memory goes to one process.
-      const hungry = await run(sandbox.command(['sh', '-c', 'head -c 1G /dev/zero | tail > /dev/null']));
-      assert.ok(hungry.code !== 0 || hungry.signal !== null, 'the 1 GiB process survived a 64 MiB limit');
-      const small = await run(sandbox.command(['sh', '-c', 'head -c 8M /dev/zero | tail > /dev/null']));
+      const hungry = await runToEnd(sandbox, ['sh', '-c', 'head -c 2G /dev/zero | tail > /dev/null'], {
+        timeoutMs: 30_000,
+      });
+      assert.ok(hungry.code !== 0 || hungry.signal !== null, 'the 2 GiB process survived a 256 MiB limit');
+      const small = await runToEnd(sandbox, ['sh', '-c', 'head -c 8M /dev/zero | tail > /dev/null']);
       assert.equal(small.code, 0, small.stderr);
     });
 
     it('stops a fork loop at the pids limit', { skip: skip.pidsLimit ?? unenforced('pids') }, async () => {
-      const sandbox = await startSandbox({ limits: { pids: 24 } });
+      // The agent's own threads count too; the loop wants far more than the limit leaves.
+      const limit = 64;
+      const sandbox = await startSandbox({ limits: { pids: limit } });
       const sleep = uniqueSleep();
-      const script = 'i=0; while [ $i -lt 60 ]; do "$@" >/dev/null 2>&1 & i=$((i+1)); done; echo all-started';
-      const result = await run(sandbox.command(['sh', '-c', script, 'sh', ...sleep]));
+      const script =
+        'i=0; while [ $i -lt 150 ]; do "$@" >/dev/null 2>&1 & i=$((i+1)); done; echo all-started';
+      const result = await runToEnd(sandbox, ['sh', '-c', script, 'sh', ...sleep]);
       assert.notEqual(result.stdout.trim(), 'all-started');
       assert.match(result.stderr, /fork|resource temporarily unavailable/i);
       const running = (await hostPidsRunning(sleep)).length;
-      assert.ok(running > 0 && running < 24, `${running} sleeps running under a limit of 24`);
+      assert.ok(running > 0 && running < limit, `${running} sleeps running under a limit of ${limit}`);
       await sandbox.stop();
+      assert.deepEqual(await hostPidsRunning(sleep), []);
     });
 
     it('applies the cpu quota to the cgroup of its processes', {
       skip: skip.cpuLimit ?? unenforced('cpu'),
     }, async () => {
       const sandbox = await startSandbox({ limits: { cpus: 0.5 } });
-      const result = await run(sandbox.command(['cat', '/proc/self/cgroup']));
+      const result = await runToEnd(sandbox, ['cat', '/proc/self/cgroup']);
       assert.equal(result.code, 0, result.stderr);
       const quotas: string[] = [];
       for (const line of result.stdout.trim().split('\n')) {
@@ -479,52 +439,42 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
       assert.deepEqual(quotas, ['50000 100000']);
     });
 
-    it('refuses commands after stop, and stops once', { skip: skip.afterStop }, async () => {
+    it('refuses programs after stop, and stops once', { skip: skip.afterStop }, async () => {
       const sandbox = await startSandbox();
+      const marker = join(sandbox.workspaceDir, 'ran-after-stop');
       const first = sandbox.stop();
       assert.equal(sandbox.stop(), first, 'concurrent stops share one promise');
       await first;
       await sandbox.stop();
-      assert.throws(
-        () => sandbox.command(['true']),
+      await assert.rejects(
+        runToEnd(sandbox, ['touch', marker]),
+        (error) =>
+          error instanceof NixSpaceError && (error.code === 'SANDBOX_FAILED' || error.code === 'CONFLICT'),
+      );
+      assert.equal(existsSync(marker), false, 'nothing ran');
+      await assert.rejects(
+        sandbox.start(),
         (error) =>
           error instanceof NixSpaceError &&
           error.code === 'CONFLICT' &&
           error.message === `sandbox ${sandbox.id} is stopped`,
       );
-      await assert.rejects(
-        sandbox.start(),
-        (error) => error instanceof NixSpaceError && error.code === 'CONFLICT',
-      );
     });
 
     it('cleans up after a server that died without stopping', { skip: skip.crashCleanup }, async () => {
-      const id = `conformance-crash-${randomBytes(6).toString('hex')}`;
-      cleanupIds.push(id);
-      const sleep = uniqueSleep();
-      const spec: SandboxSpec = {
-        id,
-        user: TEST_SANDBOX_USER,
-        workspaceDir: await newWorkspace(),
-        network: 'host',
+      const spec = await newSpec({
+        id: `conformance-crash-${randomBytes(6).toString('hex')}`,
+        network: driver.capabilities.networkPolicies.includes('none') ? 'none' : 'host',
         limits: { pids: 64 },
-      };
-      spec.network = driver.capabilities.networkPolicies.includes('none') ? 'none' : 'host';
+      });
+      leftovers.push({ id: spec.id, agentDir: spec.agentDir });
+      const sleep = uniqueSleep();
       // The "server": starts a sandbox, runs a process tree inside, and is SIGKILLed.
-      const serverSource = `
-        import { spawn } from 'node:child_process';
-        const module = await import(process.env.DRIVER_URL);
-        const driver = new module[process.env.DRIVER_EXPORT]();
-        const sandbox = await driver.start(JSON.parse(process.env.SPEC));
-        const sleep = JSON.parse(process.env.SLEEP);
-        const command = sandbox.command(['sh', '-c', '"$@" & (setsid "$@" &); echo ready; wait', 'sh', ...sleep]);
-        const child = spawn(command.file, command.args, { cwd: command.cwd, env: command.env, stdio: ['ignore', 'pipe', 'inherit'] });
-        child.stdout.pipe(process.stdout);
-      `;
       const server = keep(
-        spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', serverSource], {
+        spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', crashingServer], {
           env: {
             ...process.env,
+            AGENT_PROCESS_URL: new URL('./agent/agent-process.ts', import.meta.url).href,
             DRIVER_URL: options.driverModule.url,
             DRIVER_EXPORT: options.driverModule.exportName,
             SPEC: JSON.stringify(spec),
@@ -533,7 +483,9 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
           stdio: ['ignore', 'pipe', 'pipe'],
         }),
       );
-      assert.equal(await firstLine(server), 'ready');
+      const ready = await childFirstLine(server);
+      assert.match(ready, /^ready( \d+)?$/);
+      const initPid = ready.split(' ')[1];
       await waitFor(
         async () => ((await hostPidsRunning(sleep)).length === 2 ? true : undefined),
         'two sleeps',
@@ -541,10 +493,13 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
       const gone = new Promise((resolve) => server.once('exit', resolve));
       server.kill('SIGKILL');
       await gone;
+      // The sandbox outlives its server: its tree still runs until cleanup ends it.
+      assert.equal((await hostPidsRunning(sleep)).length, 2, 'the tree runs on without its server');
 
-      await makeDriver().cleanup(id);
+      await makeDriver().cleanup(spec.id, { agentDir: spec.agentDir });
       assert.deepEqual(await hostPidsRunning(sleep), []);
-      assert.deepEqual(await cgroupDirsOf(id), []);
+      assert.deepEqual(await cgroupDirsOf(spec.id), []);
+      if (initPid) assert.equal(existsSync(`/proc/${initPid}`), false, 'the init is gone');
     });
   });
 }

@@ -6,14 +6,18 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import type { CommandOptions, SpawnCommand } from './sandbox.js';
+import type { Sandbox } from './sandbox.js';
+import type { ExecOptions } from './sandbox-exec.js';
 
 interface EscapeContext {
-  startSandbox(overrides?: { workspaceDir?: string }): Promise<{
-    command(argv: readonly string[], options?: CommandOptions): SpawnCommand;
-  }>;
+  startSandbox(overrides?: { workspaceDir?: string }): Promise<Sandbox>;
   newWorkspace(): Promise<string>;
-  run(command: SpawnCommand): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Runs argv to its end in the sandbox, through its agent (execInSandbox). */
+  run(
+    sandbox: Sandbox,
+    argv: readonly string[],
+    options?: ExecOptions,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }>;
   skip: string | undefined;
 }
 
@@ -22,7 +26,7 @@ const corePattern = '/proc/sys/kernel/core_pattern';
 export function escapeCases({ startSandbox, newWorkspace, run, skip }: EscapeContext): void {
   const inside = async (script: string, args: string[] = [], workspaceDir?: string) => {
     const sandbox = await startSandbox(workspaceDir === undefined ? {} : { workspaceDir });
-    return run(sandbox.command(['sh', '-c', script, 'sh', ...args]));
+    return run(sandbox, ['sh', '-c', script, 'sh', ...args]);
   };
 
   it('escape: no program is root or holds a capability, and none can gain one (setuid, no_new_privs)', {
@@ -42,10 +46,14 @@ export function escapeCases({ startSandbox, newWorkspace, run, skip }: EscapeCon
     assert.notEqual(lines[0], '0', 'the uid inside is not root');
     // (The bounding set is the kernel's full one of the program's own user namespace, where it
     // holds nothing: no capability, no_new_privs, and no uid 0 to become.)
-    for (const cap of ['CapInh', 'CapPrm', 'CapEff', 'CapAmb']) {
+    for (const cap of ['CapInh', 'CapPrm', 'CapEff']) {
       assert.ok(lines.includes(`${cap}:\t0000000000000000`), `${cap} is empty: ${result.stdout}`);
     }
-    assert.ok(lines.includes('NoNewPrivs:\t1'), result.stdout);
+    // Linux reports both; gVisor's kernel (Debian's runsc) reports neither, and the box's process
+    // has no_new_privs from its OCI config. Where reported, they must say so.
+    const reported = (field: string) => lines.some((line) => line.startsWith(`${field}:`));
+    if (reported('CapAmb')) assert.ok(lines.includes('CapAmb:\t0000000000000000'), result.stdout);
+    if (reported('NoNewPrivs')) assert.ok(lines.includes('NoNewPrivs:\t1'), result.stdout);
     assert.ok(!lines.includes('GAINED') && !lines.includes('MOUNTED'), result.stdout);
   });
 
@@ -107,9 +115,9 @@ export function escapeCases({ startSandbox, newWorkspace, run, skip }: EscapeCon
     try {
       const sandbox = await startSandbox({ workspaceDir: dir });
       const result = await run(
-        sandbox.command(['sh', '-c', 'ls -a ..; cat ../*-neighbour 2>/dev/null; pwd; cd ../.. && ls -a'], {
-          cwd: dir,
-        }),
+        sandbox,
+        ['sh', '-c', 'ls -a ..; cat ../*-neighbour 2>/dev/null; pwd; cd ../.. && ls -a'],
+        { cwd: dir },
       );
       assert.doesNotMatch(result.stdout, /neighbour|secret/, result.stdout);
       assert.match(result.stdout, new RegExp(`^${dir}$`, 'm'));

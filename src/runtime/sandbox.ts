@@ -1,5 +1,8 @@
-// The sandbox driver interface: one workspace runs in one sandbox, and every process of the
-// workspace (terminals, jobs, IDE, services) is started inside it through `command()`.
+// The sandbox driver interface: one workspace runs in one box, whose first process is the
+// workspace agent; every program of the workspace (terminals, jobs, IDE, services, git on its
+// checkout, installs, probes) is the agent's, started over the one link to it. A driver starts a
+// box with given limits, hands over that link, takes a running box back after a server restart,
+// and stops it.
 
 import type { AgentLink } from './agent/agent-link.js';
 
@@ -56,11 +59,11 @@ export interface SandboxSpec {
    */
   runtimeDir?: string;
   /**
-   * Runs the workspace agent as the sandbox's first process (instead of an idle init): it dials
-   * the server on a socket the driver makes in this host directory of the server's, which the
-   * sandbox sees read-only and no other sandbox sees. `Sandbox.agent` is then its link.
+   * Where the workspace agent, the sandbox's first process, reaches the server: a host directory
+   * of the server's in which the driver makes the agent's socket (and keeps its record of the
+   * box), which the sandbox sees read-only and no other sandbox sees.
    */
-  agentDir?: string;
+  agentDir: string;
   network: NetworkPolicy;
   limits: SandboxLimits;
   hostname?: string;
@@ -68,34 +71,10 @@ export interface SandboxSpec {
   env?: Record<string, string>;
 }
 
-/** A command ready to hand to child_process.spawn or node-pty's spawn. */
-export interface SpawnCommand {
-  file: string;
-  args: string[];
-  env: Record<string, string>;
-  cwd: string;
-}
-
-export interface CommandOptions {
-  cwd?: string;
-  env?: Record<string, string>;
-  /**
-   * Where the sandbox runs programs as root (a driver without isolation, under a root server), runs
-   * this one as the given non-root uid/gid instead, for programs that refuse root (postgres): a
-   * user namespace maps the server's user to it. Ignored where every program already runs as the
-   * unprivileged workspace user (DriverCapabilities.unprivileged).
-   */
-  user?: { uid: number; gid: number };
-  /**
-   * Puts the command in a group of its own inside the sandbox (a child cgroup of the sandbox's,
-   * created on first use; letters, digits and dashes): everything it starts stays in the group,
-   * setsid'd and double-forked processes included, so `commandGroup(name)` can find and kill it
-   * all. Limits stay the sandbox's. Where the driver has no cgroups the option changes nothing.
-   */
-  group?: string;
-}
-
-/** The processes of the commands started with one `CommandOptions.group`. */
+/**
+ * The processes of the programs the agent started in one group (`SpawnRequest.group`), as the
+ * host sees them: a child cgroup of the sandbox's, so setsid'd and double-forked ones included.
+ */
 export interface CommandGroup {
   readonly name: string;
   /** Host pids of its live processes, whatever session or parent they have now. */
@@ -117,21 +96,15 @@ export interface Sandbox {
   readonly unprivileged: boolean;
   /** Host pid of the sandbox's init process, when it has one. */
   readonly pid: number | undefined;
-  /** The link to the agent that runs as its first process, when the spec asked for one. */
-  readonly agent: AgentLink | undefined;
+  /** The link to the agent that runs as its first process. */
+  readonly agent: AgentLink;
+  /** The spec's workspaceDir: where its programs start unless told otherwise. */
+  readonly workspaceDir: string;
+  /** The environment a program in it starts with: the spec's, then `extra`; never the server's. */
+  env(extra?: Record<string, string>): Record<string, string>;
   /**
-   * Wraps argv so that spawning the result runs it inside this sandbox: with child_process
-   * (`spawn(c.file, c.args, { cwd: c.cwd, env: c.env })`) or node-pty (same fields). The
-   * environment is exactly spec.env + options.env, never the server's. The spawned host process
-   * may be a wrapper (nsenter): to signal the program gracefully, spawn detached and signal the
-   * process group; killing the wrapper SIGKILLs the program. Where the driver can tell (its
-   * cgroups are gone, or its init), a command spawned after stop exits with code 125 instead of
-   * running outside the sandbox.
-   */
-  command(argv: readonly string[], options?: CommandOptions): SpawnCommand;
-  /**
-   * The group that commands started with `{ group: name }` join; undefined where the driver cannot
-   * keep such groups (no cgroups): then only a command's process tree can be found.
+   * The group the agent's programs started with `group: name` join; undefined where the driver
+   * cannot keep such groups (no cgroups): then the agent's process group is all there is.
    */
   commandGroup(name: string): CommandGroup | undefined;
   /** Kills every process of the sandbox, children included; resolves when all are gone. */
@@ -160,13 +133,13 @@ export interface SandboxDriver {
   probe(): Promise<void>;
   start(spec: SandboxSpec, options?: { signal?: AbortSignal }): Promise<Sandbox>;
   /**
-   * The sandbox with an agent (spec.agentDir) that an earlier server process started for this
-   * spec, when it still runs and its agent dials in again: a restart keeps workspaces running.
+   * The sandbox an earlier server process started for this spec, when it still runs and its agent
+   * dials in again: a restart keeps workspaces running.
    */
   attach(spec: SandboxSpec): Promise<Sandbox | undefined>;
   /**
    * Kills processes and removes cgroups an earlier server process left for this id; with the
-   * spec's agentDir, the agent sandbox it left running too.
+   * spec's agentDir, the sandbox it left running too.
    */
   cleanup(id: string, options?: { agentDir?: string }): Promise<void>;
 }

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { NixSpaceError } from '../errors.js';
 import { CgroupHost } from './cgroups/cgroup-host.js';
 import { BubblewrapDriver } from './drivers/bubblewrap/bubblewrap-driver.js';
+import { findExecutable } from './host/find-executable.js';
 import { selectSandboxDriver } from './select-driver.js';
 
 describe('selectSandboxDriver', () => {
@@ -30,6 +34,27 @@ describe('selectSandboxDriver', () => {
       selectSandboxDriver({ unsafeNoSandbox: false, bubblewrap: broken }),
       (error) => error instanceof NixSpaceError && error.code === 'SANDBOX_UNAVAILABLE',
     );
+  });
+
+  it('picks gVisor with --sandbox gvisor, keeping its boxes in the given state directory', {
+    skip:
+      findExecutable('runsc') === undefined
+        ? 'runsc (gVisor) is not installed: apt-get install runsc'
+        : false,
+  }, async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'nixspace-select-gvisor-'));
+    try {
+      const driver = await selectSandboxDriver({
+        unsafeNoSandbox: false,
+        sandbox: 'gvisor',
+        gvisorStateDir: stateDir,
+      });
+      assert.equal(driver.name, 'gvisor');
+      assert.equal(driver.capabilities.isolation, true);
+      assert.equal(driver.capabilities.unprivileged, true);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('falls back to the non-isolating driver only when told to', async () => {

@@ -1,13 +1,19 @@
-// Picks the sandbox driver at startup. Isolation is the default; running without it needs the
-// explicit --unsafe-no-sandbox, and the refusal says exactly what to install. Likewise workspaces
+// Picks the sandbox driver at startup: bubblewrap by default, gVisor with --sandbox gvisor.
+// Isolation is the default; running without it needs the explicit --unsafe-no-sandbox, and the
+// refusal says exactly what to install. Likewise workspaces
 // run within their CPU, memory and pids limits unless --unsafe-no-limits says otherwise.
 import { NixSpaceError } from '../errors.js';
 import { BubblewrapDriver } from './drivers/bubblewrap/bubblewrap-driver.js';
+import { GvisorDriver } from './drivers/gvisor/gvisor-driver.js';
 import { ProcessDriver } from './drivers/process/process-driver.js';
 import type { SandboxDriver } from './sandbox.js';
 
 export interface SelectDriverOptions {
   unsafeNoSandbox: boolean;
+  /** The isolating driver (default bubblewrap). */
+  sandbox?: 'bubblewrap' | 'gvisor';
+  /** A root-only directory of the server's for the gVisor boxes' state (needed for gvisor). */
+  gvisorStateDir?: string;
   /** Accept a host whose cgroups cannot enforce the limits (default false). */
   unsafeNoLimits?: boolean;
   /** The isolating driver to probe; tests pass one configured to fail. */
@@ -16,9 +22,7 @@ export interface SelectDriverOptions {
 
 /** Throws the bubblewrap probe's NixSpaceError('SANDBOX_UNAVAILABLE') unless unsafeNoSandbox. */
 export async function selectSandboxDriver(options: SelectDriverOptions): Promise<SandboxDriver> {
-  const driver = options.unsafeNoSandbox
-    ? new ProcessDriver()
-    : (options.bubblewrap ?? new BubblewrapDriver());
+  const driver = options.unsafeNoSandbox ? new ProcessDriver() : isolatingDriver(options);
   if (!options.unsafeNoSandbox) await driver.probe();
   const missing = (['cpu', 'memory', 'pids'] as const).filter(
     (kind) => !driver.capabilities.limits.includes(kind),
@@ -30,4 +34,12 @@ export async function selectSandboxDriver(options: SelectDriverOptions): Promise
     );
   }
   return driver;
+}
+
+function isolatingDriver(options: SelectDriverOptions): SandboxDriver {
+  if (options.sandbox !== 'gvisor') return options.bubblewrap ?? new BubblewrapDriver();
+  if (options.gvisorStateDir === undefined) {
+    throw new NixSpaceError('SANDBOX_UNAVAILABLE', 'the gvisor driver needs a state directory');
+  }
+  return new GvisorDriver({ stateDir: options.gvisorStateDir });
 }

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BubblewrapDriver } from '../../src/runtime/drivers/bubblewrap/bubblewrap-driver.js';
+import { GvisorDriver } from '../../src/runtime/drivers/gvisor/gvisor-driver.js';
 import { ProcessDriver } from '../../src/runtime/drivers/process/process-driver.js';
 import { findExecutable } from '../../src/runtime/host/find-executable.js';
 
@@ -13,9 +14,12 @@ export async function endSandboxesUnder(dataDir: string): Promise<void> {
   if (!existsSync(agents)) return;
   const bubblewrap = findExecutable('bwrap') ? new BubblewrapDriver() : undefined;
   const processes = new ProcessDriver();
+  const gvisorState = join(dataDir, 'gvisor');
+  const gvisor = existsSync(gvisorState) ? new GvisorDriver({ stateDir: gvisorState }) : undefined;
   for (const id of await readdir(agents)) {
     const agentDir = join(agents, id);
     await bubblewrap?.cleanup(id, { agentDir }).catch(() => undefined);
+    await gvisor?.cleanup(id).catch(() => undefined);
     await processes.cleanup(id).catch(() => undefined);
   }
 }

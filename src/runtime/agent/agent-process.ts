@@ -127,6 +127,19 @@ export class AgentProcess {
     this.#input.stream.write(data);
   }
 
+  /** Closes stdin after what `write` sent, once the agent has all of it. */
+  async endInput(): Promise<void> {
+    const open = this.#input;
+    this.#input = undefined;
+    if (open !== undefined && !open.stream.destroyed) {
+      await new Promise<void>((resolve) => {
+        open.stream.once('close', () => resolve());
+        open.stream.end();
+      });
+    }
+    await this.writeAndEnd('');
+  }
+
   /** Sends `data` to stdin and then closes it. */
   async writeAndEnd(data: Buffer | string): Promise<void> {
     const client = await this.link.connected();

@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import type { CommandGroup } from '../sandbox.js';
-import { delay, listPids, pidsInNamespace } from './host-processes.js';
+import { delay, listPids } from './host-processes.js';
 
 interface ProcStat {
   pid: number;
@@ -169,25 +169,4 @@ function plural(n: number, one: string, many: string): string {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
-}
-
-/**
- * The processes of a pid namespace that entered it from the host (their parent is outside: a
- * command that joined the sandbox), and everything below them, except the trees of `keep` (the
- * sandbox's own init).
- */
-export async function joinedTrees(namespace: number, keep: readonly number[]): Promise<number[]> {
-  const members = new Set(await pidsInNamespace(namespace));
-  const stats = await readStats();
-  const children = childrenByParent(stats);
-  const found: number[] = [];
-  const walk = (pid: number) => {
-    found.push(pid);
-    for (const child of children.get(pid) ?? []) walk(child);
-  };
-  for (const pid of members) {
-    const parent = stats.get(pid)?.ppid;
-    if (parent !== undefined && !members.has(parent) && !keep.includes(pid)) walk(pid);
-  }
-  return found;
 }

@@ -15,9 +15,9 @@ import { dirname, join } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
 import { AgentProcess } from '../../runtime/agent/agent-process.js';
 import type { Sandbox } from '../../runtime/sandbox.js';
+import { execInSandbox } from '../../runtime/sandbox-exec.js';
 import type { ProcessInfo } from '../../wire/agent.js';
 import type { IdeState, IdeStatus } from '../../wire/workspaces.js';
-import { execInSandbox } from '../workspaces/backing-services/sandbox-exec.js';
 import type { CodeServerInstallation } from './code-server-install.js';
 
 /** The runner's state, as the workspace view shows it (src/wire/workspaces.ts). */
@@ -204,8 +204,7 @@ export class CodeServerRunner {
       }
     }
     const dir = this.#dir;
-    const agent = sandbox.agent;
-    this.#kept = agent === undefined ? undefined : await AgentProcess.running(agent, ideProcess);
+    this.#kept = await AgentProcess.running(sandbox.agent, ideProcess);
     await mkdir(dirname(this.socketPath), { recursive: true, mode: 0o700 });
     await rm(this.socketPath, { force: true });
     // Done from inside the sandbox: the workspace controls its directory, and a host-side write
@@ -262,7 +261,6 @@ export class CodeServerRunner {
       folder,
     ];
     const agent = sandbox.agent;
-    if (agent === undefined) throw new Error('the workspace runs no agent to start code-server');
     // The code-server a previous server left running is taken back as it is: VS Code reconnects.
     const running = this.#kept;
     this.#kept = undefined;

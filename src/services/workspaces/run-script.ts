@@ -1,8 +1,10 @@
-// Runs a bash script inside a workspace sandbox and hands its output over line by line.
-
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+// Runs a bash script inside a workspace sandbox (an install's) and hands its output over line by
+// line; resolves with its exit code. An abort kills it, and everything it started, and rejects.
 import type { Sandbox } from '../../runtime/sandbox.js';
+import { execInSandbox } from '../../runtime/sandbox-exec.js';
+
+/** Longer than any install should take: one still running then is killed. */
+const scriptTimeoutMs = 6 * 3600_000;
 
 export async function runScript(
   sandbox: Sandbox,
@@ -14,37 +16,13 @@ export async function runScript(
     signal?: AbortSignal | undefined;
   },
 ): Promise<number> {
-  const command = sandbox.command(['/bin/bash', '-eo', 'pipefail', '-c', script], {
+  const run = await execInSandbox(sandbox, ['/bin/bash', '-eo', 'pipefail', '-c', script], {
     cwd: options.cwd,
     env: options.env,
+    signal: options.signal,
+    onLine: (line) => options.onLine(line),
+    timeoutMs: scriptTimeoutMs,
+    maxOutputBytes: 64 * 1024,
   });
-  const child = spawn(command.file, command.args, {
-    cwd: command.cwd,
-    env: command.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const abort = () => {
-    if (child.pid) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  };
-  options.signal?.addEventListener('abort', abort, { once: true });
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
-      options.onLine(line),
-    );
-  }
-  try {
-    return await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-    });
-  } finally {
-    options.signal?.removeEventListener('abort', abort);
-  }
+  return run.code ?? 128;
 }

@@ -37,10 +37,12 @@ describe('git on a working copy, inside the workspace sandbox', () => {
     await writeFile(join(repo, 'notes.txt'), 'main\n');
     await hostGit(['-C', repo, 'add', 'notes.txt']);
     await hostGit(['-C', repo, 'commit', '--quiet', '-m', 'one']);
+    const id = `git-${randomBytes(6).toString('hex')}`;
     const spec: SandboxSpec = {
-      id: `git-${randomBytes(6).toString('hex')}`,
+      id,
       user: TEST_SANDBOX_USER,
       workspaceDir: dir,
+      agentDir: join(root, 'agents', id),
       network: 'none',
       limits: {},
       hostname: 'ws-gitprobe',

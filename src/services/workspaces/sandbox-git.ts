@@ -1,13 +1,14 @@
 // git on a workspace's working copy, run inside a sandbox of that workspace: the working copy,
 // its .git included, is the workspace's to write, so git never reads it on the host.
 
+import { rm } from 'node:fs/promises';
 import { NixSpaceError } from '../../errors.js';
 import { type CheckoutGit, checkoutGitArgv } from '../../git/checkout-git.js';
 import { formatSeconds } from '../../git/git-errors.js';
 import { KeyMutex } from '../../git/key-mutex.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
 import type { Sandbox, SandboxDriver, SandboxSpec } from '../../runtime/sandbox.js';
-import { execInSandbox } from './backing-services/sandbox-exec.js';
+import { execInSandbox } from '../../runtime/sandbox-exec.js';
 
 // `git status` of a large tree lists every changed path: keep far more than a probe's output.
 const maxOutputBytes = 16 * 1024 * 1024;
@@ -25,15 +26,15 @@ export function sandboxGit(
       maxOutputBytes,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    if (result.code === null) {
-      // Killed at the time limit (a cancel rejects instead).
+    if (result.timedOut) {
       const command = args.find((arg, i) => !arg.startsWith('-') && args[i - 1] !== '-c') ?? '';
       throw new NixSpaceError(
         'GIT_FAILED',
         `git ${command} did not finish within ${formatSeconds(options.timeoutMs)} in the workspace`,
       );
     }
-    return { code: result.code, stdout: result.stdout, stderr: result.stderr };
+    // A program killed by a signal (not the time limit) failed as git does then.
+    return { code: result.code ?? 128, stdout: result.stdout, stderr: result.stderr };
   };
 }
 
@@ -56,6 +57,7 @@ export function withShortLivedSandbox<T>(
       return await work(sandbox);
     } finally {
       await sandbox.stop();
+      if (spec.agentDir !== undefined) await rm(spec.agentDir, { recursive: true, force: true });
     }
   });
 }

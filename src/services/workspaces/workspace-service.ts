@@ -974,7 +974,6 @@ export class WorkspaceService {
     const kept = new Set<string>();
     await Promise.allSettled(
       [...this.live.entries()].map(async ([id, live]) => {
-        if (live.sandbox.agent === undefined) return this.stopSandbox(id);
         kept.add(this.workspaceDir(id));
         return this.release(id, live);
       }),
@@ -999,7 +998,7 @@ export class WorkspaceService {
       }),
       live.services?.release(),
     ]);
-    await live.sandbox.agent?.close({ removeSocket: false });
+    await live.sandbox.agent.close({ removeSocket: false });
   }
 
   workspaceDir(id: string): string {
@@ -1209,6 +1208,7 @@ export class WorkspaceService {
       id: `${id}-git`,
       user: workspaceUser(row.owner_id),
       workspaceDir: this.workspaceDir(id),
+      agentDir: this.agentDir(`${id}-git`),
       readOnlyPaths: [this.mirrorOf(row)],
       hiddenPaths: this.options.hiddenPaths ?? [],
       network: this.networkFor('none'),
@@ -1420,9 +1420,9 @@ export class WorkspaceService {
     if (adopted === undefined) await this.runtimeDir(row.id, user);
     const sandbox = adopted ?? (await RuntimeSandbox.start(driver, spec));
     const shell = { argv: ['/bin/bash'], cwd: join(dir, 'repo'), env };
-    const terminals = new WorkspaceTerminals(sandbox.agent!, shell, this.options.terminals);
+    const terminals = new WorkspaceTerminals(sandbox.agent, shell, this.options.terminals);
     if (adopted) {
-      const shells = terminals.adopt(await (await sandbox.agent!.connected()).list());
+      const shells = terminals.adopt(await (await sandbox.agent.connected()).list());
       this.options.logger.info({ workspace: row.id, shells }, 'took back the running workspace');
     }
     const live: LiveWorkspace = {
@@ -1563,6 +1563,7 @@ export class WorkspaceService {
         id: `${id}-install`,
         user: live.user,
         workspaceDir: dir,
+        agentDir: this.agentDir(`${id}-install`),
         readOnlyPaths: [live.mirrorDir, ...live.cacheDirs, ...live.toolchainPaths],
         hiddenPaths: this.options.hiddenPaths ?? [],
         network,
@@ -1587,6 +1588,7 @@ export class WorkspaceService {
       });
     } finally {
       await installSandbox?.then((sandbox) => sandbox.stop()).catch(() => {});
+      if (installSandbox) await rm(this.agentDir(`${id}-install`), { recursive: true, force: true });
     }
   }
 

@@ -12,7 +12,7 @@ import type { SandboxSpec } from '../../sandbox.js';
 
 /** File descriptor bwrap writes its JSON info (host pid of the sandbox init, namespaces) to. */
 export const infoFd = 3;
-/** File descriptor bwrap reads the seccomp filter of the sandbox's init from. */
+/** File descriptor the sandbox's init (the agent's filter installer) reads the seccomp filter from. */
 export const initSeccompFd = 4;
 
 /** The top-level system directories a sandbox sees: /usr and the /bin, /lib* beside it. */
@@ -103,16 +103,10 @@ function openAncestors(paths: readonly string[]): string[] {
 }
 
 export interface BubblewrapInit {
+  /** The agent, made the workspace user under the seccomp filter (which it installs itself). */
   argv: readonly string[];
-  /**
-   * bwrap puts the filter on the init itself (`--seccomp`); the agent's init instead installs it
-   * after it made its user namespace, which the filter would forbid.
-   */
-  seccompByBwrap: boolean;
   /** The agent program's files, shown read-only at their own paths. */
   programPaths: readonly string[];
-  /** The sandbox ends when the server does (an idle init's); an agent's outlives it. */
-  dieWithParent: boolean;
   /** The sandbox's cgroup directories, delegated to its user, shown at AGENT_CGROUPS_INSIDE/<n>. */
   cgroupDirs: readonly string[];
 }
@@ -156,7 +150,9 @@ export function bubblewrapArgs(
     workspaceDir,
     ...(spec.runtimeDir ? ['--bind', spec.runtimeDir, spec.runtimeDir] : []),
     // The server's socket directory for this sandbox's agent: it may connect, never write there.
-    ...(spec.agentDir ? ['--ro-bind', spec.agentDir, AGENT_DIR_INSIDE] : []),
+    '--ro-bind',
+    spec.agentDir,
+    AGENT_DIR_INSIDE,
     ...(init.cgroupDirs.length > 0 ? ['--perms', '0755', '--dir', AGENT_CGROUPS_INSIDE] : []),
     ...init.cgroupDirs.flatMap((dir, n) => ['--bind', dir, `${AGENT_CGROUPS_INSIDE}/${n}`]),
     '--unshare-pid',
@@ -166,8 +162,7 @@ export function bubblewrapArgs(
     spec.hostname ?? 'workspace',
     // 'none' keeps only a loopback inside; 'host' shares the host's network stack.
     ...(spec.network === 'none' ? ['--unshare-net'] : []),
-    // A sandbox without an agent dies with the server instead of running unsupervised.
-    ...(init.dieWithParent ? ['--die-with-parent'] : []),
+    // No --die-with-parent: the sandbox outlives the server, and its agent dials the next one.
     // No controlling terminal shared with the server (TIOCSTI injection).
     '--new-session',
     // bwrap runs as root to build the mounts; its init keeps only what it takes to become the
@@ -177,8 +172,6 @@ export function bubblewrapArgs(
     ...['CAP_SETUID', 'CAP_SETGID', 'CAP_SETPCAP'].flatMap((cap) => ['--cap-add', cap]),
     '--info-fd',
     String(infoFd),
-    // Installed (with no_new_privs) right before the init is exec'd; every descendant keeps it.
-    ...(init.seccompByBwrap ? ['--seccomp', String(initSeccompFd)] : []),
     // The workspace may be open to its user only: bwrap, root with no capability left, starts the
     // init in / (every command gets its own working directory).
     '--chdir',

@@ -1,9 +1,10 @@
 // Namespaces + cgroups with bubblewrap: one long-lived sandbox per workspace, a minimal read-only
 // root, the workspace writable at its own path, a private /tmp, pid/ipc/uts (and optionally net)
 // namespaces, every process an unprivileged host user (the workspace user inside, through a user
-// namespace). Runs as root (needs no setuid bwrap), on a kernel that lets unprivileged users make
-// user namespaces, and needs util-linux's nsenter, setpriv, setsid, unshare and script, and perl
-// (Debian's perl-base) to put the seccomp filter on each program.
+// namespace). The workspace agent is its first program, and outlives the server. Runs as root
+// (needs no setuid bwrap), on a kernel that lets unprivileged users make user namespaces, and needs
+// util-linux's setpriv and unshare, and perl (Debian's perl-base) to put the seccomp filter on the
+// agent (every program it starts inherits it).
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -19,7 +20,6 @@ import { type CgroupHost, detectCgroupHost } from '../../cgroups/cgroup-host.js'
 import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
 import { findExecutable } from '../../host/find-executable.js';
 import { killQuietly, killUntilGone } from '../../host/host-processes.js';
-import { joinedTrees } from '../../host/process-tree.js';
 import { shellQuote as q } from '../../host/shell-quote.js';
 import type { DriverCapabilities, Sandbox, SandboxDriver, SandboxExit, SandboxSpec } from '../../sandbox.js';
 import { sandboxEnv } from '../../sandbox-env.js';
@@ -34,7 +34,7 @@ import {
   infoFd,
   initSeccompFd,
 } from './bubblewrap-args.js';
-import { BubblewrapSandbox, type BubblewrapTools } from './bubblewrap-sandbox.js';
+import { BubblewrapSandbox } from './bubblewrap-sandbox.js';
 import { writeSandboxEtc } from './sandbox-etc.js';
 import { assertSandboxUser, asWorkspaceUser, dropToUser } from './workspace-user.js';
 
@@ -67,12 +67,8 @@ export class BubblewrapDriver implements SandboxDriver {
   readonly name = 'bubblewrap';
   readonly #cgroups: CgroupHost;
   readonly #bwrap: string | undefined;
-  readonly #nsenter = findExecutable('nsenter');
   readonly #setpriv = findExecutable('setpriv');
-  readonly #setsid = findExecutable('setsid');
-  readonly #script = findExecutable('script');
   readonly #unshare = findExecutable('unshare');
-  readonly #sleep = findExecutable('sleep') ?? '/bin/sleep';
   #seccompFile: Promise<string> | undefined;
 
   constructor(options: BubblewrapDriverOptions = {}) {
@@ -153,90 +149,58 @@ export class BubblewrapDriver implements SandboxDriver {
     });
 
     // The shell joins the cgroups and then becomes bwrap (exec keeps the pid), so the sandbox is
-    // inside its limits from its first instruction.
-    // It also opens the seccomp filter for bwrap to install on the init.
+    // inside its limits from its first instruction. It also opens the seccomp filter, which the
+    // agent's installer puts on the agent once it has made its user namespace (the filter forbids
+    // making one).
     const seccomp = `${initSeccompFd}<${q(seccompFile)}`;
     const script = [...(cgroup?.joinScript() ?? []), `exec ${q(bwrap)} "$@" ${seccomp}`].join(' && ');
-    // The agent's init dials the server once the sandbox is complete; an idle init says so on
-    // stdout (bwrap reports the init's pid before it has finished mounting, and only then may
-    // nsenter join it).
-    const program = spec.agentDir === undefined ? undefined : agentProgram();
-    const init: BubblewrapInit =
-      program === undefined
-        ? {
-            argv: [
-              ...dropToUser(tools.setpriv, spec.user),
-              '/bin/sh',
-              '-c',
-              `echo ready && exec ${q(this.#sleep)} infinity`,
-            ],
-            seccompByBwrap: true,
-            programPaths: [],
-            dieWithParent: true,
-            cgroupDirs: [],
-          }
-        : {
-            // Its own user namespace first (the filter forbids making one), then the filter.
-            argv: [
-              ...dropToUser(tools.setpriv, spec.user),
-              ...asWorkspaceUser(tools.unshare, '/', initSeccompFd),
-              ...program.argv,
-            ],
-            seccompByBwrap: false,
-            programPaths: program.readOnlyPaths,
-            dieWithParent: false,
-            cgroupDirs: cgroup?.dirs ?? [],
-          };
-    if (program !== undefined) await cgroup?.delegate(spec.user);
-    const link =
-      spec.agentDir === undefined
-        ? undefined
-        : await AgentLink.listen(join(spec.agentDir, AGENT_SOCKET_NAME), spec.user);
+    const program = agentProgram();
+    const init: BubblewrapInit = {
+      argv: [
+        ...dropToUser(tools.setpriv, spec.user),
+        ...asWorkspaceUser(tools.unshare, '/', initSeccompFd),
+        ...program.argv,
+      ],
+      programPaths: program.readOnlyPaths,
+      cgroupDirs: cgroup?.dirs ?? [],
+    };
+    await cgroup?.delegate(spec.user);
+    const link = await AgentLink.listen(join(spec.agentDir, AGENT_SOCKET_NAME), spec.user);
     const args = bubblewrapArgs(spec, workspaceDir, etc, init);
-    // An agent's sandbox outlives the server: a session of its own, and its messages in a file.
-    const log = link ? openSync(join(stateDir, 'box.log'), 'a', 0o600) : undefined;
+    // The sandbox outlives the server: a session of its own, and its messages in a file.
+    const logFile = join(stateDir, 'box.log');
+    const log = openSync(logFile, 'a', 0o600);
     const child = spawn('/bin/sh', ['-c', script, 'nixspace-sandbox', ...args], {
       cwd: '/',
-      env: link
-        ? {
-            ...sandboxEnv(spec),
-            [AGENT_TRANSPORT_ENV]: agentTransportInside,
-            [AGENT_CGROUPS_ENV]: init.cgroupDirs.map((_, n) => `${AGENT_CGROUPS_INSIDE}/${n}`).join(':'),
-          }
-        : sandboxEnv(spec),
-      stdio: ['ignore', link ? 'ignore' : 'pipe', log ?? 'pipe', 'pipe'],
-      detached: link !== undefined,
+      env: {
+        ...sandboxEnv(spec),
+        [AGENT_TRANSPORT_ENV]: agentTransportInside,
+        [AGENT_CGROUPS_ENV]: init.cgroupDirs.map((_, n) => `${AGENT_CGROUPS_INSIDE}/${n}`).join(':'),
+      },
+      stdio: ['ignore', 'ignore', log, 'pipe'],
+      detached: true,
     });
-    if (log !== undefined) closeSync(log);
+    closeSync(log);
     // Nor does it keep the server's process alive: a server told to stop exits, the sandbox stays.
-    if (link !== undefined) child.unref();
+    child.unref();
     const exited = new Promise<SandboxExit>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', () => resolve({ code: null, signal: null }));
     });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      if (stderr.length < 8192) stderr += chunk;
-    });
-    const messages = async () =>
-      log === undefined
-        ? stderr
-        : (await readFile(join(stateDir, 'box.log'), 'utf8').catch(() => '')).slice(-8192);
 
     try {
       const [info, ready] = await Promise.all([
         readInfo(child.stdio[infoFd] as Readable, exited, options.signal),
-        link ? agentReady(link, exited, options.signal) : readReady(child.stdout!, exited, options.signal),
+        agentReady(link, exited, options.signal),
       ]);
       if (info === undefined || !ready) {
         const exit = await exited;
+        const messages = (await readFile(logFile, 'utf8').catch(() => '')).slice(-8192).trim();
         throw new NixSpaceError('SANDBOX_FAILED', `sandbox ${spec.id} did not start`, {
-          detail: (await messages()).trim() || `bwrap exited with ${exit.code ?? exit.signal}`,
+          detail: messages || `bwrap exited with ${exit.code ?? exit.signal}`,
         });
       }
-      if (spec.agentDir !== undefined) {
-        await writeBoxRecord(spec.agentDir, { pid: info.pid, pidNamespace: info.pidNamespace, stateDir });
-      }
+      await writeBoxRecord(spec.agentDir, { pid: info.pid, pidNamespace: info.pidNamespace, stateDir });
       return new BubblewrapSandbox({
         spec: { ...spec, workspaceDir },
         pid: info.pid,
@@ -244,38 +208,29 @@ export class BubblewrapDriver implements SandboxDriver {
         child,
         exited,
         cgroup,
-        tools,
         stateDir,
-        seccompFile,
         agent: link,
       });
     } catch (error) {
       child.kill('SIGKILL');
       await exited;
-      await link?.close();
+      await link.close();
       await discard(cgroup);
       await rm(stateDir, { recursive: true, force: true });
       throw error;
     }
   }
 
-  #tools(): BubblewrapTools {
-    const [bwrap, nsenter, setpriv, setsid, unshare, script] = [
-      this.#bwrap,
-      this.#nsenter,
-      this.#setpriv,
-      this.#setsid,
-      this.#unshare,
-      this.#script,
-    ];
+  #tools(): { bwrap: string; setpriv: string; unshare: string } {
+    const [bwrap, setpriv, unshare] = [this.#bwrap, this.#setpriv, this.#unshare];
     if (bwrap === undefined) throw new NixSpaceError('SANDBOX_UNAVAILABLE', notInstalled);
-    if (!nsenter || !setpriv || !setsid || !unshare || !script) {
+    if (!setpriv || !unshare) {
       throw new NixSpaceError(
         'SANDBOX_UNAVAILABLE',
-        "nsenter, setpriv, setsid, unshare and script are missing: install the Debian packages 'util-linux' and 'bsdutils'",
+        "setpriv and unshare are missing: install the Debian package 'util-linux'",
       );
     }
-    return { bwrap, nsenter, setpriv, setsid, unshare, script };
+    return { bwrap, setpriv, unshare };
   }
 
   /**
@@ -283,10 +238,8 @@ export class BubblewrapDriver implements SandboxDriver {
    * agent dials in again; undefined otherwise (then `cleanup` clears what is left).
    */
   async attach(spec: SandboxSpec): Promise<Sandbox | undefined> {
-    const tools = this.#tools();
     assertSandboxId(spec.id);
     assertSandboxUser(spec.user);
-    if (spec.agentDir === undefined) return undefined;
     const record = await readBoxRecord(spec.agentDir);
     if (record === undefined || !(await boxAlive(record))) return undefined;
     const workspaceDir = await resolveWorkspaceDir(spec.workspaceDir);
@@ -299,10 +252,6 @@ export class BubblewrapDriver implements SandboxDriver {
       return undefined;
     }
     link.onConnected(() => watch.check());
-    // What the old server ran by joining the sandbox (its IDE, services, jobs) has nobody left
-    // to serve: it goes, and the agent's processes stay.
-    // (The recorded pid is the namespace's pid 1, bwrap's reaper, parent of the agent.)
-    for (const pid of await joinedTrees(record.pidNamespace, [record.pid])) killQuietly(pid);
     return new BubblewrapSandbox({
       spec: { ...spec, workspaceDir },
       pid: record.pid,
@@ -310,18 +259,15 @@ export class BubblewrapDriver implements SandboxDriver {
       child: undefined,
       exited: watch.exited,
       cgroup: this.#cgroups.available ? this.#cgroups.group(spec.id) : undefined,
-      tools,
       stateDir: record.stateDir,
-      seccompFile: await this.#filter(),
       agent: link,
     });
   }
 
   async cleanup(id: string, options: { agentDir?: string } = {}): Promise<void> {
     assertSandboxId(id);
-    // An agent's sandbox outlives the server that started it: end the one recorded, whose init
-    // takes every process of its namespace along. Others died with their server
-    // (--die-with-parent); what can remain are nsenter wrappers and the cgroups.
+    // A sandbox outlives the server that started it: end the one recorded, whose init takes every
+    // process of its namespace along; then what is left in its cgroups.
     const record = options.agentDir === undefined ? undefined : await readBoxRecord(options.agentDir);
     if (record !== undefined && (await boxAlive(record))) {
       killQuietly(record.pid);
@@ -401,29 +347,4 @@ async function agentReady(
   } finally {
     signal?.removeEventListener('abort', abort);
   }
-}
-
-/** Resolves true once the init printed "ready", or false if bwrap exits first. */
-function readReady(
-  stream: Readable,
-  exited: Promise<SandboxExit>,
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onAbort = () => reject(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const settle = (ready: boolean) => {
-      signal?.removeEventListener('abort', onAbort);
-      // Nothing else is ever written; closing our end lets the pipe go with the init.
-      stream.destroy();
-      resolve(ready);
-    };
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      text += chunk;
-      if (text.includes('ready\n')) settle(true);
-    });
-    void exited.then(() => settle(false));
-  });
 }

@@ -1,7 +1,6 @@
-// The bubblewrap driver runs every program of a sandbox under the workspace seccomp filter: the
-// init, and each command joining it (which the init did not start, so it gets the filter itself).
+// The bubblewrap driver runs every program of a sandbox under the workspace seccomp filter: its
+// init, the workspace agent, installs the filter on itself, and everything it starts inherits it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,12 +8,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { giveTree } from '../../host/give-tree.js';
 import type { Sandbox } from '../../sandbox.js';
+import { execInSandbox } from '../../sandbox-exec.js';
 import { writeSeccompFilter } from '../../seccomp/seccomp-filter.js';
 import { TEST_SANDBOX_USER } from '../../test-sandbox-user.js';
 import { BubblewrapDriver } from './bubblewrap-driver.js';
 
-/** The seccomp mode of the program bwrap's reaper (the sandbox's pid 1) runs: 2 is a filter. */
-async function initSeccompMode(sandbox: Sandbox): Promise<number> {
+/** The seccomp mode of the agent, the child of bwrap's reaper (the sandbox's pid 1): 2 is a filter. */
+async function agentSeccompMode(sandbox: Sandbox): Promise<number> {
   const children = (await readFile(`/proc/${sandbox.pid}/task/${sandbox.pid}/children`, 'utf8')).trim();
   const [init] = children.split(' ');
   assert.ok(init, `the sandbox's pid 1 (${sandbox.pid}) has no child`);
@@ -46,6 +46,7 @@ describe('bubblewrap driver: seccomp filter', () => {
       id,
       user: TEST_SANDBOX_USER,
       workspaceDir,
+      agentDir: join(root, 'agents', id),
       network: 'none',
       limits: {},
     });
@@ -53,22 +54,24 @@ describe('bubblewrap driver: seccomp filter', () => {
     return sandbox;
   }
 
-  it('runs the init under the filter it is given', async () => {
+  it('runs the agent under the filter it is given', async () => {
     const sandbox = await start(new BubblewrapDriver({ seccompFile: filter }));
-    assert.equal(await initSeccompMode(sandbox), 2);
+    assert.equal(await agentSeccompMode(sandbox), 2);
   });
 
-  it('runs the init and every command under the workspace filter by default', async () => {
+  it('runs the agent and every program it starts under the workspace filter by default', async () => {
     const sandbox = await start(new BubblewrapDriver());
-    assert.equal(await initSeccompMode(sandbox), 2);
-    const command = sandbox.command(['sh', '-c', 'grep ^Seccomp: /proc/self/status; unshare -U true']);
-    const result = spawnSync(command.file, command.args, {
-      env: command.env,
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    assert.equal(await agentSeccompMode(sandbox), 2);
+    const result = await execInSandbox(
+      sandbox,
+      ['sh', '-c', 'grep ^Seccomp: /proc/self/status; unshare -U true'],
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    assert.equal(result.timedOut, false);
     assert.match(result.stdout, /^Seccomp:\s+2$/m);
-    assert.notEqual(result.status, 0, 'a new user namespace is refused');
+    assert.notEqual(result.code, 0, 'a new user namespace is refused');
   });
 
   it('fails to start, naming the file, when the filter cannot be read', async () => {

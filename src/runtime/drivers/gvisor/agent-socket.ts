@@ -1,29 +1,19 @@
 // The host side of the agent's one byte stream: a directory per box (inside a root-only parent,
-// such as <data>/run/agents) with the socket the server listens on. The box sees the directory at
-// AGENT_DIR_INSIDE; the sentry checks the workspace user's access against the host owner and mode,
-// so the directory and the socket belong to the box's host user.
-import { chmod, chown, mkdir } from 'node:fs/promises';
+// such as <data>/run/agents) with the socket the server listens on (AgentLink.listen). The box
+// sees the directory read-only at AGENT_DIR_INSIDE. It is root's and open to pass through; the
+// sentry checks the workspace user's access against the socket's host owner and mode, so the
+// socket alone is the box user's.
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SandboxUser } from '../../sandbox.js';
 import { AGENT_SOCKET_NAME } from './box-spec.js';
 
-/** Host path of the socket the server listens on for box `dir`. */
-export function agentSocketPath(agentSocketDir: string): string {
-  return join(agentSocketDir, AGENT_SOCKET_NAME);
+/** Host path of the socket the server listens on for the box whose agentDir this is. */
+export function agentSocketPath(agentDir: string): string {
+  return join(agentDir, AGENT_SOCKET_NAME);
 }
 
-/** Creates the directory (if missing) and hands it to the box's user, open to it alone. */
-export async function prepareAgentSocketDir(agentSocketDir: string, user: SandboxUser): Promise<void> {
-  await mkdir(agentSocketDir, { recursive: true, mode: 0o700 });
-  await chown(agentSocketDir, user.uid, user.gid);
-  await chmod(agentSocketDir, 0o700);
-}
-
-/**
- * Lets the box's init connect to a socket the server has just bound (call after each listen, a
- * restarted server's too): connecting needs write permission on the socket file.
- */
-export async function allowAgentSocket(socketPath: string, user: SandboxUser): Promise<void> {
-  await chown(socketPath, user.uid, user.gid);
-  await chmod(socketPath, 0o600);
+/** Creates the directory (if missing): root's, writable by root alone. */
+export async function prepareAgentDir(agentDir: string): Promise<void> {
+  await mkdir(agentDir, { recursive: true, mode: 0o755 });
+  await chmod(agentDir, 0o755);
 }

@@ -7,8 +7,8 @@
 //   boxes/<id>/console.log   the init's stdout and stderr, and runsc's own messages
 //
 // Everything a box needs after the server that started it has gone is in here or in runsc's state.
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
 import { sandboxEnv } from '../../sandbox-env.js';
 import { writeSandboxEtc } from '../bubblewrap/sandbox-etc.js';
@@ -46,7 +46,14 @@ export async function writeBundle(stateDir: string, spec: GvisorBoxSpec): Promis
   const files = { passwd: join(etc.dir, 'passwd'), group: join(etc.dir, 'group'), empty };
   const config = ociConfig(spec, rootDir, files);
   for (const point of rootMountPoints(config.mounts)) {
-    await mkdir(join(rootDir, point), { recursive: true, mode: 0o755 });
+    const source = config.mounts.find((mount) => mount.destination === point)?.source;
+    // A file bound in (package.json, a masked secret) needs a file to be mounted on.
+    if (source !== undefined && (await lstat(source).catch(() => undefined))?.isFile()) {
+      await mkdir(dirname(join(rootDir, point)), { recursive: true, mode: 0o755 });
+      await writeFile(join(rootDir, point), '', { mode: 0o444 });
+    } else {
+      await mkdir(join(rootDir, point), { recursive: true, mode: 0o755 });
+    }
   }
   await writeFile(join(dir, 'config.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
   const flags: BoxFlags = { network: spec.network };

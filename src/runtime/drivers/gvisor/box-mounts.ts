@@ -88,7 +88,8 @@ export function boxMounts(spec: GvisorBoxSpec, files: BoxRootFiles): OciMount[] 
     ...(spec.readOnlyPaths ?? []).filter((path) => existsSync(path)).map((path) => ro(path)),
     rw(spec.workspaceDir),
     ...(spec.runtimeDir ? [rw(spec.runtimeDir)] : []),
-    rw(spec.agentSocketDir, AGENT_DIR_INSIDE),
+    // The server's socket directory for this box's agent: it may connect, never write there.
+    ro(spec.agentDir, AGENT_DIR_INSIDE),
   ];
 }
 

@@ -1,6 +1,6 @@
-// What a gVisor workspace box is made from: a sandbox spec (the same one every driver takes) plus
-// the argv of the box's first process, the workspace agent, and the host directory holding the
-// Unix socket the server listens on for that agent.
+// What a gVisor workspace box is made from: a sandbox spec (the same one every driver takes, whose
+// agentDir holds the Unix socket the server listens on for the agent) plus the argv of the box's
+// first process, the workspace agent.
 import { isAbsolute } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
 import { AGENT_DIR_INSIDE, AGENT_SOCKET_NAME } from '../../agent/agent-program.js';
@@ -8,13 +8,11 @@ import type { SandboxSpec } from '../../sandbox.js';
 import { assertSandboxUser } from '../bubblewrap/workspace-user.js';
 
 export interface GvisorBoxSpec extends SandboxSpec {
-  /** argv of the box's first process (the agent); it runs as the workspace user inside. */
-  init: readonly string[];
   /**
-   * Host directory (absolute) holding the socket the server listens on. It is mounted inside at
-   * AGENT_DIR_INSIDE; the init learns the socket's path from NIXSPACE_AGENT_TRANSPORT.
+   * argv of the box's first process (the agent); it runs as the workspace user inside, and learns
+   * the socket's path (agentDir, shown read-only at AGENT_DIR_INSIDE) from NIXSPACE_AGENT_TRANSPORT.
    */
-  agentSocketDir: string;
+  init: readonly string[];
 }
 
 export { AGENT_TRANSPORT_ENV } from '../../../wire/agent.js';
@@ -38,7 +36,7 @@ export function assertBoxSpec(spec: GvisorBoxSpec): void {
   const paths: [string, string | undefined][] = [
     ['workspaceDir', spec.workspaceDir],
     ['runtimeDir', spec.runtimeDir],
-    ['agentSocketDir', spec.agentSocketDir],
+    ['agentDir', spec.agentDir],
     ...(spec.readOnlyPaths ?? []).map((path): [string, string] => ['readOnlyPaths', path]),
     ...(spec.hiddenPaths ?? []).map((path): [string, string] => ['hiddenPaths', path]),
   ];

@@ -90,6 +90,9 @@ out["uid"] = [os.getuid(), os.getgid()]
 out["hostname"] = os.uname().nodename
 with open(${JSON.stringify(report)}, "w") as f:
     json.dump(out, f)
+# Stays up: a box whose init has already ended reads as not started on a busy machine.
+import time
+time.sleep(100000)
 `;
     const box = await kit.boxes.start({ ...spec, init: ['python3', '-c', script], hostname: 'box-host' });
     const seen = JSON.parse(await waitForFile(report)) as Record<string, Record<string, unknown>>;

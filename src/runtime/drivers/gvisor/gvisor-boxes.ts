@@ -5,7 +5,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
-import { prepareAgentSocketDir } from './agent-socket.js';
+import { prepareAgentDir } from './agent-socket.js';
 import { bundleDir, readBundle, removeBundle, writeBundle } from './box-bundle.js';
 import {
   existingDirs,
@@ -103,7 +103,7 @@ export class GvisorBoxes {
     assertBoxSpec(spec);
     await this.#clearStopped(spec.id);
     await mkdir(this.runsc.root, { recursive: true, mode: 0o700 });
-    await prepareAgentSocketDir(spec.agentSocketDir, spec.user);
+    await prepareAgentDir(spec.agentDir);
     const bundle = await writeBundle(this.stateDir, spec);
     try {
       await this.runsc.start(spec.id, bundle.dir, bundle.flags, bundle.logFile);

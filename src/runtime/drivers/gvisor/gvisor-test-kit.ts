@@ -2,7 +2,7 @@
 // workspace per box owned by the test sandbox user, the agent socket the test listens on, and a
 // teardown that destroys whatever a failed test left running.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { findExecutable } from '../../host/find-executable.js';
 import { giveTree } from '../../host/give-tree.js';
 import { delay } from '../../host/host-processes.js';
 import { TEST_SANDBOX_USER } from '../../test-sandbox-user.js';
-import { agentSocketPath, allowAgentSocket } from './agent-socket.js';
+import { agentSocketPath, prepareAgentDir } from './agent-socket.js';
 import type { GvisorBoxSpec } from './box-spec.js';
 import { GvisorBoxes } from './gvisor-boxes.js';
 
@@ -82,7 +82,7 @@ export async function makeTestKit(name: string): Promise<TestKit> {
         limits: {},
         // The suite's directory stands in for the data directory: only the workspace shows.
         hiddenPaths: [root],
-        agentSocketDir: join(root, 'agents', id),
+        agentDir: join(root, 'agents', id),
         init,
         ...extra,
       };
@@ -117,15 +117,16 @@ export class AgentListener {
 
   /** Listens on the box's socket (replacing one a previous server left) and lets the box in. */
   static async listen(spec: GvisorBoxSpec): Promise<AgentListener> {
-    const path = agentSocketPath(spec.agentSocketDir);
-    await mkdir(spec.agentSocketDir, { recursive: true, mode: 0o700 });
+    const path = agentSocketPath(spec.agentDir);
+    await prepareAgentDir(spec.agentDir);
     await rm(path, { force: true });
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(path, () => resolve());
     });
-    await allowAgentSocket(path, spec.user);
+    await chmod(path, 0o600);
+    await chown(path, spec.user.uid, spec.user.gid);
     return new AgentListener(path, server);
   }
 

@@ -186,6 +186,7 @@ export async function prepareEchoBox(
     network: 'none',
     limits: { memoryBytes: 256 * 1024 * 1024, cpus: 1 },
     init: ['/usr/bin/node', join(workspaceDir, 'agent.mjs')],
+    agentDir: socketDir,
     agentSocket,
     ...extra,
   };

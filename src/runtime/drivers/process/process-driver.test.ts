@@ -39,13 +39,13 @@ describe('the process driver with the workspace agent', () => {
       limits: {},
     });
     try {
-      const run = await runInAgent(sandbox.agent!, ['/bin/sh', '-c', 'pwd; echo hi > made.txt'], {
+      const run = await runInAgent(sandbox.agent, ['/bin/sh', '-c', 'pwd; echo hi > made.txt'], {
         cwd: dir,
       });
       assert.equal(run.code, 0);
       assert.equal(run.stdout.trim(), dir);
       assert.equal(await readFile(join(dir, 'made.txt'), 'utf8'), 'hi\n');
-      const agentPid = sandbox.agent!.client!.hello.pid;
+      const agentPid = sandbox.agent.client!.hello.pid;
       await sandbox.stop();
       assert.throws(() => process.kill(agentPid, 0), /ESRCH/);
     } finally {

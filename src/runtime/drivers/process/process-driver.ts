@@ -1,30 +1,27 @@
 // UNSAFE: the `--unsafe-no-sandbox` driver. Processes run directly on the host as the server's
 // user, in the workspace dir, with the host's network and full view of the host: a workspace can
 // read and write anything the server can. It exists for hosts without bubblewrap and for
-// development. It still confines the process tree to a cgroup when it can (limits, and a stop
-// that kills double-forked daemons too); without cgroups it finds the tree by an environment
-// marker, which a process can shed.
+// development. The agent runs as a detached host process, and everything it starts is its child.
+// It still confines the process tree to a cgroup when it can (limits, and a stop that kills
+// double-forked daemons too); without cgroups it finds the tree by an environment marker, which a
+// process can shed.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
-import { AGENT_TRANSPORT_ENV } from '../../../wire/agent.js';
+import { AGENT_CGROUPS_ENV, AGENT_TRANSPORT_ENV } from '../../../wire/agent.js';
 import { AgentLink } from '../../agent/agent-link.js';
 import { AGENT_SOCKET_NAME, agentProgram } from '../../agent/agent-program.js';
 import { type CgroupHost, detectCgroupHost } from '../../cgroups/cgroup-host.js';
 import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
-import { findExecutable } from '../../host/find-executable.js';
 import { killUntilGone, pidsWithEnv } from '../../host/host-processes.js';
 import { shellQuote as q } from '../../host/shell-quote.js';
-import { userNamespacePrefix } from '../../host/user-namespace.js';
 import type {
   CommandGroup,
-  CommandOptions,
   DriverCapabilities,
   Sandbox,
   SandboxDriver,
   SandboxExit,
   SandboxSpec,
-  SpawnCommand,
 } from '../../sandbox.js';
 import { sandboxEnv } from '../../sandbox-env.js';
 import { assertSandboxId } from '../../sandbox-id.js';
@@ -67,16 +64,21 @@ export class ProcessDriver implements SandboxDriver {
     options.signal?.throwIfAborted();
     const cgroup = this.#cgroups.available ? this.#cgroups.group(spec.id) : undefined;
     await cgroup?.create(spec.limits);
-    if (spec.agentDir === undefined) return new ProcessSandbox({ ...spec, workspaceDir }, cgroup, undefined);
     const program = agentProgram();
     const socketPath = join(spec.agentDir, AGENT_SOCKET_NAME);
     const link = await AgentLink.listen(socketPath, undefined);
     const sandbox = new ProcessSandbox({ ...spec, workspaceDir }, cgroup, link);
     try {
-      const command = sandbox.command(program.argv, { env: { [AGENT_TRANSPORT_ENV]: `unix:${socketPath}` } });
-      spawn(command.file, command.args, {
-        cwd: command.cwd,
-        env: command.env,
+      // Joins the cgroups, then becomes the agent.
+      const gone = `{ echo ${q(`nixspace: sandbox ${spec.id} is not running`)} >&2; exit 125; }`;
+      const join = (cgroup?.joinScript() ?? []).map((line) => `{ ${line}; } 2>/dev/null || ${gone}`);
+      spawn('/bin/sh', ['-c', [...join, 'exec "$@"'].join('\n'), 'nixspace-sandbox', ...program.argv], {
+        cwd: workspaceDir,
+        env: sandbox.env({
+          [AGENT_TRANSPORT_ENV]: `unix:${socketPath}`,
+          // The groups the agent makes for `group:` are children of the sandbox's own cgroups.
+          [AGENT_CGROUPS_ENV]: (cgroup?.dirs ?? []).join(':'),
+        }),
         stdio: 'ignore',
         detached: true,
       }).unref();
@@ -91,7 +93,7 @@ export class ProcessDriver implements SandboxDriver {
   /** The agent an earlier server process left running for this spec, when it dials in again. */
   async attach(spec: SandboxSpec): Promise<Sandbox | undefined> {
     assertSandboxId(spec.id);
-    if (spec.agentDir === undefined || (await pidsWithEnv(sandboxMarkerEnv, spec.id)).length === 0) {
+    if ((await pidsWithEnv(sandboxMarkerEnv, spec.id)).length === 0) {
       return undefined;
     }
     const workspaceDir = await resolveWorkspaceDir(spec.workspaceDir);
@@ -115,7 +117,7 @@ export class ProcessDriver implements SandboxDriver {
 class ProcessSandbox implements Sandbox {
   readonly id: string;
   readonly unprivileged = false;
-  /** No init process: the sandbox is just the set of processes started through `command`. */
+  /** No init process: the sandbox is the agent and the processes it starts. */
   readonly pid = undefined;
   readonly exited: Promise<SandboxExit>;
   readonly #spec: SandboxSpec;
@@ -126,7 +128,7 @@ class ProcessSandbox implements Sandbox {
   constructor(
     spec: SandboxSpec,
     cgroup: SandboxCgroup | undefined,
-    readonly agent: AgentLink | undefined,
+    readonly agent: AgentLink,
   ) {
     this.id = spec.id;
     this.#spec = spec;
@@ -136,20 +138,12 @@ class ProcessSandbox implements Sandbox {
     });
   }
 
-  /** `/bin/sh -c <wrapper> nixspace-sandbox ...argv`: joins the cgroups, then execs argv. */
-  command(argv: readonly string[], options: CommandOptions = {}): SpawnCommand {
-    if (argv.length === 0) throw new NixSpaceError('BAD_REQUEST', 'command needs a program');
-    const gone = `{ echo ${q(`nixspace: sandbox ${this.id} is not running`)} >&2; exit 125; }`;
-    const script = [
-      ...(this.#cgroup?.joinScript(options.group).map((line) => `{ ${line}; } 2>/dev/null || ${gone}`) ?? []),
-      options.user === undefined ? 'exec "$@"' : `exec ${userNamespacePrefix(unshare(), options.user)} "$@"`,
-    ].join('\n');
-    return {
-      file: '/bin/sh',
-      args: ['-c', script, 'nixspace-sandbox', ...argv],
-      env: { ...sandboxEnv(this.#spec, options.env), [sandboxMarkerEnv]: this.id },
-      cwd: options.cwd ?? this.#spec.workspaceDir,
-    };
+  get workspaceDir(): string {
+    return this.#spec.workspaceDir;
+  }
+
+  env(extra?: Record<string, string>): Record<string, string> {
+    return { ...sandboxEnv(this.#spec, extra), [sandboxMarkerEnv]: this.id };
   }
 
   /** Without cgroups there is no group: a job is then found through its process tree. */
@@ -159,22 +153,11 @@ class ProcessSandbox implements Sandbox {
 
   stop(): Promise<void> {
     this.#stopping ??= killSandboxProcesses(this.id, this.#cgroup).then(async () => {
-      await this.agent?.close();
+      await this.agent.close();
       this.#resolveExited({ code: null, signal: 'SIGKILL' });
     });
     return this.#stopping;
   }
-}
-
-function unshare(): string {
-  const path = findExecutable('unshare');
-  if (path === undefined) {
-    throw new NixSpaceError(
-      'SANDBOX_UNAVAILABLE',
-      "unshare is missing: install the Debian package 'util-linux'",
-    );
-  }
-  return path;
 }
 
 async function killSandboxProcesses(id: string, cgroup: SandboxCgroup | undefined): Promise<void> {

@@ -6,7 +6,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { NixSpaceError } from '../../../errors.js';
-import type { AgentLink } from '../../../runtime/agent/agent-link.js';
 import { AgentProcess } from '../../../runtime/agent/agent-process.js';
 import { type ProcessSet, terminateTree } from '../../../runtime/host/process-tree.js';
 import type { CommandGroup, Sandbox } from '../../../runtime/sandbox.js';
@@ -47,12 +46,6 @@ export interface AgentJobHooks {
   nonce?: string;
 }
 
-export function agentOf(sandbox: Sandbox): AgentLink {
-  if (!sandbox.agent)
-    throw new NixSpaceError('JOB_START_FAILED', 'The workspace runs no agent to start the job');
-  return sandbox.agent;
-}
-
 export async function startAgentJob(
   sandbox: Sandbox,
   request: Omit<SpawnRequest, 'output' | 'group'> & { group: string },
@@ -60,7 +53,7 @@ export async function startAgentJob(
 ): Promise<AgentRunningCommand> {
   let process: AgentProcess;
   try {
-    process = await AgentProcess.spawn(agentOf(sandbox), {
+    process = await AgentProcess.spawn(sandbox.agent, {
       ...request,
       output: { mode: 'keep', bytes: KEPT_OUTPUT_BYTES },
     });
@@ -81,10 +74,10 @@ export async function resumeAgentJob(
   resume: AgentJobResume,
   hooks: AgentJobHooks,
 ): Promise<AgentRunningCommand | undefined> {
-  const client = await agentOf(sandbox).connected({ timeoutMs: 10_000 });
+  const client = await sandbox.agent.connected({ timeoutMs: 10_000 });
   const info = (await client.list()).find((p) => p.id === resume.process);
   if (info === undefined) return undefined;
-  return follow(sandbox, AgentProcess.adopt(agentOf(sandbox), info), resume.group, resume.offsets, hooks);
+  return follow(sandbox, AgentProcess.adopt(sandbox.agent, info), resume.group, resume.offsets, hooks);
 }
 
 function follow(

@@ -4,8 +4,8 @@
 import { access, constants, readdir, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Sandbox } from '../../../runtime/sandbox.js';
+import { execInSandbox } from '../../../runtime/sandbox-exec.js';
 import type { BackingService } from './backing-service.js';
-import { execInSandbox } from './sandbox-exec.js';
 
 export interface ServiceBinary {
   program: string;

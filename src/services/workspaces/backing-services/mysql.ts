@@ -4,8 +4,8 @@
 // missing-binary path is exercised by the tests.
 import { join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
+import { execInSandbox } from '../../../runtime/sandbox-exec.js';
 import type { BackingService, ServiceInstance } from './backing-service.js';
-import { execInSandbox } from './sandbox-exec.js';
 
 const socket = (instance: ServiceInstance) => join(instance.serviceDir, 'run', 'mysqld.sock');
 

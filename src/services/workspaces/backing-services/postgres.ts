@@ -3,9 +3,9 @@
 // runs as the `postgres` account through a user namespace: no chown, no host privilege.
 import { join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
+import { execInSandbox } from '../../../runtime/sandbox-exec.js';
 import { type BackingService, majorVersion, type ServiceInstance } from './backing-service.js';
 import { versionedBinDirs } from './locate-binaries.js';
-import { execInSandbox } from './sandbox-exec.js';
 
 /** The superuser initdb creates; PGUSER names it, so clients need no -U. */
 export const postgresUser = 'postgres';

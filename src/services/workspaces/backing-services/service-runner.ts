@@ -2,20 +2,19 @@
 // sandbox, wait until ready, restart after a crash (bounded, with backoff), stop gracefully.
 // Every file it touches is written from inside the sandbox: the workspace controls its own
 // directory, and a host-side write there could be redirected by a symlink.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
 import type { AgentLink } from '../../../runtime/agent/agent-link.js';
 import { AgentProcess } from '../../../runtime/agent/agent-process.js';
-import { findExecutable } from '../../../runtime/host/find-executable.js';
-import { userNamespacePrefix } from '../../../runtime/host/user-namespace.js';
+import { userNamespaceArgv } from '../../../runtime/host/user-namespace.js';
 import type { NetworkPolicy, Sandbox } from '../../../runtime/sandbox.js';
+import { execInSandbox } from '../../../runtime/sandbox-exec.js';
 import type { AgentSignal, ProcessInfo } from '../../../wire/agent.js';
 import type { BackingService, ServiceInstance } from './backing-service.js';
 import { freePort } from './free-port.js';
 import { chooseBinary, locateBinaries } from './locate-binaries.js';
-import { execInSandbox } from './sandbox-exec.js';
 import { serviceAccount } from './service-account.js';
+import { ServiceLog } from './service-log.js';
 
 export type ServiceState = 'running' | 'restarting' | 'failed' | 'missing' | 'stopped';
 
@@ -65,7 +64,7 @@ export class ServiceRunner {
   #watching: { stop(): void; ended: Promise<void> } | undefined;
   /** The server a previous NixSpace server left running in the workspace's agent, taken back. */
   #kept: ProcessInfo | undefined;
-  #logWriter: ChildProcess | undefined;
+  #serviceLog: ServiceLog | undefined;
   #lastLines: string[] = [];
   #mismatch: string | null = null;
   /** Aborted by stop(): cancels a pending restart, probe or initialisation. */
@@ -111,8 +110,7 @@ export class ServiceRunner {
       ...(this.#context.signal ? [this.#context.signal] : []),
     ]);
     try {
-      const agent = this.#context.sandbox.agent;
-      this.#kept = agent === undefined ? undefined : await AgentProcess.running(agent, this.#processId);
+      this.#kept = await AgentProcess.running(this.#context.sandbox.agent, this.#processId);
       const instance = await this.#prepare(definition, signal);
       if (instance === undefined) return;
       this.#instance = instance;
@@ -170,7 +168,11 @@ export class ServiceRunner {
       definition.accounts === undefined || sandbox.unprivileged
         ? undefined
         : await serviceAccount(definition.accounts);
-    this.#startLogWriter(join(serviceDir, 'service.log'));
+    this.#serviceLog = await ServiceLog.open(
+      sandbox,
+      `${this.#processId}-log`,
+      join(serviceDir, 'service.log'),
+    );
     return {
       sandbox,
       version: binary.version,
@@ -222,9 +224,7 @@ export class ServiceRunner {
   }
 
   #agent(): AgentLink {
-    const agent = this.#context.sandbox.agent;
-    if (agent === undefined) throw new Error('the workspace runs no agent to start services');
-    return agent;
+    return this.#context.sandbox.agent;
   }
 
   /** Spawns the server (or takes back the one that runs on) and resolves once it is ready. */
@@ -239,9 +239,8 @@ export class ServiceRunner {
     } else {
       const user =
         instance.account === undefined ? undefined : { uid: instance.account.uid, gid: instance.account.gid };
-      const unshare = findExecutable('unshare');
       // Where programs run as root, one that refuses root is that account in a namespace of its own.
-      const asUser = user !== undefined && unshare !== undefined ? userNamespacePrefix(unshare, user) : [];
+      const asUser = user !== undefined ? userNamespaceArgv(user) : [];
       // In a group of its own, its process group the agent signals: a terminal's ^C never reaches it.
       const child = await AgentProcess.respawn(agent, {
         id: this.#processId,
@@ -366,32 +365,13 @@ export class ServiceRunner {
     this.#lastLines.push(line);
     if (this.#lastLines.length > keptLines) this.#lastLines.shift();
     this.#context.onLog?.(this.status.name, line);
-    this.#logWriter?.stdin?.write(`${line}\n`);
-  }
-
-  #startLogWriter(file: string): void {
-    const command = this.#context.sandbox.command(['sh', '-c', 'exec cat >> "$0"', file]);
-    const writer = spawn(command.file, command.args, {
-      cwd: command.cwd,
-      env: command.env,
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
-    // A log file that cannot be written must not take the service down.
-    writer.stdin.on('error', () => {});
-    writer.on('error', () => {});
-    this.#logWriter = writer;
+    this.#serviceLog?.write(line);
   }
 
   async #stopLogWriter(): Promise<void> {
-    const writer = this.#logWriter;
-    if (writer === undefined) return;
-    this.#logWriter = undefined;
-    if (writer.exitCode !== null || writer.signalCode !== null) return;
-    const closed = new Promise<void>((resolve) => writer.once('close', () => resolve()));
-    writer.stdin?.end();
-    await Promise.race([closed, delay(2000)]);
-    writer.kill('SIGKILL');
-    await closed;
+    const log = this.#serviceLog;
+    this.#serviceLog = undefined;
+    await log?.close();
   }
 }
 

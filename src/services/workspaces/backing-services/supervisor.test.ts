@@ -10,10 +10,10 @@ import { giveTree } from '../../../runtime/host/give-tree.js';
 import { pidNamespaceOf, pidsInNamespace } from '../../../runtime/host/host-processes.js';
 import { RuntimeSandbox } from '../../../runtime/runtime-sandbox.js';
 import type { NetworkPolicy, SandboxDriver } from '../../../runtime/sandbox.js';
+import { execInSandbox } from '../../../runtime/sandbox-exec.js';
 import { selectSandboxDriver } from '../../../runtime/select-driver.js';
 import { TEST_SANDBOX_USER } from '../../../runtime/test-sandbox-user.js';
 import type { BackingService } from './backing-service.js';
-import { execInSandbox } from './sandbox-exec.js';
 import { backingServices } from './service-kinds.js';
 import { ServiceSupervisor, type StartedServices, type SupervisorContext } from './supervisor.js';
 

@@ -1,0 +1,113 @@
+// gVisor (Debian's runsc) as a sandbox driver: each workspace a box whose first process is the
+// workspace agent, under a user-space kernel (the sentry) between the workspace and the host. For
+// untrusted work: share-link editors, public repositories, the assistant's commands. Its ptrace
+// platform makes metadata-heavy work slow, so it is a tier, not the default. A box is nobody's
+// child: it outlives the server, and the next server takes it back by id.
+import { join } from 'node:path';
+import { NixSpaceError } from '../../../errors.js';
+import { AgentLink } from '../../agent/agent-link.js';
+import { AGENT_SOCKET_NAME, agentProgram } from '../../agent/agent-program.js';
+import { type CgroupHost, detectCgroupHost } from '../../cgroups/cgroup-host.js';
+import { pidNamespaceOf } from '../../host/host-processes.js';
+import type { DriverCapabilities, Sandbox, SandboxDriver, SandboxSpec } from '../../sandbox.js';
+import { assertSandboxId } from '../../sandbox-id.js';
+import { resolveWorkspaceDir } from '../../workspace-dir.js';
+import { GvisorBoxes, type GvisorBoxesOptions } from './gvisor-boxes.js';
+import { GvisorSandbox } from './gvisor-sandbox.js';
+
+/** The agent's first dial: Node starting under the sentry on a busy machine. */
+const agentConnectMs = 60_000;
+/** A running agent dials again within a second; one that has not in this long is not answering. */
+const agentReconnectMs = 10_000;
+
+export interface GvisorDriverOptions extends GvisorBoxesOptions {
+  /** Defaults to the host's detected cgroups (runsc puts each box in cgroups of its own). */
+  cgroups?: CgroupHost;
+}
+
+export class GvisorDriver implements SandboxDriver {
+  readonly name = 'gvisor';
+  readonly #boxes: GvisorBoxes;
+  readonly #cgroups: CgroupHost;
+
+  constructor(options: GvisorDriverOptions) {
+    this.#boxes = new GvisorBoxes(options);
+    this.#cgroups = options.cgroups ?? detectCgroupHost();
+  }
+
+  get capabilities(): DriverCapabilities {
+    return {
+      isolation: true,
+      unprivileged: true,
+      limits: this.#cgroups.limits,
+      networkPolicies: ['none', 'host'],
+    };
+  }
+
+  async probe(): Promise<void> {
+    if (process.getuid?.() !== 0) {
+      throw new NixSpaceError('SANDBOX_UNAVAILABLE', 'gVisor boxes need NixSpace to run as root');
+    }
+    await this.#boxes.probe();
+    agentProgram();
+  }
+
+  async start(spec: SandboxSpec, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
+    assertSandboxId(spec.id);
+    const workspaceDir = await resolveWorkspaceDir(spec.workspaceDir);
+    options.signal?.throwIfAborted();
+    const program = agentProgram();
+    const link = await AgentLink.listen(join(spec.agentDir, AGENT_SOCKET_NAME), spec.user);
+    try {
+      const box = await this.#boxes.start({
+        ...spec,
+        workspaceDir,
+        readOnlyPaths: [...(spec.readOnlyPaths ?? []), ...program.readOnlyPaths],
+        init: program.argv,
+      });
+      const sandbox = await this.#sandbox({ ...spec, workspaceDir }, box.pid, link);
+      await Promise.race([
+        link.connected({ timeoutMs: agentConnectMs, ...(options.signal ? { signal: options.signal } : {}) }),
+        sandbox.exited.then(async () => {
+          throw new NixSpaceError('SANDBOX_FAILED', `sandbox ${spec.id} did not start`, {
+            detail: `its box ended before its agent dialled in; see ${box.logFile}`,
+          });
+        }),
+      ]);
+      return sandbox;
+    } catch (error) {
+      await this.#boxes.destroy(spec.id).catch(() => undefined);
+      await link.close();
+      throw error;
+    }
+  }
+
+  async attach(spec: SandboxSpec): Promise<Sandbox | undefined> {
+    assertSandboxId(spec.id);
+    const box = await this.#boxes.find(spec.id);
+    if (box?.state !== 'running') return undefined;
+    const workspaceDir = await resolveWorkspaceDir(spec.workspaceDir);
+    const link = await AgentLink.listen(join(spec.agentDir, AGENT_SOCKET_NAME), spec.user);
+    try {
+      await link.connected({ timeoutMs: agentReconnectMs });
+    } catch {
+      await link.close();
+      return undefined;
+    }
+    return this.#sandbox({ ...spec, workspaceDir }, box.pid, link);
+  }
+
+  /** Destroys the box of this id, running or left by a crash: processes, state, cgroups, bundle. */
+  async cleanup(id: string): Promise<void> {
+    assertSandboxId(id);
+    await this.#boxes.destroy(id);
+  }
+
+  async #sandbox(spec: SandboxSpec, pid: number, link: AgentLink): Promise<GvisorSandbox> {
+    const pidNamespace = await pidNamespaceOf(pid);
+    if (pidNamespace === undefined) {
+      throw new NixSpaceError('SANDBOX_FAILED', `sandbox ${spec.id}'s box is gone`);
+    }
+    return new GvisorSandbox(spec, pid, pidNamespace, link, this.#boxes);
+  }
+}

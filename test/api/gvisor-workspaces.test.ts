@@ -1,0 +1,108 @@
+// A server started with `--sandbox gvisor` runs every workspace in a gVisor box: the workspace
+// says so, its terminal and jobs run under the box's kernel as the workspace user, its files are
+// the owner's on the host, stop ends the box and start brings the files back, and the box outlives
+// a server restart with its shell.
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { findExecutable } from '../../src/runtime/host/find-executable.js';
+import { makeRepo } from '../support/git-fixtures.js';
+import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
+import { connectJobs, type JobsClient } from '../support/jobs-client.js';
+import {
+  createRunningWorkspace,
+  openTerminal,
+  startTestServer,
+  type TerminalClient,
+  type TestServer,
+  waitForStatus,
+} from '../support/nixspace-server.js';
+
+const skip =
+  findExecutable('runsc') === undefined
+    ? 'runsc (gVisor) is not installed: apt-get install runsc'
+    : process.getuid?.() !== 0
+      ? 'gVisor boxes need root'
+      : false;
+
+describe('workspaces on the gVisor driver', { skip }, () => {
+  let git: GitHttpServer;
+  let server: TestServer;
+  let jobs: JobsClient | undefined;
+  let id: string;
+  const clients: TerminalClient[] = [];
+
+  before(async () => {
+    git = await startGitHttpServer();
+    await makeRepo(git.root, 'app.git');
+    server = await startTestServer({ config: { sandbox: 'gvisor' } });
+    id = await createRunningWorkspace(server, git.url('app.git'));
+  });
+
+  after(async () => {
+    for (const client of clients) client.close();
+    jobs?.close();
+    await server?.close();
+    await git?.close();
+  });
+
+  async function terminal(terminalId?: string): Promise<TerminalClient> {
+    const client = await openTerminal(server, id, terminalId ? { terminal: terminalId } : {});
+    clients.push(client);
+    await client.waitFor((t) => t.messages.some((m) => m.type === 'hello'));
+    return client;
+  }
+
+  it('says it runs on gVisor, and its shell runs under the box kernel as the workspace user', async () => {
+    const view = await server.api<{ sandbox: { driver: string; isolated: boolean } }>(
+      `/api/workspaces/${id}`,
+    );
+    assert.deepEqual(view.body.sandbox, { driver: 'gvisor', isolated: true });
+    const shell = await terminal();
+    // gVisor's kernel names itself in the kernel log the box sees, which no host kernel does.
+    shell.type(
+      'echo "ID=$(id -u)"; dmesg 2>/dev/null | grep -c -i gvisor | sed "s/^/GV=/"; echo made > made-in-box; echo "WR""OTE"\n',
+    );
+    await shell.waitFor((t) => /ID=\d+/.test(t.output) && t.output.includes('WROTE'));
+    assert.match(shell.output, /ID=1000/);
+    assert.doesNotMatch(shell.output, /GV=0/);
+    const repo = join(server.dataDir, 'workspaces', id, 'repo');
+    assert.equal(await readFile(join(repo, 'made-in-box'), 'utf8'), 'made\n');
+  });
+
+  it('runs a job in the box to its end with its output', async () => {
+    jobs = await connectJobs(server);
+    const answer = await jobs.execute({ command: 'echo job-in-box; uname -r', target: id });
+    assert.ok(answer.job, `the job started: ${JSON.stringify(answer.error)}`);
+    const jobId = answer.job.id;
+    await jobs.waitFor(() => jobs!.done.has(jobId), 60_000, 'the job to end');
+    assert.equal(jobs.done.get(jobId)?.status, 'succeeded');
+    assert.match(jobs.text(jobId, ['stdout']), /job-in-box/);
+  });
+
+  it('keeps its shell through a server restart', async () => {
+    const first = await terminal();
+    const terminalId = String(first.messages[0]!.terminalId);
+    first.type('export KEPT=gvisor-$((6*7))\n');
+    await server.restart();
+    await first.closed;
+    const again = await terminal(terminalId);
+    assert.equal(again.messages[0]!.terminalId, terminalId, 'the same shell');
+    again.type('echo "VAR=$KEPT"\n');
+    await again.waitFor((t) => t.output.includes('VAR=gvisor-42'));
+  });
+
+  it('stops the box and starts a new one over the same files', async () => {
+    const stopped = await server.api(`/api/workspaces/${id}/stop`, { method: 'POST' });
+    assert.equal(stopped.status, 200);
+    await waitForStatus(server, id, ['stopped']);
+    const started = await server.api(`/api/workspaces/${id}/start`, { method: 'POST' });
+    assert.equal(started.status, 200);
+    await waitForStatus(server, id, ['running']);
+    const shell = await terminal();
+    shell.type('cat made-in-box | sed "s/^/AGAIN=/"\n');
+    await shell.waitFor((t) => t.output.includes('AGAIN=made'));
+  });
+});
