@@ -13,7 +13,7 @@ import { type GitHttpServer, startGitHttpServer } from '../support/git-http-serv
 import { connectJobs, type JobsClient } from '../support/jobs-client.js';
 import {
   createRunningWorkspace,
-  openTerminal,
+  openShell,
   startTestServer,
   type TerminalClient,
   type TestServer,
@@ -48,12 +48,7 @@ describe('workspaces on the gVisor driver', { skip }, () => {
     await git?.close();
   });
 
-  async function terminal(terminalId?: string): Promise<TerminalClient> {
-    const client = await openTerminal(server, id, terminalId ? { terminal: terminalId } : {});
-    clients.push(client);
-    await client.waitFor((t) => t.messages.some((m) => m.type === 'hello'));
-    return client;
-  }
+  const terminal = (terminalId?: string) => openShell(server, id, clients, terminalId);
 
   it('says it runs on gVisor, and its shell runs under the box kernel as the workspace user', async () => {
     const view = await server.api<{ sandbox: { driver: string; isolated: boolean } }>(

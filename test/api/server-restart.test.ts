@@ -13,7 +13,7 @@ import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import {
   createRunningWorkspace,
-  openTerminal,
+  openShell,
   startTestServer,
   type TerminalClient,
   type TestServer,
@@ -44,12 +44,7 @@ describe('a server restart under a running workspace', () => {
 
   const agentDir = (workspace: string) => join(server.dataDir, 'run', 'agents', workspace);
 
-  async function terminal(terminalId?: string): Promise<TerminalClient> {
-    const client = await openTerminal(server, id, terminalId ? { terminal: terminalId } : {});
-    clients.push(client);
-    await client.waitFor((t) => t.messages.some((m) => m.type === 'hello'));
-    return client;
-  }
+  const terminal = (terminalId?: string) => openShell(server, id, clients, terminalId);
 
   it('keeps the shell, its process, its variables and its scrollback; the tab reattaches to it', async () => {
     const first = await terminal();

@@ -180,6 +180,22 @@ export async function createRunningWorkspace(server: TestServer, repoUrl: string
   return (await createAndWaitRunning<{ id: string }>(server, repoUrl)).id;
 }
 
+/**
+ * Opens a terminal (a given shell, or a new one) once the server has said hello on it, kept in
+ * `open` for the suite's teardown to close.
+ */
+export async function openShell(
+  server: TestServer,
+  id: string,
+  open: TerminalClient[],
+  terminalId?: string,
+): Promise<TerminalClient> {
+  const client = await openTerminal(server, id, terminalId ? { terminal: terminalId } : {});
+  open.push(client);
+  await client.waitFor((t) => t.messages.some((m) => m.type === 'hello'));
+  return client;
+}
+
 /** A terminal client over the real WebSocket: collects output, sends keystrokes. */
 export async function openTerminal(
   server: TestServer,

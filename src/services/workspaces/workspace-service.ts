@@ -444,13 +444,7 @@ export class WorkspaceService {
    * under its lock. One being made is left for a later look (a switch is not at rest either).
    */
   async expire(id: string, decide: (row: WorkspaceRow) => boolean): Promise<boolean> {
-    if (this.pipelines.has(id)) return false;
-    return this.locked(id, async () => {
-      const row = await findWorkspace(this.options.store.db, id);
-      if (!row || this.pipelines.has(id) || !decide(row)) return false;
-      await this.destroy(id);
-      return true;
-    });
+    return this.atRest(id, decide, () => this.destroy(id));
   }
 
   /**
@@ -458,12 +452,30 @@ export class WorkspaceService {
    * processes stop, its files stay, and opening it starts it again.
    */
   async hibernate(id: string, decide: (row: WorkspaceRow) => boolean): Promise<boolean> {
+    return this.atRest(
+      id,
+      (row) => row.status === 'running' && decide(row),
+      async () => {
+        await this.stopSandbox(id);
+        await this.save(id, { status: 'hibernated', hibernatedAt: this.now() });
+      },
+    );
+  }
+
+  /**
+   * Runs `act` on a workspace no pipeline is working on, under its lock, if `decide` says so of
+   * its row as it stands then; true when it acted.
+   */
+  private async atRest(
+    id: string,
+    decide: (row: WorkspaceRow) => boolean,
+    act: () => Promise<void>,
+  ): Promise<boolean> {
     if (this.pipelines.has(id)) return false;
     return this.locked(id, async () => {
       const row = await findWorkspace(this.options.store.db, id);
-      if (row?.status !== 'running' || this.pipelines.has(id) || !decide(row)) return false;
-      await this.stopSandbox(id);
-      await this.save(id, { status: 'hibernated', hibernatedAt: this.now() });
+      if (!row || this.pipelines.has(id) || !decide(row)) return false;
+      await act();
       return true;
     });
   }

@@ -5,8 +5,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { pidNamespaceOf } from '../../host/host-processes.js';
-import type { SandboxExit } from '../../sandbox.js';
 
 const recordName = 'box.json';
 
@@ -31,37 +29,4 @@ export async function readBoxRecord(agentDir: string): Promise<BoxRecord | undef
 
 export async function removeBoxRecord(agentDir: string): Promise<void> {
   await rm(join(agentDir, recordName), { force: true });
-}
-
-/** True while `pid` is still the init of the recorded pid namespace. */
-export async function boxAlive(record: Pick<BoxRecord, 'pid' | 'pidNamespace'>): Promise<boolean> {
-  return (await pidNamespaceOf(record.pid)) === record.pidNamespace;
-}
-
-/**
- * Settles when the init of a sandbox this process did not start has gone: checked every second,
- * and at once when `check` is called (its agent's connection dropped, say).
- */
-export function watchBoxExit(record: Pick<BoxRecord, 'pid' | 'pidNamespace'>): {
-  exited: Promise<SandboxExit>;
-  check(): void;
-} {
-  let check = () => {};
-  const exited = new Promise<SandboxExit>((resolve) => {
-    let checking = false;
-    const timer = setInterval(() => check(), 1000);
-    timer.unref();
-    check = () => {
-      if (checking) return;
-      checking = true;
-      void boxAlive(record).then((alive) => {
-        checking = false;
-        if (alive) return;
-        clearInterval(timer);
-        // Not our child: how it ended is not ours to know.
-        resolve({ code: null, signal: null });
-      });
-    };
-  });
-  return { exited, check: () => check() };
 }

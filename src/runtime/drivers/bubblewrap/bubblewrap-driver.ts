@@ -18,6 +18,7 @@ import { AgentLink } from '../../agent/agent-link.js';
 import { AGENT_DIR_INSIDE, AGENT_SOCKET_NAME, agentProgram } from '../../agent/agent-program.js';
 import { type CgroupHost, detectCgroupHost } from '../../cgroups/cgroup-host.js';
 import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
+import { boxAlive, watchBoxExit } from '../../host/box-exit.js';
 import { findExecutable } from '../../host/find-executable.js';
 import { killQuietly, killUntilGone } from '../../host/host-processes.js';
 import { shellQuote as q } from '../../host/shell-quote.js';
@@ -26,7 +27,7 @@ import { sandboxEnv } from '../../sandbox-env.js';
 import { assertSandboxId } from '../../sandbox-id.js';
 import { writeSeccompFilter } from '../../seccomp/seccomp-filter.js';
 import { resolveWorkspaceDir } from '../../workspace-dir.js';
-import { boxAlive, readBoxRecord, removeBoxRecord, watchBoxExit, writeBoxRecord } from './box-record.js';
+import { readBoxRecord, removeBoxRecord, writeBoxRecord } from './box-record.js';
 import {
   AGENT_CGROUPS_INSIDE,
   type BubblewrapInit,

@@ -1,9 +1,9 @@
 // A running gVisor box as a workspace sandbox: its agent's link, its sentry's host pid, and a stop
 // that destroys the box (every process, runsc's state, its cgroups and its bundle).
 import type { AgentLink } from '../../agent/agent-link.js';
+import { watchBoxExit } from '../../host/box-exit.js';
 import type { CommandGroup, Sandbox, SandboxExit, SandboxSpec } from '../../sandbox.js';
 import { sandboxEnv } from '../../sandbox-env.js';
-import { watchBoxExit } from '../bubblewrap/box-record.js';
 import type { GvisorBoxes } from './gvisor-boxes.js';
 
 export class GvisorSandbox implements Sandbox {
