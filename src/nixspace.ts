@@ -171,6 +171,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
         detachedIdleMs: config.terminals.detachedIdleSeconds * 1000,
       },
       lifetime: { settings: lifetime, idle, now },
+      agentDeadlineMs: config.workspaces.agentTimeoutMs,
       logger,
     });
     const reconciled = await workspaces.reconcile();

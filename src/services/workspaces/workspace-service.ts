@@ -82,6 +82,7 @@ import type { ServiceStatus } from './backing-services/service-runner.js';
 import { describeDetection, describeReport, runnableInstalls, softFailure } from './environment-summary.js';
 import type { IdleTracker } from './idle-tracker.js';
 import { deadlineFor, defaultLifetimeSettings, type LifetimeSettings } from './lifetime.js';
+import { RestartBudget } from './restart-budget.js';
 import { runScript } from './run-script.js';
 import { sandboxGit, withShortLivedSandbox } from './sandbox-git.js';
 import { type TerminalLimits, WorkspaceTerminals } from './terminals.js';
@@ -127,6 +128,8 @@ export interface WorkspaceServiceOptions {
   terminals?: TerminalLimits;
   /** The lifetime and idle limits, and what is open in each workspace; without it, none apply. */
   lifetime?: { settings: LifetimeSettings; idle: IdleTracker; now?: () => Date };
+  /** A running workspace whose agent answers nothing this long is restarted; unset or 0: never. */
+  agentDeadlineMs?: number;
   logger: Logger;
 }
 
@@ -255,6 +258,7 @@ export class WorkspaceService {
   private readonly recentLogs = new Map<string, WorkspaceEvent[]>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly pendingViews = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly restarts = new RestartBudget();
 
   private jobs: WorkspaceJobs | undefined;
 
@@ -423,6 +427,7 @@ export class WorkspaceService {
     await this.removeFiles(id);
     await this.save(id, { status: 'deleted', sandbox: null });
     this.options.lifetime?.idle.forget(id);
+    this.restarts.forget(id);
   }
 
   /**
@@ -1426,11 +1431,12 @@ export class WorkspaceService {
       hostname: `ws-${row.id.slice(0, 8)}`,
       env,
     };
-    const adopted = options.adopt ? await RuntimeSandbox.attach(driver, spec) : undefined;
+    const watch = this.options.agentDeadlineMs ? { agentDeadlineMs: this.options.agentDeadlineMs } : {};
+    const adopted = options.adopt ? await RuntimeSandbox.attach(driver, spec, watch) : undefined;
     if (options.adopt && adopted === undefined) await this.cleanupSandbox(row.id);
     // A new sandbox gets an empty runtime directory; a running one keeps the one it has mounted.
     if (adopted === undefined) await this.runtimeDir(row.id, user);
-    const sandbox = adopted ?? (await RuntimeSandbox.start(driver, spec));
+    const sandbox = adopted ?? (await RuntimeSandbox.start(driver, spec, watch));
     const shell = { argv: ['/bin/bash'], cwd: join(dir, 'repo'), env };
     const terminals = new WorkspaceTerminals(sandbox.agent, shell, this.options.terminals);
     if (adopted) {
@@ -1461,6 +1467,10 @@ export class WorkspaceService {
       this.options.logger.warn({ workspace: row.id, exit }, `sandbox exited unexpectedly: ${reason}`);
       // Queued before anything else can be: a start waits until what is left of this one is gone.
       const retired = this.locked(row.id, () => this.retire(row.id, live));
+      if (exit.unresponsive !== undefined && this.restarts.take(row.id)) {
+        await this.restartUnresponsive(row.id, exit.unresponsive, retired);
+        return;
+      }
       await this.save(row.id, {
         status: 'failed',
         sandbox: null,
@@ -1480,6 +1490,46 @@ export class WorkspaceService {
         this.options.logger.warn({ err: error, workspace: row.id }, 'services did not start'),
       );
     }
+  }
+
+  /**
+   * Brings a workspace whose agent stopped answering up again in a new sandbox, saying so: in its
+   * progress log, and in `sandbox.restarted` until it next stops. Its processes are gone; its files
+   * stay. A workspace stopped or deleted meanwhile is left as it is.
+   */
+  private async restartUnresponsive(id: string, why: string, retired: Promise<void>): Promise<void> {
+    const at = this.now();
+    this.log(id, 'sandbox', `${why}: restarting the workspace; its processes were ended, its files are kept`);
+    await this.save(id, { status: 'starting' }).catch(() => {});
+    await retired.catch((error: unknown) =>
+      this.options.logger.warn({ err: error, workspace: id }, 'could not clean up a dead sandbox'),
+    );
+    await this.locked(id, async () => {
+      const row = await findWorkspace(this.options.store.db, id);
+      if (row?.status !== 'starting' || this.live.has(id)) return;
+      try {
+        await this.cleanupSandbox(id);
+        await this.bringUp(row, await this.storedSetup(row));
+        this.startIde(id);
+        const { driver } = this.options;
+        const sandbox = {
+          driver: driver.name,
+          isolated: driver.capabilities.isolation,
+          restarted: { at: at.toISOString(), reason: why },
+        };
+        await this.save(id, { status: 'running', sandbox });
+        this.log(id, 'sandbox', 'the workspace is running again');
+      } catch (error) {
+        this.options.logger.warn(
+          { err: error, workspace: id },
+          'could not restart an unresponsive workspace',
+        );
+        await this.save(id, {
+          status: 'failed',
+          error: { ...toErrorBody(error), step: 'sandbox', filesKept: true },
+        }).catch(() => {});
+      }
+    });
   }
 
   /** The variables every process of a workspace starts with. */
