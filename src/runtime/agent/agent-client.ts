@@ -161,6 +161,22 @@ export class AgentClient {
     return { offset, bytes: req };
   }
 
+  /**
+   * A byte stream both ways to the Unix socket at `socketPath` inside the workspace, once the
+   * agent has connected to it; rejects naming why it could not (nothing listens there, say).
+   */
+  async connect(socketPath: string): Promise<ClientHttp2Stream> {
+    if (this.closed) throw new NixSpaceError('SANDBOX_FAILED', 'the workspace agent is not connected');
+    const req = this.session.request(
+      { ':method': 'POST', ':path': `/v1/connections?socket=${encodeURIComponent(socketPath)}` },
+      { endStream: false },
+    );
+    const headers = await responseHeaders(req, 30_000);
+    const status = Number(headers[':status']);
+    if (status !== 200) throw await errorOf(req, status);
+    return req;
+  }
+
   /** A stream whose bytes go to the process's stdin in order; `end` closes stdin when it ends. */
   input(id: string, options: { end?: boolean } = {}): Writable {
     const req = this.session.request({

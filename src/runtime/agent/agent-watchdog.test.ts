@@ -2,16 +2,14 @@
 // left alone however long it runs; one that is stopped (SIGSTOP: its event loop answers nothing, as
 // a wedged agent's does) or never dials in is declared unresponsive once, with the reason.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { AGENT_TRANSPORT_ENV } from '../../wire/agent.js';
 import { AgentLink } from './agent-link.js';
+import { startAgentOnHost } from './agent-on-host.js';
 import { AgentWatchdog } from './agent-watchdog.js';
-
-const agentMain = new URL('../../agent/main.ts', import.meta.url).pathname;
 
 describe('the watch on a workspace agent', () => {
   let dir: string;
@@ -32,11 +30,7 @@ describe('the watch on a workspace agent', () => {
   });
 
   async function startAgent(): Promise<ChildProcess> {
-    agent = spawn(process.execPath, ['--import', 'tsx', agentMain], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_TRANSPORT_ENV]: `unix:${link.socketPath}` },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    await link.connected();
+    agent = await startAgentOnHost(link);
     return agent;
   }
 
