@@ -8,7 +8,7 @@ import type { EnvSpec } from '../../detect/env-spec.js';
 import { NixSpaceError, toErrorBody } from '../../errors.js';
 import { giveTree } from '../../runtime/host/give-tree.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
-import type { SandboxExit, SandboxSpec, SandboxUser } from '../../runtime/sandbox.js';
+import type { SandboxDriver, SandboxExit, SandboxSpec, SandboxUser } from '../../runtime/sandbox.js';
 import { describeSandboxExit } from '../../runtime/sandbox-exit.js';
 import type { WorkspaceRow } from '../../store/schema.js';
 import { dependencyEnv, dependencyPath } from '../environments/dependency-plan.js';
@@ -31,6 +31,8 @@ export interface WorkspaceSetup {
 
 export interface LiveWorkspace {
   sandbox: RuntimeSandbox;
+  /** The driver its sandbox runs on (the workspace's own), and its short-lived ones. */
+  driver: SandboxDriver;
   /** The unprivileged host user its processes run as (the owner's). */
   user: SandboxUser;
   /** Its repository's mirror, the only one its sandboxes see. */
@@ -72,12 +74,13 @@ export class LiveSandboxes {
    * `adopt`: a sandbox still running from before a server restart is taken back with its shells.
    */
   async bringUp(
-    row: Pick<WorkspaceRow, 'id' | 'name' | 'owner_id' | 'repo_url'>,
+    row: Pick<WorkspaceRow, 'id' | 'name' | 'owner_id' | 'repo_url' | 'sandbox_driver'>,
     setup: WorkspaceSetup,
     options: { adopt?: boolean } = {},
   ): Promise<void> {
     const ctx = this.ctx;
-    const { driver, limits } = ctx.options;
+    const { limits } = ctx.options;
+    const driver = ctx.drivers.of(row);
     const dir = ctx.workspaceDir(row.id);
     const user = workspaceUser(row.owner_id);
     const mirrorDir = ctx.mirrorOf(row);
@@ -96,14 +99,14 @@ export class LiveSandboxes {
       agentDir: ctx.agentDir(row.id),
       readOnlyPaths: [mirrorDir, ...cacheDirs, ...toolchainPaths, ...(ctx.options.ide?.readOnlyPaths ?? [])],
       hiddenPaths: ctx.options.hiddenPaths ?? [],
-      network: ctx.networkFor(ctx.options.network),
+      network: ctx.networkFor(ctx.options.network, driver),
       limits,
       hostname: `ws-${row.id.slice(0, 8)}`,
       env,
     };
     const watch = ctx.options.agentDeadlineMs ? { agentDeadlineMs: ctx.options.agentDeadlineMs } : {};
     const adopted = options.adopt ? await RuntimeSandbox.attach(driver, spec, watch) : undefined;
-    if (options.adopt && adopted === undefined) await ctx.cleanupSandbox(row.id);
+    if (options.adopt && adopted === undefined) await ctx.cleanupSandbox(row.id, driver);
     // A new sandbox gets an empty runtime directory; a running one keeps the one it has mounted.
     if (adopted === undefined) await ctx.runtimeDir(row.id, user);
     const sandbox = adopted ?? (await RuntimeSandbox.start(driver, spec, watch));
@@ -115,6 +118,7 @@ export class LiveSandboxes {
     }
     const live: LiveWorkspace = {
       sandbox,
+      driver,
       user,
       mirrorDir,
       cacheDirs,
@@ -186,10 +190,10 @@ export class LiveSandboxes {
       const row = await ctx.records.find(id);
       if (row?.status !== 'starting' || this.live.has(id)) return;
       try {
-        await ctx.cleanupSandbox(id);
+        const driver = ctx.drivers.of(row);
+        await ctx.cleanupSandbox(id, driver);
         await this.bringUp(row, await storedSetup(ctx, row));
         this.startIde(id);
-        const { driver } = ctx.options;
         const sandbox = {
           driver: driver.name,
           isolated: driver.capabilities.isolation,
@@ -238,7 +242,7 @@ export class LiveSandboxes {
       sandbox: live.sandbox,
       workspaceDir: this.ctx.workspaceDir(id),
       env: live.shell.env,
-      network: this.ctx.networkFor(this.ctx.options.network),
+      network: this.ctx.networkFor(this.ctx.options.network, live.driver),
       // Postgres and MySQL create a database named after the repository (`owner/shop` → `shop`).
       database: row.name.split('/').pop(),
       onLog: (service, line) => this.ctx.log(id, 'services', `${service}: ${line}`),

@@ -28,7 +28,7 @@ export async function reconcile(ctx: WorkspaceContext): Promise<{ failed: string
   const resumed: string[] = [];
   for (const row of rows) {
     // A running workspace's sandbox outlives the server: it is taken back below if it still runs.
-    if (row.status !== 'running') await ctx.cleanupSandbox(row.id);
+    if (row.status !== 'running') await ctx.cleanupSandbox(row.id, ctx.drivers.known(row));
     if (row.status === 'failed') continue;
     // `starting` is also the status of a start of a stopped workspace: one whose creation had
     // finished keeps its files and resumes.

@@ -23,7 +23,7 @@ export class WorkspaceLifecycle {
         await this.assertRecoverable(row, 'start');
         // What the dead sandbox left (its cgroups, wrappers) goes before a new one starts.
         await this.ctx.sandboxes.stop(id);
-        await this.ctx.cleanupSandbox(id);
+        await this.ctx.cleanupSandbox(id, this.ctx.drivers.of(row));
       } else if (row.status !== 'stopped' && row.status !== 'hibernated') {
         throw new NixSpaceError(
           'CONFLICT',
@@ -57,7 +57,7 @@ export class WorkspaceLifecycle {
       if (row.status === 'failed') {
         await this.assertRecoverable(row, 'stop');
         await this.ctx.sandboxes.stop(id);
-        await this.ctx.cleanupSandbox(id);
+        await this.ctx.cleanupSandbox(id, this.ctx.drivers.known(row));
         // Stopped, with the reason it failed kept until it starts again.
         return this.ctx.view(await this.ctx.save(id, { status: 'stopped' }));
       }
