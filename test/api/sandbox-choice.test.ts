@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { findExecutable } from '../../src/runtime/host/find-executable.js';
+import { skipReason as gvisorSkipReason } from '../../src/runtime/drivers/gvisor/gvisor-test-kit.js';
 import type { SandboxDriverList, Workspace } from '../../src/wire/workspaces.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
@@ -17,14 +17,7 @@ import {
   waitForStatus,
 } from '../support/nixspace-server.js';
 
-const skip =
-  findExecutable('runsc') === undefined
-    ? 'runsc (gVisor) is not installed: apt-get install runsc'
-    : process.getuid?.() !== 0
-      ? 'gVisor boxes need root'
-      : false;
-
-describe('choosing the sandbox driver of a workspace', { skip }, () => {
+describe('choosing the sandbox driver of a workspace', { skip: gvisorSkipReason }, () => {
   let git: GitHttpServer;
   let server: TestServer;
   const clients: TerminalClient[] = [];

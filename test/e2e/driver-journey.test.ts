@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { findExecutable } from '../../src/runtime/host/find-executable.js';
+import { skipReason as gvisorSkipReason } from '../../src/runtime/drivers/gvisor/gvisor-test-kit.js';
 import {
   type E2eSetup,
   focusTerminal,
@@ -21,12 +21,7 @@ import { makeRepo } from '../support/git-fixtures.js';
 const drivers = [
   {
     name: 'gvisor',
-    skip:
-      findExecutable('runsc') === undefined
-        ? 'runsc (gVisor) is not installed: apt-get install runsc'
-        : process.getuid?.() !== 0
-          ? 'gVisor boxes need root'
-          : false,
+    skip: gvisorSkipReason,
   },
 ] as const;
 
