@@ -3,7 +3,16 @@
 // these checks.
 import { NixSpaceError } from '../errors.js';
 import type { AgentLink } from './agent/agent-link.js';
-import type { CommandGroup, Sandbox, SandboxDriver, SandboxExit, SandboxSpec } from './sandbox.js';
+import {
+  type CommandGroup,
+  type MemoryHibernation,
+  type MemoryImage,
+  memoryHibernationOf,
+  type Sandbox,
+  type SandboxDriver,
+  type SandboxExit,
+  type SandboxSpec,
+} from './sandbox.js';
 import { sandboxEnv } from './sandbox-env.js';
 
 export type SandboxState =
@@ -14,6 +23,9 @@ export type SandboxState =
   | 'exited'
   | 'stopping'
   | 'stopped'
+  | 'hibernating'
+  /** Saved with its memory by the driver, and ended: the driver's resume brings it back. */
+  | 'hibernated'
   /** `start` failed; nothing is left running. */
   | 'failed';
 
@@ -55,6 +67,19 @@ export class RuntimeSandbox implements Sandbox {
   static async attach(driver: SandboxDriver, spec: SandboxSpec): Promise<RuntimeSandbox | undefined> {
     const inner = await driver.attach(spec);
     if (inner === undefined) return undefined;
+    const sandbox = new RuntimeSandbox(driver, spec);
+    sandbox.#starting = Promise.resolve();
+    sandbox.#running(inner);
+    return sandbox;
+  }
+
+  /** The sandbox the driver saved under `spec.id` with its memory, running again. */
+  static async resume(
+    driver: SandboxDriver,
+    spec: SandboxSpec,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<RuntimeSandbox> {
+    const inner = await hibernationOf(driver).resume(spec, options);
     const sandbox = new RuntimeSandbox(driver, spec);
     sandbox.#starting = Promise.resolve();
     sandbox.#running(inner);
@@ -121,6 +146,36 @@ export class RuntimeSandbox implements Sandbox {
     return this.#inner?.commandGroup(name);
   }
 
+  /**
+   * Saves the running sandbox with its memory and ends it (a driver with `memoryHibernate`). If
+   * that fails, the sandbox is stopped: its processes are gone, its files stay.
+   */
+  hibernate(): Promise<MemoryImage> {
+    const inner = this.#inner;
+    if (this.#state !== 'running' || inner === undefined || this.#stopping !== undefined) {
+      return Promise.reject(
+        new NixSpaceError('CONFLICT', `sandbox ${this.id} is ${this.#state}, not running`),
+      );
+    }
+    this.#state = 'hibernating';
+    let saved: Promise<MemoryImage>;
+    try {
+      saved = hibernationOf(this.#driver).hibernate(inner);
+    } catch (error) {
+      saved = Promise.reject(error);
+    }
+    this.#stopping = saved.then(
+      () => {
+        this.#state = 'hibernated';
+      },
+      async () => {
+        await inner.stop().catch(() => undefined);
+        this.#state = 'stopped';
+      },
+    );
+    return saved;
+  }
+
   /** Kills everything in the sandbox; every call returns the same promise. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
@@ -141,4 +196,15 @@ export class RuntimeSandbox implements Sandbox {
   #stoppedError(): NixSpaceError {
     return new NixSpaceError('CONFLICT', `sandbox ${this.id} is stopped`);
   }
+}
+
+function hibernationOf(driver: SandboxDriver): MemoryHibernation {
+  const hibernation = memoryHibernationOf(driver);
+  if (hibernation === undefined) {
+    throw new NixSpaceError(
+      'CONFLICT',
+      `the ${driver.name} driver cannot hibernate a sandbox with its memory`,
+    );
+  }
+  return hibernation;
 }
