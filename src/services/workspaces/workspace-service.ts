@@ -82,6 +82,13 @@ import type { ServiceStatus } from './backing-services/service-runner.js';
 import { describeDetection, describeReport, runnableInstalls, softFailure } from './environment-summary.js';
 import type { IdleTracker } from './idle-tracker.js';
 import { deadlineFor, defaultLifetimeSettings, type LifetimeSettings } from './lifetime.js';
+import {
+  discardMemoryImage,
+  hibernateSandbox,
+  hibernatesWithMemory,
+  resumeSandbox,
+  withMemoryImages,
+} from './memory-hibernation.js';
 import { runScript } from './run-script.js';
 import { sandboxGit, withShortLivedSandbox } from './sandbox-git.js';
 import { type TerminalLimits, WorkspaceTerminals } from './terminals.js';
@@ -346,7 +353,7 @@ export class WorkspaceService {
       await this.save(id, { status: 'starting', error: null, hibernatedAt: null });
       try {
         await this.mountFiles(id);
-        await this.bringUp(row, await this.storedSetup(row));
+        await this.bringUp(row, await this.storedSetup(row), { resume: row.status === 'hibernated' });
         this.startIde(id);
         return this.view(await this.save(id, { status: 'running' }));
       } catch (error) {
@@ -365,8 +372,10 @@ export class WorkspaceService {
       const row = await this.owned(user, id);
       if (row.status === 'stopped') return this.view(row);
       // Hibernated is stopped already: now it stays so, and opening it no longer starts it.
-      if (row.status === 'hibernated')
+      if (row.status === 'hibernated') {
+        await discardMemoryImage(this.options.driver, id);
         return this.view(await this.save(id, { status: 'stopped', hibernatedAt: null }));
+      }
       if (row.status === 'failed') {
         await this.assertRecoverable(row, 'stop');
         await this.stopSandbox(id);
@@ -420,6 +429,7 @@ export class WorkspaceService {
   /** What a delete does, under the workspace's lock: its sandbox and its files go. */
   private async destroy(id: string): Promise<void> {
     await this.stopSandbox(id);
+    await discardMemoryImage(this.options.driver, id);
     await this.removeFiles(id);
     await this.save(id, { status: 'deleted', sandbox: null });
     this.options.lifetime?.idle.forget(id);
@@ -449,14 +459,21 @@ export class WorkspaceService {
 
   /**
    * Hibernates a running workspace that sat idle, if `decide` still says so under its lock: its
-   * processes stop, its files stay, and opening it starts it again.
+   * files stay, and opening it starts it again. Its processes stop, unless the driver saves the
+   * sandbox with its memory (memory-hibernation.ts): then what ran in it is let go of as at a
+   * server restart, and taken back when it resumes.
    */
   async hibernate(id: string, decide: (row: WorkspaceRow) => boolean): Promise<boolean> {
     return this.atRest(
       id,
       (row) => row.status === 'running' && decide(row),
       async () => {
-        await this.stopSandbox(id);
+        const live = this.live.get(id);
+        if (live && hibernatesWithMemory(this.options.driver)) {
+          await this.release(id, live, { keepAgent: true });
+          await hibernateSandbox(live.sandbox, this.options.logger);
+          await this.save(id, { sandbox: null });
+        } else await this.stopSandbox(id);
         await this.save(id, { status: 'hibernated', hibernatedAt: this.now() });
       },
     );
@@ -952,7 +969,9 @@ export class WorkspaceService {
       });
       failed.push(row.id);
     }
-    await this.endOrphanSandboxes(new Set(resumed));
+    const hibernated = (await listWorkspacesByStatus(db, ['hibernated'])).map((row) => row.id);
+    const saved = await withMemoryImages(this.options.driver, hibernated);
+    await this.endOrphanSandboxes(new Set([...resumed, ...saved]));
     return { failed, resumed };
   }
 
@@ -998,7 +1017,11 @@ export class WorkspaceService {
    * Lets go of a running workspace without stopping it: the agent keeps running its shells, jobs,
    * VS Code and services. Its read-only IDE stops (the next server starts it on demand).
    */
-  private async release(id: string, live: LiveWorkspace): Promise<void> {
+  private async release(
+    id: string,
+    live: LiveWorkspace,
+    options: { keepAgent?: boolean } = {},
+  ): Promise<void> {
     live.stopping = true;
     this.live.delete(id);
     live.terminals.releaseAll();
@@ -1010,7 +1033,7 @@ export class WorkspaceService {
       }),
       live.services?.release(),
     ]);
-    await live.sandbox.agent.close({ removeSocket: false });
+    if (!options.keepAgent) await live.sandbox.agent.close({ removeSocket: false });
   }
 
   workspaceDir(id: string): string {
@@ -1400,7 +1423,7 @@ export class WorkspaceService {
   private async bringUp(
     row: Pick<WorkspaceRow, 'id' | 'name' | 'owner_id' | 'repo_url'>,
     setup: WorkspaceSetup,
-    options: { adopt?: boolean } = {},
+    options: { adopt?: boolean; resume?: boolean } = {},
   ): Promise<void> {
     const { driver, limits } = this.options;
     const dir = this.workspaceDir(row.id);
@@ -1426,7 +1449,14 @@ export class WorkspaceService {
       hostname: `ws-${row.id.slice(0, 8)}`,
       env,
     };
-    const adopted = options.adopt ? await RuntimeSandbox.attach(driver, spec) : undefined;
+    // A sandbox hibernated with its memory is taken back the same way once resumed (at a restart
+    // too, when the server stopped before the workspace was marked hibernated).
+    const adopted = options.adopt
+      ? ((await RuntimeSandbox.attach(driver, spec)) ??
+        (await resumeSandbox(driver, spec, this.options.logger)))
+      : options.resume
+        ? await resumeSandbox(driver, spec, this.options.logger)
+        : undefined;
     if (options.adopt && adopted === undefined) await this.cleanupSandbox(row.id);
     // A new sandbox gets an empty runtime directory; a running one keeps the one it has mounted.
     if (adopted === undefined) await this.runtimeDir(row.id, user);
