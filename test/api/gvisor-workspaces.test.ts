@@ -159,6 +159,7 @@ describe('workspaces on the gVisor driver', { skip }, () => {
     const stopped = await server.api<{ status: string }>(`/api/workspaces/${id}/stop`, { method: 'POST' });
     assert.equal(stopped.body.status, 'stopped');
     assert.equal(existsSync(imageDir()), false);
+    assert.equal(existsSync(join(server.dataDir, 'gvisor', 'boxes', id)), false, 'nor its bundle');
     const started = await server.api<{ status: string }>(`/api/workspaces/${id}/start`, { method: 'POST' });
     assert.equal(started.body.status, 'running', JSON.stringify(started.body));
   });
@@ -181,5 +182,6 @@ describe('workspaces on the gVisor driver', { skip }, () => {
     const deleted = await server.api(`/api/workspaces/${id}`, { method: 'DELETE' });
     assert.ok(deleted.status < 300, `deleted: ${deleted.status}`);
     assert.equal(existsSync(imageDir()), false);
+    assert.equal(existsSync(join(server.dataDir, 'gvisor', 'boxes', id)), false, 'nor its bundle');
   });
 });

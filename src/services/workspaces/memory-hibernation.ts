@@ -63,9 +63,12 @@ export async function resumeSandbox(
   }
 }
 
-/** The workspace is not to come back with its processes (stopped, deleted): its image goes. */
-export async function discardMemoryImage(driver: SandboxDriver, id: string): Promise<void> {
-  await memoryHibernationOf(driver)?.discard(id);
+/**
+ * The workspace is not to come back with its processes (stopped, deleted): its image goes, and
+ * what the driver kept to resume it from (a gVisor box's bundle).
+ */
+export async function discardMemoryImage(driver: SandboxDriver, id: string, agentDir: string): Promise<void> {
+  if (memoryHibernationOf(driver) !== undefined) await driver.cleanup(id, { agentDir });
 }
 
 /** Of these workspaces, the ones whose sandbox waits as a memory image (left alone at a restart). */

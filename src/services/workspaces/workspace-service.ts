@@ -371,9 +371,10 @@ export class WorkspaceService {
     return this.locked(id, async () => {
       const row = await this.owned(user, id);
       if (row.status === 'stopped') return this.view(row);
-      // Hibernated is stopped already: now it stays so, and opening it no longer starts it.
+      // Hibernated is stopped already (or saved, and its image goes): now it stays so, and
+      // opening it no longer starts it.
       if (row.status === 'hibernated') {
-        await discardMemoryImage(this.options.driver, id);
+        await discardMemoryImage(this.options.driver, id, this.agentDir(id));
         return this.view(await this.save(id, { status: 'stopped', hibernatedAt: null }));
       }
       if (row.status === 'failed') {
@@ -429,7 +430,7 @@ export class WorkspaceService {
   /** What a delete does, under the workspace's lock: its sandbox and its files go. */
   private async destroy(id: string): Promise<void> {
     await this.stopSandbox(id);
-    await discardMemoryImage(this.options.driver, id);
+    await discardMemoryImage(this.options.driver, id, this.agentDir(id));
     await this.removeFiles(id);
     await this.save(id, { status: 'deleted', sandbox: null });
     this.options.lifetime?.idle.forget(id);
