@@ -28,6 +28,7 @@ import { EnvironmentService } from './services/environments/environment-service.
 import { CodeServerInstaller } from './services/ide/code-server-install.js';
 import { IdeSupervisor } from './services/ide/ide-supervisor.js';
 import { JobService } from './services/jobs/job-service.js';
+import { RunningJobs } from './services/jobs/running-jobs.js';
 import { SshHostService } from './services/jobs/ssh-host-service.js';
 import { ServiceSupervisor } from './services/workspaces/backing-services/supervisor.js';
 import { IdleTracker } from './services/workspaces/idle-tracker.js';
@@ -143,6 +144,8 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       warningMs: config.workspaces.expiryWarningMs,
       idleTimeoutMs: config.workspaces.hibernateAfterMs,
     };
+    // The job service is built on top of the workspaces; a switch asks this list of its jobs.
+    const runningJobs = new RunningJobs();
     const workspaces = new WorkspaceService({
       store,
       git,
@@ -170,7 +173,9 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
         max: config.terminals.max,
         detachedIdleMs: config.terminals.detachedIdleSeconds * 1000,
       },
+      jobs: runningJobs,
       lifetime: { settings: lifetime, idle, now },
+      agentDeadlineMs: config.workspaces.agentTimeoutMs,
       logger,
     });
     const reconciled = await workspaces.reconcile();
@@ -181,6 +186,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
     const jobs = new JobService({
       store,
       workspaces,
+      running: runningJobs,
       sshHosts,
       logger,
       limits: {
@@ -192,7 +198,6 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       retentionDays: config.jobs.retentionDays,
       activity: idle,
     });
-    workspaces.useJobs(jobs);
     const { lost: lostJobs, resumed: resumedJobs } = await jobs.reconcile();
     if (lostJobs.length) logger.info({ lost: lostJobs }, 'jobs left running by an earlier process are lost');
     if (resumedJobs.length)

@@ -30,6 +30,7 @@ import type { WorkspaceActivity } from '../workspaces/idle-tracker.js';
 import type { WorkspaceService } from '../workspaces/workspace-service.js';
 import { type FollowerSink, type FollowSource, type JobDone, JobFollower } from './job-follower.js';
 import { JobLog, type JobLogEvent, type JobLogLimits, readStoredEvents } from './job-log.js';
+import type { RunningJobs } from './running-jobs.js';
 import type { SshHostService } from './ssh-host-service.js';
 import { type AgentJobResume, agentJobResume } from './strategies/agent-job.js';
 import type { CommandExit, ExecutionStrategy, RunningCommand } from './strategies/execution-strategy.js';
@@ -47,6 +48,8 @@ export interface RunJobInput {
 export interface JobServiceOptions {
   store: Store;
   workspaces: WorkspaceService;
+  /** Where the running jobs are listed for the workspace service (a switch cancels them). */
+  running: RunningJobs;
   sshHosts: SshHostService;
   logger: Logger;
   limits: JobLogLimits;
@@ -144,6 +147,15 @@ export class JobService {
       ended: Promise.resolve(),
     };
     this.active.set(row.id, job);
+    this.options.running.add({
+      id: row.id,
+      workspaceId: row.workspace_id,
+      command: row.command,
+      cancel: (why) => this.startCancel(job, why, this.options.cancelGraceMs),
+      get ended() {
+        return job.ended;
+      },
+    });
     log.startWriting();
     const idle = row.workspace_id ? this.options.activity?.open(row.workspace_id, 'job') : undefined;
     job.ended = run.done.then((exit) => this.end(job, exit)).finally(() => idle?.());
@@ -282,6 +294,7 @@ export class JobService {
         if (job.run.release && !job.cancelling) {
           const resume = job.run.release();
           this.active.delete(job.row.id);
+          this.options.running.remove(job.row.id);
           await job.log.flush();
           await setJobResume(this.options.store.db, job.row.id, resume);
           return;
@@ -298,20 +311,6 @@ export class JobService {
 
   get runningCount(): number {
     return this.active.size;
-  }
-
-  /** The jobs running in a workspace now, oldest first. */
-  runningIn(workspaceId: string): { id: string; command: string }[] {
-    return [...this.active.values()]
-      .filter((job) => job.row.workspace_id === workspaceId && !job.finished)
-      .map((job) => ({ id: job.row.id, command: job.row.command }));
-  }
-
-  /** Cancels every job running in a workspace (it is about to switch) and waits until each ended. */
-  async cancelIn(workspaceId: string, why: string): Promise<void> {
-    const jobs = [...this.active.values()].filter((job) => job.row.workspace_id === workspaceId);
-    for (const job of jobs) this.startCancel(job, why, this.options.cancelGraceMs);
-    await Promise.allSettled(jobs.map((job) => job.ended));
   }
 
   private startCancel(job: ActiveJob, why: string, graceMs: number): void {
@@ -353,6 +352,7 @@ export class JobService {
     }
     job.finished = done;
     this.active.delete(job.row.id);
+    this.options.running.remove(job.row.id);
     for (const listener of job.doneListeners) listener(done);
   }
 

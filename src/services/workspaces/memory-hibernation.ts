@@ -4,7 +4,7 @@
 // takes back as after a server restart. Elsewhere, or when saving fails, hibernating stops the
 // sandbox and opening the workspace starts it anew from its files. An image is resumed once.
 import type { Logger } from 'pino';
-import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
+import { RuntimeSandbox, type RuntimeSandboxOptions } from '../../runtime/runtime-sandbox.js';
 import { memoryHibernationOf, type SandboxDriver, type SandboxSpec } from '../../runtime/sandbox.js';
 
 export function hibernatesWithMemory(driver: SandboxDriver): boolean {
@@ -41,13 +41,14 @@ export async function hibernateSandbox(sandbox: RuntimeSandbox, logger: Logger):
 export async function resumeSandbox(
   driver: SandboxDriver,
   spec: SandboxSpec,
+  options: RuntimeSandboxOptions,
   logger: Logger,
 ): Promise<RuntimeSandbox | undefined> {
   const hibernation = memoryHibernationOf(driver);
   if (hibernation === undefined || !(await hibernation.hasImage(spec.id))) return undefined;
   const started = performance.now();
   try {
-    const sandbox = await RuntimeSandbox.resume(driver, spec);
+    const sandbox = await RuntimeSandbox.resume(driver, spec, options);
     logger.info(
       { workspace: spec.id, ms: Math.round(performance.now() - started) },
       'resumed the workspace from its memory',

@@ -104,7 +104,7 @@ export class GvisorBoxes {
 
   async start(spec: GvisorBoxSpec): Promise<GvisorBox> {
     assertBoxSpec(spec);
-    await this.#forgotten(spec.id);
+    await this.forgotten(spec.id);
     await this.#clearStopped(spec.id);
     await mkdir(this.runsc.root, { recursive: true, mode: 0o700 });
     await prepareAgentDir(spec.agentDir);
@@ -121,7 +121,7 @@ export class GvisorBoxes {
   /** The box with this id, whatever its status, or undefined when runsc does not know it. */
   async find(id: string): Promise<GvisorBox | undefined> {
     assertBoxId(id);
-    await this.#forgotten(id);
+    await this.forgotten(id);
     const found = await this.runsc.state(id);
     return found === undefined ? undefined : new GvisorBox(this, found, this.#logFile(id));
   }
@@ -143,7 +143,7 @@ export class GvisorBoxes {
    */
   async destroy(id: string): Promise<void> {
     assertBoxId(id);
-    await this.#forgotten(id);
+    await this.forgotten(id);
     const found = await this.runsc.state(id).catch(() => undefined);
     // Only the groups runsc made for the box: the sentry is also in hierarchies runsc leaves alone.
     const own = (dir: string) => dir.endsWith(`/${boxCgroupPath(id)}`);
@@ -196,14 +196,14 @@ export class GvisorBoxes {
   async restore(id: string, imageDir: string): Promise<GvisorBox> {
     assertBoxId(id);
     const bundle = await readBundle(this.stateDir, id);
-    await this.#forgotten(id);
+    await this.forgotten(id);
     await this.#clearStopped(id);
     await this.runsc.restore(id, bundle.dir, bundle.flags, imageDir, bundle.logFile);
     return this.#handle(id, 'restored');
   }
 
-  /** Waits until runsc has forgotten box `id`, if it was checkpointed just now. */
-  async #forgotten(id: string): Promise<void> {
+  /** Waits until runsc has forgotten box `id` (its sentry gone), if it was checkpointed just now. */
+  async forgotten(id: string): Promise<void> {
     await this.#forgetting.get(id);
   }
 

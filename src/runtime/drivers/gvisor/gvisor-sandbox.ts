@@ -71,8 +71,8 @@ export class GvisorSandbox implements Sandbox {
     await this.agent.detach();
     const image = await this.boxes.checkpoint(this.id, imageDir);
     // The sentry takes a second or more to be gone after the image is written: `exited` settles
-    // then, while runsc forgets the box (GvisorBoxes.checkpoint).
-    this.#watch.check();
+    // then, once runsc has forgotten the box (GvisorBoxes.checkpoint).
+    void this.boxes.forgotten(this.id).then(() => this.#watch.check());
     return image;
   }
 
