@@ -17,7 +17,6 @@ import { bundleDir, bundleLogFile } from '../src/runtime/drivers/gvisor/box-bund
 import { killBoxProcesses } from '../src/runtime/drivers/gvisor/box-leftovers.js';
 import { GvisorDriver } from '../src/runtime/drivers/gvisor/gvisor-driver.js';
 import { makeTestKit, skipReason, type TestKit } from '../src/runtime/drivers/gvisor/gvisor-test-kit.js';
-import { Runsc } from '../src/runtime/drivers/gvisor/runsc-cli.js';
 import type { Sandbox } from '../src/runtime/sandbox.js';
 import { startGitHttpServer } from '../test/support/git-http-server.js';
 import { type BenchResult, percentile, round, withRatio } from './results-file.js';
@@ -134,14 +133,6 @@ const timed = async (fn: () => Promise<unknown>): Promise<number> => {
 const p50 = (values: number[]) => round(percentile(values, 50));
 
 /**
- * Until runsc no longer lists the checkpointed box: it forgets it after the image is written (a
- * second or so), and a resume before that waits for it. Resumes come an idle hour later.
- */
-async function untilForgotten(runsc: Runsc, id: string): Promise<void> {
-  while ((await runsc.state(id)) !== undefined) await new Promise((resolve) => setTimeout(resolve, 50));
-}
-
-/**
  * The driver's hibernation of a box whose init is the real agent, each run next to raw `runsc
  * checkpoint` and `runsc restore --detach` of such a box (its agent let go of the host untimed,
  * as a checkpoint needs; the raw restore does not wait for the agent).
@@ -171,7 +162,6 @@ async function hibernations(kit: TestKit) {
     const { init: _init, ...spec } = await kit.spec([]);
     const sandbox = await driver.start(spec);
     save.push(await timed(async () => bytes.push((await driver.memoryHibernation.hibernate(sandbox)).bytes)));
-    await untilForgotten(kit.boxes.runsc, spec.id);
     let resumed: Sandbox | undefined;
     resume.push(
       await timed(async () => {
@@ -208,18 +198,15 @@ export async function benchHibernateGvisor(): Promise<BenchResult[]> {
   const byTerminal: number[] = [];
   try {
     const { id } = await createToReady(server, repoUrl);
-    const runsc = new Runsc({ root: join(dataDir, 'gvisor', 'runsc') });
     const shell = await terminalAnswers(server, id);
     for (let i = 0; i < RUNS; i++) {
       await waitHibernated(server, id);
-      await untilForgotten(runsc, id);
       const started = performance.now();
       const ws = await api<{ status: string }>(server, `/api/workspaces/${id}/resume`, {});
       if (ws.status !== 'running') throw new Error(`resume left the workspace ${ws.status}`);
       byRequest.push(performance.now() - started);
 
       await waitHibernated(server, id);
-      await untilForgotten(runsc, id);
       const opened = performance.now();
       const again = await terminalAnswers(server, id, shell);
       byTerminal.push(performance.now() - opened);

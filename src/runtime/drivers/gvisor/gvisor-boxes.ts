@@ -66,9 +66,8 @@ export class GvisorBox {
   }
 
   /**
-   * Hibernates the box into imageDir (created, root-only): afterwards the box is gone from the
-   * host (runsc forgets it in the background: every later call for its id waits for that); its
-   * bundle stays for `GvisorBoxes.restore`.
+   * Hibernates the box into imageDir (created, root-only): afterwards the box is gone from runsc
+   * and from the host; its bundle stays for `GvisorBoxes.restore`.
    */
   checkpoint(imageDir: string): Promise<CheckpointImage> {
     return this.#boxes.checkpoint(this.id, imageDir);
@@ -78,8 +77,6 @@ export class GvisorBox {
 export class GvisorBoxes {
   readonly stateDir: string;
   readonly runsc: Runsc;
-  /** Checkpointed boxes runsc is still forgetting (its delete waits a second or more for the sentry). */
-  readonly #forgetting = new Map<string, Promise<void>>();
 
   constructor(options: GvisorBoxesOptions) {
     this.stateDir = options.stateDir;
@@ -104,7 +101,6 @@ export class GvisorBoxes {
 
   async start(spec: GvisorBoxSpec): Promise<GvisorBox> {
     assertBoxSpec(spec);
-    await this.forgotten(spec.id);
     await this.#clearStopped(spec.id);
     await mkdir(this.runsc.root, { recursive: true, mode: 0o700 });
     await prepareAgentDir(spec.agentDir);
@@ -121,14 +117,12 @@ export class GvisorBoxes {
   /** The box with this id, whatever its status, or undefined when runsc does not know it. */
   async find(id: string): Promise<GvisorBox | undefined> {
     assertBoxId(id);
-    await this.forgotten(id);
     const found = await this.runsc.state(id);
     return found === undefined ? undefined : new GvisorBox(this, found, this.#logFile(id));
   }
 
   /** Every box runsc knows in this state directory. */
   async list(): Promise<GvisorBox[]> {
-    await Promise.all([...this.#forgetting.values()]);
     return (await this.runsc.list()).map((found) => new GvisorBox(this, found, this.#logFile(found.id)));
   }
 
@@ -143,7 +137,6 @@ export class GvisorBoxes {
    */
   async destroy(id: string): Promise<void> {
     assertBoxId(id);
-    await this.forgotten(id);
     const found = await this.runsc.state(id).catch(() => undefined);
     // Only the groups runsc made for the box: the sentry is also in hierarchies runsc leaves alone.
     const own = (dir: string) => dir.endsWith(`/${boxCgroupPath(id)}`);
@@ -179,16 +172,10 @@ export class GvisorBoxes {
     }
     const ms = performance.now() - started;
     // The sentry exits once the image is written (a second or more, its memory let go); runsc
-    // keeps a stopped container, which would keep a restore from taking the id again: its delete
-    // waits for the sentry, so it goes on after the image is handed over.
-    const forgetting = (async () => {
-      await this.runsc.delete(id);
-      await killBoxProcesses(bundleDir(this.stateDir, id), id);
-    })()
-      // What this leaves, a restore or a destroy clears (#clearStopped, destroy's own kill).
-      .catch(() => undefined)
-      .finally(() => this.#forgetting.delete(id));
-    this.#forgetting.set(id, forgetting);
+    // keeps a stopped container, which would keep a restore from taking the id again. Its delete
+    // waits for the sentry; only then is the box gone, and a restore of the id safe.
+    await this.runsc.delete(id);
+    await killBoxProcesses(bundleDir(this.stateDir, id), id);
     return { dir: imageDir, bytes: await treeBytes(imageDir), ms };
   }
 
@@ -196,15 +183,9 @@ export class GvisorBoxes {
   async restore(id: string, imageDir: string): Promise<GvisorBox> {
     assertBoxId(id);
     const bundle = await readBundle(this.stateDir, id);
-    await this.forgotten(id);
     await this.#clearStopped(id);
     await this.runsc.restore(id, bundle.dir, bundle.flags, imageDir, bundle.logFile);
     return this.#handle(id, 'restored');
-  }
-
-  /** Waits until runsc has forgotten box `id` (its sentry gone), if it was checkpointed just now. */
-  async forgotten(id: string): Promise<void> {
-    await this.#forgetting.get(id);
   }
 
   /** Refuses an id that is running; forgets one runsc keeps stopped (its sentry died). */

@@ -70,9 +70,9 @@ export class GvisorSandbox implements Sandbox {
   async #checkpoint(imageDir: string): Promise<CheckpointImage> {
     await this.agent.detach();
     const image = await this.boxes.checkpoint(this.id, imageDir);
-    // The sentry takes a second or more to be gone after the image is written: `exited` settles
-    // then, once runsc has forgotten the box (GvisorBoxes.checkpoint).
-    void this.boxes.forgotten(this.id).then(() => this.#watch.check());
+    // The sentry is gone: see it now rather than at the next (unref'd) look.
+    this.#watch.check();
+    await this.exited;
     return image;
   }
 
