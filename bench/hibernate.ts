@@ -1,10 +1,10 @@
 // Figures for idle hibernation. On bubblewrap: a hibernated workspace (its processes stopped, its
 // files kept) resumed by the page's request until it runs, and by opening a terminal until the
 // shell answers, against a plain `bwrap true` in the same run. On gVisor, where it hibernates with
-// its memory: the driver's save (the agent letting go, then the checkpoint) and resume (restore
-// until the agent is connected again), the image's size, and the workspace's resume by request
-// and by reopening its shell, against raw `runsc checkpoint` and `runsc restore` of an agent box
-// in the same run. The server runs as its own process with a short idle timeout, so the workspace
+// its memory: the driver's save (the agent letting go, the checkpoint, runsc forgetting the box)
+// and resume (restore until the agent is connected again), the image's size, and the workspace's
+// resume by request and by reopening its shell, against raw `runsc checkpoint` and `runsc
+// restore` of an agent box in the same run. The server runs as its own process with a short idle timeout, so the workspace
 // hibernates again by itself between runs.
 
 import { spawn } from 'node:child_process';
@@ -219,7 +219,7 @@ export async function benchHibernateGvisor(): Promise<BenchResult[]> {
   const note = `${RUNS} runs; ptrace platform`;
   return [
     withRatio({
-      name: 'hibernate with memory (gvisor driver): agent lets go + checkpoint (p50)',
+      name: 'hibernate with memory (gvisor driver): agent lets go, checkpoint, box forgotten (p50)',
       value: p50(driver.save),
       unit: 'ms',
       baseline: rawCheckpoint,
