@@ -18,7 +18,8 @@ import { selectEnvironmentProvider } from './nix/select-provider.js';
 import { selectWorkspaceVolumes } from './runtime/disk/select-volumes.js';
 import type { WorkspaceVolumes } from './runtime/disk/workspace-volumes.js';
 import type { SandboxDriver } from './runtime/sandbox.js';
-import { selectSandboxDriver } from './runtime/select-driver.js';
+import { SandboxDrivers } from './runtime/sandbox-drivers.js';
+import { selectSandboxDrivers } from './runtime/select-driver.js';
 import { AccessService } from './services/access/access-service.js';
 import { ShareService } from './services/access/share-service.js';
 import { WorkspacePresence } from './services/access/workspace-presence.js';
@@ -73,14 +74,14 @@ export interface StartOptions {
 export async function startNixSpace(config: Config, options: StartOptions = {}): Promise<NixSpace> {
   // Logs go to stderr; stdout carries what the CLI tells a person (the URL, the sign-in link).
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
-  const driver =
-    options.driver ??
-    (await selectSandboxDriver({
-      unsafeNoSandbox: config.unsafeNoSandbox,
-      sandbox: config.sandbox,
-      gvisorStateDir: join(config.dataDir, 'gvisor'),
-      unsafeNoLimits: config.unsafeNoLimits,
-    }));
+  const drivers = options.driver
+    ? new SandboxDrivers(options.driver)
+    : await selectSandboxDrivers({
+        unsafeNoSandbox: config.unsafeNoSandbox,
+        sandbox: config.sandbox,
+        gvisorStateDir: join(config.dataDir, 'gvisor'),
+        unsafeNoLimits: config.unsafeNoLimits,
+      });
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   // Before anything reads the data directory: a second server would take the first one's running
   // workspaces for leftovers and kill them.
@@ -150,7 +151,8 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       store,
       git,
       sources,
-      driver,
+      driver: drivers.defaultDriver,
+      drivers,
       workspacesDir: join(config.dataDir, 'workspaces'),
       volumes,
       mirrorsDir,

@@ -288,9 +288,17 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
     fields: (t) => ({
       createEnvironment: t.field({
         type: 'Workspace',
-        args: { repoUrl: t.arg.string({ required: true }), ref: t.arg.string() },
+        args: {
+          repoUrl: t.arg.string({ required: true }),
+          ref: t.arg.string(),
+          sandbox: t.arg.string({
+            description: 'The sandbox driver it runs on; the server default when absent.',
+          }),
+        },
         resolve: (_root, args, ctx) =>
-          guarded(() => workspaces.create(userOf(ctx), { repoUrl: args.repoUrl, ref: args.ref })),
+          guarded(() =>
+            workspaces.create(userOf(ctx), { repoUrl: args.repoUrl, ref: args.ref, sandbox: args.sandbox }),
+          ),
       }),
       startEnvironment: t.field({
         type: 'Workspace',

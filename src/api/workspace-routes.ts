@@ -4,13 +4,30 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { NixSpaceError, toErrorBody } from '../errors.js';
 import type { WorkspacePresence } from '../services/access/workspace-presence.js';
+import type { SandboxDriverList } from '../wire/workspaces.js';
 import { requireUser } from './session.js';
 import { type AccessDeps, joinWorkspace, resolveWorkspaceAccess } from './workspace-access.js';
 import { closeWithError, rejectForeignOrigin } from './ws-guard.js';
 
+/** The create form's words for each driver. */
+const driverDescriptions: Record<string, string> = {
+  bubblewrap: 'Linux namespaces and seccomp: starts fastest',
+  gvisor: "gVisor's user-space kernel between the workspace and the host: stronger, slower on file metadata",
+  microvm: 'a virtual machine of its own: the strongest boundary, seconds to boot',
+  process: 'no isolation: programs run on the host',
+};
+
+function describeDriver(name: string): string {
+  return driverDescriptions[name] ?? name;
+}
+
+/** A sandbox driver's name; whether this server has it is the service's to say. */
+const sandboxName = z.string({ error: 'sandbox must be the name of a sandbox driver' }).max(64).nullish();
+
 const createBody = z.object({
   repoUrl: z.string({ error: 'repoUrl is required' }),
   ref: z.string().nullish(),
+  sandbox: sandboxName,
 });
 
 const switchBody = z.object({
@@ -25,6 +42,8 @@ const branchBody = z.object({
   ref: z.string({ error: 'ref must be a branch, tag or commit name' }).nullish(),
   /** Toolchain and service versions, packages: checked by the service, which names each problem. */
   changes: z.unknown().optional(),
+  /** Another driver than its source's. */
+  sandbox: sandboxName,
 });
 
 const rollbackBody = z.object({
@@ -42,6 +61,20 @@ export function registerWorkspaceRoutes(
   app.get('/api/workspaces', async (request) => ({
     workspaces: await workspaces.list(requireUser(request)),
   }));
+
+  // The isolations a new workspace may ask for (`sandbox` of the create body).
+  app.get('/api/sandboxes', async (request): Promise<SandboxDriverList> => {
+    requireUser(request);
+    const drivers = workspaces.sandboxDrivers;
+    return {
+      default: drivers.defaultDriver.name,
+      drivers: drivers.all.map((driver) => ({
+        name: driver.name,
+        isolated: driver.capabilities.isolation,
+        description: describeDriver(driver.name),
+      })),
+    };
+  });
 
   app.post('/api/workspaces', async (request, reply) => {
     const user = requireUser(request);

@@ -7,6 +7,10 @@ import { BubblewrapDriver } from './drivers/bubblewrap/bubblewrap-driver.js';
 import { GvisorDriver } from './drivers/gvisor/gvisor-driver.js';
 import { ProcessDriver } from './drivers/process/process-driver.js';
 import type { SandboxDriver } from './sandbox.js';
+import { SandboxDrivers } from './sandbox-drivers.js';
+
+/** The isolating drivers a server may offer beside its default, when this host can run them. */
+const isolatingDrivers = ['bubblewrap', 'gvisor'] as const;
 
 export interface SelectDriverOptions {
   unsafeNoSandbox: boolean;
@@ -34,6 +38,23 @@ export async function selectSandboxDriver(options: SelectDriverOptions): Promise
     );
   }
   return driver;
+}
+
+/**
+ * The default driver (as selectSandboxDriver picks it, refusals included) and every other
+ * isolating driver this host can run, probed once at startup; one that cannot run is left out.
+ * Without isolation there is only the unsafe driver.
+ */
+export async function selectSandboxDrivers(options: SelectDriverOptions): Promise<SandboxDrivers> {
+  const defaultDriver = await selectSandboxDriver(options);
+  if (options.unsafeNoSandbox) return new SandboxDrivers(defaultDriver);
+  const others: SandboxDriver[] = [];
+  for (const name of isolatingDrivers) {
+    if (name === defaultDriver.name) continue;
+    const other = await selectSandboxDriver({ ...options, sandbox: name }).catch(() => undefined);
+    if (other) others.push(other);
+  }
+  return new SandboxDrivers(defaultDriver, others);
 }
 
 function isolatingDriver(options: SelectDriverOptions): SandboxDriver {

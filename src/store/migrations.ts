@@ -14,6 +14,7 @@ import { sql as m0009 } from './migrations/0009-session-ids.js';
 import { sql as m0011 } from './migrations/0011-repo-url-credentials.js';
 import { sql as m0012 } from './migrations/0012-job-resume.js';
 import { sql as m0013 } from './migrations/0013-lifetime.js';
+import { sql as m0014 } from './migrations/0014-workspace-driver.js';
 
 export interface Migration {
   version: number;
@@ -34,6 +35,7 @@ export const migrations: readonly Migration[] = [
   { version: 11, name: 'repo-url-credentials', sql: m0011 },
   { version: 12, name: 'job-resume', sql: m0012 },
   { version: 13, name: 'lifetime', sql: m0013 },
+  { version: 14, name: 'workspace-driver', sql: m0014 },
 ];
 
 const LOCK_KEY = 0x6e69_7873; // "nixs"

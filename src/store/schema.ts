@@ -97,6 +97,8 @@ export interface WorkspacesTable {
   kept_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** When it hibernated after sitting idle (status `hibernated`). */
   hibernated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The sandbox driver it runs on, chosen when it was made; null: the server's default. */
+  sandbox_driver: ColumnType<string | null, string | null | undefined, never>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

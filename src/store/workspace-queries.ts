@@ -43,6 +43,8 @@ export async function insertWorkspace(
     expiresAt?: Date | null;
     /** When it was made (the database's clock when absent). */
     createdAt?: Date;
+    /** The sandbox driver it runs on; absent: the server's default. */
+    sandboxDriver?: string;
   },
 ): Promise<WorkspaceRow> {
   return db
@@ -59,6 +61,7 @@ export async function insertWorkspace(
       error: null,
       steps: JSON.stringify(ws.steps),
       sandbox: null,
+      sandbox_driver: ws.sandboxDriver ?? null,
       parent_id: ws.parentId ?? null,
       environment_changes:
         ws.environmentChanges === undefined || ws.environmentChanges === null

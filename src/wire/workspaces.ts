@@ -90,6 +90,20 @@ export interface WorkspaceIdle {
   hibernatedAt: string | null;
 }
 
+/** A sandbox driver a workspace may be made on (`GET /api/sandboxes`). */
+export interface SandboxDriverInfo {
+  name: string;
+  isolated: boolean;
+  /** What it is, in a few words for the create form. */
+  description: string;
+}
+
+/** What `GET /api/sandboxes` answers: the server's drivers, its default first. */
+export interface SandboxDriverList {
+  default: string;
+  drivers: SandboxDriverInfo[];
+}
+
 /** The sandbox a running workspace is in. */
 export interface WorkspaceSandbox {
   /** The driver's name: `bubblewrap`, `gvisor`, … (`process` when not isolated). */

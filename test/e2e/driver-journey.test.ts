@@ -1,15 +1,16 @@
 // The browser journey on every isolation a server can run workspaces in, in headless Chromium:
-// create from a pasted URL, the header names the driver, the terminal runs a command as the
-// workspace user, and VS Code (real code-server, inside the same box) opens a file from its
-// explorer. bubblewrap, the default, runs it in the other end-to-end suites.
+// paste a URL, pick the isolation in the create form (the server defaults to bubblewrap), and the
+// header names the driver, the terminal runs a command as the workspace user, and VS Code (real
+// code-server, inside the same box) opens a file from its explorer. bubblewrap, the default, runs
+// it in the other end-to-end suites.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { findExecutable } from '../../src/runtime/host/find-executable.js';
 import {
-  createInBrowser,
   type E2eSetup,
   focusTerminal,
+  runningBadge,
   signedInPage,
   startE2e,
   terminalShows,
@@ -36,7 +37,7 @@ for (const driver of drivers) {
     before(async () => {
       e2e = await startE2e(
         (git) => makeRepo(git.root, 'notes.git', { files: { 'notes.txt': `written for ${driver.name}\n` } }),
-        { ide: true, config: { sandbox: driver.name } },
+        { ide: true },
       );
     });
 
@@ -47,7 +48,15 @@ for (const driver of drivers) {
     it('creates a workspace, runs a command in its terminal and opens a file in VS Code', async () => {
       const { context, page } = await signedInPage(e2e.browser, e2e.server);
       try {
-        await createInBrowser(page, e2e.gitServer.url('notes.git'));
+        await page.getByTestId('repo-url').fill(e2e.gitServer.url('notes.git'));
+        await page.getByTestId('sandbox').selectOption(driver.name);
+        assert.match(
+          (await page.getByTestId('sandbox-description').textContent()) ?? '',
+          new RegExp(`^${driver.name}: `),
+        );
+        await page.getByTestId('create').click();
+        await page.waitForURL(/\/w\/[0-9a-f-]{36}$/);
+        await runningBadge(page).waitFor({ timeout: 120_000 });
         assert.equal(await page.locator('.summary-sandbox').first().textContent(), driver.name);
 
         await focusTerminal(page);

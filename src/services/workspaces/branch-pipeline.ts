@@ -26,7 +26,7 @@ export async function branchWorkspace(
   ctx: WorkspaceContext,
   user: User,
   id: string,
-  input: { ref?: string | null | undefined; changes?: unknown },
+  input: { ref?: string | null | undefined; changes?: unknown; sandbox?: string | null | undefined },
 ): Promise<WorkspaceView> {
   // Bad changes are refused before anything exists.
   const asked =
@@ -40,6 +40,8 @@ export async function branchWorkspace(
   }
   const ref = normaliseRef(input.ref);
   const repo = parseRepoUrl(source.repo_url);
+  // A branch runs where its source runs unless it asks for another driver.
+  const driver = input.sandbox ? ctx.drivers.choose(input.sandbox) : ctx.drivers.of(source);
   const row = await insertWorkspace(ctx.options.store.db, {
     id: crypto.randomUUID(),
     ownerId: user.id,
@@ -49,6 +51,7 @@ export async function branchWorkspace(
     steps: pendingSteps(),
     ...ctx.lifetimeFromNow(),
     parentId: source.id,
+    sandboxDriver: driver.name,
     // A branch keeps the changes of the workspace it came from, with its own on top.
     environmentChanges: asked
       ? mergeEnvChanges(source.environment_changes as EnvChanges | null, asked)

@@ -27,14 +27,23 @@ export interface BranchSource {
   copyFiles(resolved: ResolvedRef, signal: AbortSignal): Promise<string>;
 }
 
+export interface CreateInput {
+  repoUrl: string;
+  ref?: string | null | undefined;
+  /** The sandbox driver it runs on (one the server has); absent: the server's default. */
+  sandbox?: string | null | undefined;
+}
+
 /** Validates the source and starts creating the workspace; progress follows as events. */
 export async function createWorkspace(
   ctx: WorkspaceContext,
   user: User,
-  input: { repoUrl: string; ref?: string | null | undefined },
+  input: CreateInput,
 ): Promise<WorkspaceView> {
   const repo = parseRepoUrl(input.repoUrl);
   const ref = normaliseRef(input.ref);
+  // A driver this server lacks is refused before anything exists.
+  const driver = ctx.drivers.choose(input.sandbox);
   await ctx.options.sources.admit(repo);
   const row = await insertWorkspace(ctx.options.store.db, {
     id: crypto.randomUUID(),
@@ -44,6 +53,7 @@ export async function createWorkspace(
     ref,
     steps: pendingSteps(),
     ...ctx.lifetimeFromNow(),
+    sandboxDriver: driver.name,
   });
   ctx.pipelines.start(row.id, (signal) => runCreation(ctx, row, repo, ref, signal));
   return ctx.view(row);
@@ -133,7 +143,7 @@ export async function runCreation(
       }
       await run('sandbox', 'starting', async () => {
         await ctx.sandboxes.bringUp(row, { activation: built?.activation, spec: undefined });
-        const driver = ctx.options.driver;
+        const driver = ctx.drivers.of(row);
         return {
           value: undefined,
           detail: `${driver.name}${driver.capabilities.isolation ? '' : ' (not isolated)'}`,

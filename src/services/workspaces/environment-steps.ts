@@ -154,13 +154,13 @@ async function installDependencies(
   // No install is reused across owners: one owner's cached install never lands in another's workspace.
   const owner = (await ctx.records.find(id))?.owner_id;
   if (!owner) throw new NixSpaceError('NOT_FOUND', 'The workspace no longer exists');
-  const network = ctx.networkFor(options.installNetwork);
+  const network = ctx.networkFor(options.installNetwork, live.driver);
   // The install sandbox (its own network policy) starts only if something really installs:
   // restoring from the cache, or finding the install unchanged, needs none.
   let installSandbox: Promise<RuntimeSandbox> | undefined;
   const sandboxFor = (): Promise<RuntimeSandbox> => {
-    if (network === ctx.networkFor(options.network)) return Promise.resolve(live.sandbox);
-    installSandbox ??= RuntimeSandbox.start(options.driver, {
+    if (network === ctx.networkFor(options.network, live.driver)) return Promise.resolve(live.sandbox);
+    installSandbox ??= RuntimeSandbox.start(live.driver, {
       id: `${id}-install`,
       user: live.user,
       workspaceDir: dir,

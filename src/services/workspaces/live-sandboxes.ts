@@ -8,7 +8,7 @@ import type { EnvSpec } from '../../detect/env-spec.js';
 import { NixSpaceError, toErrorBody } from '../../errors.js';
 import { giveTree } from '../../runtime/host/give-tree.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
-import type { SandboxExit, SandboxSpec, SandboxUser } from '../../runtime/sandbox.js';
+import type { SandboxDriver, SandboxExit, SandboxSpec, SandboxUser } from '../../runtime/sandbox.js';
 import { describeSandboxExit } from '../../runtime/sandbox-exit.js';
 import type { WorkspaceRow } from '../../store/schema.js';
 import { dependencyEnv, dependencyPath } from '../environments/dependency-plan.js';
@@ -16,7 +16,7 @@ import type { Activation } from '../environments/environment-service.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
 import { storedSetup } from './environment-steps.js';
-import { hibernateSandbox, resumeSandbox } from './memory-hibernation.js';
+import { hibernateSandbox, hibernatesWithMemory, resumeSandbox } from './memory-hibernation.js';
 import { RestartBudget } from './restart-budget.js';
 import { WorkspaceTerminals } from './terminals.js';
 import { stopViewer, type ViewerIde } from './viewer-ide.js';
@@ -32,6 +32,8 @@ export interface WorkspaceSetup {
 
 export interface LiveWorkspace {
   sandbox: RuntimeSandbox;
+  /** The driver its sandbox runs on (the workspace's own), and its short-lived ones. */
+  driver: SandboxDriver;
   /** The unprivileged host user its processes run as (the owner's). */
   user: SandboxUser;
   /** Its repository's mirror, the only one its sandboxes see. */
@@ -74,12 +76,13 @@ export class LiveSandboxes {
    * `resume`: a sandbox hibernated with its memory is resumed and taken back the same way.
    */
   async bringUp(
-    row: Pick<WorkspaceRow, 'id' | 'name' | 'owner_id' | 'repo_url'>,
+    row: Pick<WorkspaceRow, 'id' | 'name' | 'owner_id' | 'repo_url' | 'sandbox_driver'>,
     setup: WorkspaceSetup,
     options: { adopt?: boolean; resume?: boolean } = {},
   ): Promise<void> {
     const ctx = this.ctx;
-    const { driver, limits } = ctx.options;
+    const { limits } = ctx.options;
+    const driver = ctx.drivers.of(row);
     const dir = ctx.workspaceDir(row.id);
     const user = workspaceUser(row.owner_id);
     const mirrorDir = ctx.mirrorOf(row);
@@ -98,7 +101,7 @@ export class LiveSandboxes {
       agentDir: ctx.agentDir(row.id),
       readOnlyPaths: [mirrorDir, ...cacheDirs, ...toolchainPaths, ...(ctx.options.ide?.readOnlyPaths ?? [])],
       hiddenPaths: ctx.options.hiddenPaths ?? [],
-      network: ctx.networkFor(ctx.options.network),
+      network: ctx.networkFor(ctx.options.network, driver),
       limits,
       hostname: `ws-${row.id.slice(0, 8)}`,
       env,
@@ -112,7 +115,7 @@ export class LiveSandboxes {
       : options.resume
         ? await resumeSandbox(driver, spec, watch, ctx.logger)
         : undefined;
-    if (options.adopt && adopted === undefined) await ctx.cleanupSandbox(row.id);
+    if (options.adopt && adopted === undefined) await ctx.cleanupSandbox(row.id, driver);
     // A new sandbox gets an empty runtime directory; a running one keeps the one it has mounted.
     if (adopted === undefined) await ctx.runtimeDir(row.id, user);
     const sandbox = adopted ?? (await RuntimeSandbox.start(driver, spec, watch));
@@ -124,6 +127,7 @@ export class LiveSandboxes {
     }
     const live: LiveWorkspace = {
       sandbox,
+      driver,
       user,
       mirrorDir,
       cacheDirs,
@@ -195,10 +199,10 @@ export class LiveSandboxes {
       const row = await ctx.records.find(id);
       if (row?.status !== 'starting' || this.live.has(id)) return;
       try {
-        await ctx.cleanupSandbox(id);
+        const driver = ctx.drivers.of(row);
+        await ctx.cleanupSandbox(id, driver);
         await this.bringUp(row, await storedSetup(ctx, row));
         this.startIde(id);
-        const { driver } = ctx.options;
         const sandbox = {
           driver: driver.name,
           isolated: driver.capabilities.isolation,
@@ -247,7 +251,7 @@ export class LiveSandboxes {
       sandbox: live.sandbox,
       workspaceDir: this.ctx.workspaceDir(id),
       env: live.shell.env,
-      network: this.ctx.networkFor(this.ctx.options.network),
+      network: this.ctx.networkFor(this.ctx.options.network, live.driver),
       // Postgres and MySQL create a database named after the repository (`owner/shop` → `shop`).
       database: row.name.split('/').pop(),
       onLog: (service, line) => this.ctx.log(id, 'services', `${service}: ${line}`),
@@ -337,9 +341,9 @@ export class LiveSandboxes {
    * runs in it is let go of as at a server restart, and taken back on resume), stopped otherwise
    * or when saving fails.
    */
-  async hibernate(id: string, withMemory: boolean): Promise<void> {
+  async hibernate(id: string): Promise<void> {
     const live = this.live.get(id);
-    if (!live || !withMemory) return this.stop(id);
+    if (!live || !hibernatesWithMemory(live.driver)) return this.stop(id);
     await this.release(id, live);
     await hibernateSandbox(live.sandbox, this.ctx.logger);
     await this.ctx.save(id, { sandbox: null }).catch(() => {});

@@ -68,15 +68,26 @@ export async function resumeSandbox(
  * The workspace is not to come back with its processes (stopped, deleted): its image goes, and
  * what the driver kept to resume it from (a gVisor box's bundle).
  */
-export async function discardMemoryImage(driver: SandboxDriver, id: string, agentDir: string): Promise<void> {
-  if (memoryHibernationOf(driver) !== undefined) await driver.cleanup(id, { agentDir });
+export async function discardMemoryImage(
+  driver: SandboxDriver | undefined,
+  id: string,
+  agentDir: string,
+): Promise<void> {
+  if (driver !== undefined && memoryHibernationOf(driver) !== undefined)
+    await driver.cleanup(id, { agentDir });
 }
 
-/** Of these workspaces, the ones whose sandbox waits as a memory image (left alone at a restart). */
-export async function withMemoryImages(driver: SandboxDriver, ids: readonly string[]): Promise<string[]> {
-  const hibernation = memoryHibernationOf(driver);
-  if (hibernation === undefined) return [];
+/**
+ * Of these workspaces (each with the driver it runs on), the ones whose sandbox waits as a memory
+ * image (left alone at a restart).
+ */
+export async function withMemoryImages(
+  workspaces: readonly { id: string; driver: SandboxDriver | undefined }[],
+): Promise<string[]> {
   const kept: string[] = [];
-  for (const id of ids) if (await hibernation.hasImage(id)) kept.push(id);
+  for (const { id, driver } of workspaces) {
+    const hibernation = driver && memoryHibernationOf(driver);
+    if (hibernation && (await hibernation.hasImage(id))) kept.push(id);
+  }
   return kept;
 }

@@ -29,7 +29,7 @@ export async function reconcile(ctx: WorkspaceContext): Promise<{ failed: string
   const resumed: string[] = [];
   for (const row of rows) {
     // A running workspace's sandbox outlives the server: it is taken back below if it still runs.
-    if (row.status !== 'running') await ctx.cleanupSandbox(row.id);
+    if (row.status !== 'running') await ctx.cleanupSandbox(row.id, ctx.drivers.known(row));
     if (row.status === 'failed') continue;
     // `starting` is also the status of a start of a stopped workspace: one whose creation had
     // finished keeps its files and resumes.
@@ -74,8 +74,11 @@ export async function reconcile(ctx: WorkspaceContext): Promise<{ failed: string
     failed.push(row.id);
   }
   // A workspace hibernated with its memory keeps what it resumes from.
-  const hibernated = (await listWorkspacesByStatus(db, ['hibernated'])).map((row) => row.id);
-  const saved = await withMemoryImages(ctx.options.driver, hibernated);
+  const hibernated = (await listWorkspacesByStatus(db, ['hibernated'])).map((row) => ({
+    id: row.id,
+    driver: ctx.drivers.known(row),
+  }));
+  const saved = await withMemoryImages(hibernated);
   await endOrphanSandboxes(ctx, new Set([...resumed, ...saved]));
   return { failed, resumed };
 }

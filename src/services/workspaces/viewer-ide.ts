@@ -82,7 +82,7 @@ async function startViewerIde(
   const stateDir = join(runtimeDir, 'state');
   await mkdir(stateDir, { mode: 0o700 });
   await giveTree(stateDir, live.user);
-  const sandbox = await RuntimeSandbox.start(ctx.options.driver, {
+  const sandbox = await RuntimeSandbox.start(live.driver, {
     id: `${id}-viewer`,
     user: live.user,
     workspaceDir: stateDir,
@@ -90,7 +90,7 @@ async function startViewerIde(
     agentDir: ctx.agentDir(`${id}-viewer`),
     readOnlyPaths: [dir, live.mirrorDir, ...live.toolchainPaths, ...ide.readOnlyPaths],
     hiddenPaths: ctx.options.hiddenPaths ?? [],
-    network: ctx.networkFor('none'),
+    network: ctx.networkFor('none', live.driver),
     limits: ctx.options.limits,
     hostname: `ws-${id.slice(0, 8)}`,
     env: live.shell.env,

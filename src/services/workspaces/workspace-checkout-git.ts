@@ -26,6 +26,7 @@ export async function checkoutGit<T>(
   if (live && !live.stopping) return work(sandboxGit(live.sandbox, repoDir, options));
   const row = await ctx.records.find(id);
   if (!row) throw new NixSpaceError('NOT_FOUND', `Workspace ${id} not found`);
+  const driver = ctx.drivers.of(row);
   const spec: SandboxSpec = {
     id: `${id}-git`,
     user: workspaceUser(row.owner_id),
@@ -33,12 +34,12 @@ export async function checkoutGit<T>(
     agentDir: ctx.agentDir(`${id}-git`),
     readOnlyPaths: [ctx.mirrorOf(row)],
     hiddenPaths: ctx.options.hiddenPaths ?? [],
-    network: ctx.networkFor('none'),
+    network: ctx.networkFor('none', driver),
     limits: ctx.options.limits,
     hostname: `ws-${id.slice(0, 8)}`,
   };
   return withShortLivedSandbox(
-    ctx.options.driver,
+    driver,
     spec,
     (sandbox) => work(sandboxGit(sandbox, repoDir, options)),
     signal,

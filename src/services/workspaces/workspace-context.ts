@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import { NixSpaceError } from '../../errors.js';
 import { parseRepoUrl } from '../../git/repo-url.js';
 import { giveTree } from '../../runtime/host/give-tree.js';
-import type { NetworkPolicy, SandboxUser } from '../../runtime/sandbox.js';
+import type { NetworkPolicy, SandboxDriver, SandboxUser } from '../../runtime/sandbox.js';
+import { SandboxDrivers } from '../../runtime/sandbox-drivers.js';
 import type { StepName, StepRecord, WorkspaceRow } from '../../store/schema.js';
 import type { WorkspacePatch } from '../../store/workspace-queries.js';
 import type { User } from '../access/access-service.js';
@@ -32,7 +33,11 @@ export class WorkspaceContext {
   readonly sandboxes: LiveSandboxes;
   private readonly pendingViews = new Map<string, ReturnType<typeof setTimeout>>();
 
+  /** The drivers workspaces may run on; each workspace stays on the one it was made on. */
+  readonly drivers: SandboxDrivers;
+
   constructor(readonly options: WorkspaceServiceOptions) {
+    this.drivers = options.drivers ?? new SandboxDrivers(options.driver);
     this.events = new WorkspaceEvents(options.logger);
     this.records = new WorkspaceRecords(options.store, this.events, (row) => this.view(row));
     this.pipelines = new Pipelines(this.events);
@@ -141,13 +146,18 @@ export class WorkspaceContext {
   }
 
   /** A driver that cannot enforce a policy (the unsafe driver cannot cut the network) does what it can. */
-  networkFor(wanted: NetworkPolicy): NetworkPolicy {
-    const policies = this.options.driver.capabilities.networkPolicies;
+  networkFor(wanted: NetworkPolicy, driver: SandboxDriver): NetworkPolicy {
+    const policies = driver.capabilities.networkPolicies;
     return policies.includes(wanted) ? wanted : policies[0]!;
   }
 
-  /** Kills what an earlier server left of sandbox `id`, its agent's sandbox included. */
-  cleanupSandbox(id: string): Promise<void> {
-    return this.options.driver.cleanup(id, { agentDir: this.agentDir(id) });
+  /**
+   * Kills what an earlier server left of sandbox `id`, its agent's sandbox included: on the driver
+   * it ran on, or, when that is not known (a sandbox whose workspace is gone), on every driver.
+   */
+  async cleanupSandbox(id: string, driver?: SandboxDriver): Promise<void> {
+    for (const each of driver ? [driver] : this.drivers.all) {
+      await each.cleanup(id, { agentDir: this.agentDir(id) });
+    }
   }
 }

@@ -6,7 +6,7 @@ import type { WorkspaceRow } from '../../store/schema.js';
 import type { User } from '../access/access-service.js';
 import type { VerifiedWorkspaceToken } from '../access/workspace-tokens.js';
 import { storedSetup } from './environment-steps.js';
-import { discardMemoryImage, hibernatesWithMemory } from './memory-hibernation.js';
+import { discardMemoryImage } from './memory-hibernation.js';
 import type { WorkspaceContext } from './workspace-context.js';
 import { hasCheckout, mountFiles, removeFiles } from './workspace-files.js';
 import type { WorkspaceView } from './workspace-view.js';
@@ -24,7 +24,7 @@ export class WorkspaceLifecycle {
         await this.assertRecoverable(row, 'start');
         // What the dead sandbox left (its cgroups, wrappers) goes before a new one starts.
         await this.ctx.sandboxes.stop(id);
-        await this.ctx.cleanupSandbox(id);
+        await this.ctx.cleanupSandbox(id, this.ctx.drivers.of(row));
       } else if (row.status !== 'stopped' && row.status !== 'hibernated') {
         throw new NixSpaceError(
           'CONFLICT',
@@ -56,13 +56,13 @@ export class WorkspaceLifecycle {
       // Hibernated is stopped already (or saved, and its image goes): now it stays so, and
       // opening it no longer starts it.
       if (row.status === 'hibernated') {
-        await discardMemoryImage(this.ctx.options.driver, id, this.ctx.agentDir(id));
+        await discardMemoryImage(this.ctx.drivers.known(row), id, this.ctx.agentDir(id));
         return this.ctx.view(await this.ctx.save(id, { status: 'stopped', hibernatedAt: null }));
       }
       if (row.status === 'failed') {
         await this.assertRecoverable(row, 'stop');
         await this.ctx.sandboxes.stop(id);
-        await this.ctx.cleanupSandbox(id);
+        await this.ctx.cleanupSandbox(id, this.ctx.drivers.known(row));
         // Stopped, with the reason it failed kept until it starts again.
         return this.ctx.view(await this.ctx.save(id, { status: 'stopped' }));
       }
@@ -103,7 +103,7 @@ export class WorkspaceLifecycle {
   /** What a delete does, under the workspace's lock: its sandbox and its files go. */
   private async destroy(id: string): Promise<void> {
     await this.ctx.sandboxes.stop(id);
-    await discardMemoryImage(this.ctx.options.driver, id, this.ctx.agentDir(id));
+    for (const driver of this.ctx.drivers.all) await discardMemoryImage(driver, id, this.ctx.agentDir(id));
     await removeFiles(this.ctx, id);
     await this.ctx.save(id, { status: 'deleted', sandbox: null });
     this.ctx.options.lifetime?.idle.forget(id);
@@ -142,7 +142,7 @@ export class WorkspaceLifecycle {
       id,
       (row) => row.status === 'running' && decide(row),
       async () => {
-        await this.ctx.sandboxes.hibernate(id, hibernatesWithMemory(this.ctx.options.driver));
+        await this.ctx.sandboxes.hibernate(id);
         await this.ctx.save(id, { status: 'hibernated', hibernatedAt: this.ctx.now() });
       },
     );

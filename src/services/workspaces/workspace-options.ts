@@ -8,6 +8,7 @@ import type { SourcePolicy } from '../../git/source-policy.js';
 import type { VolumeOwner, WorkspaceVolumes } from '../../runtime/disk/workspace-volumes.js';
 import type { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
 import type { NetworkPolicy, SandboxDriver, SandboxLimits } from '../../runtime/sandbox.js';
+import type { SandboxDrivers } from '../../runtime/sandbox-drivers.js';
 import type { WorkspaceEnvironmentRecord } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import type { WorkspaceEvent as WireWorkspaceEvent } from '../../wire/workspaces.js';
@@ -28,7 +29,10 @@ export interface WorkspaceServiceOptions {
   git: GitMirrors;
   /** What repositories may come from; a refused URL is never stored. */
   sources: SourcePolicy;
+  /** Where new workspaces run unless they ask for another of `drivers`. */
   driver: SandboxDriver;
+  /** Every driver this server has (the default included); without it, only `driver`. */
+  drivers?: SandboxDrivers;
   /** Holds one directory per workspace: `<workspacesDir>/<id>/{repo,home}`. */
   workspacesDir: string;
   /** Makes, mounts and removes each workspace's directory: a volume that holds it to the disk limit. */

@@ -15,6 +15,7 @@ import { listStashes, type SwitchResult } from '../../git/switch-checkout.js';
 import { presentIn } from '../../runtime/host/workspace-file.js';
 import type { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
 import type { SandboxDriver } from '../../runtime/sandbox.js';
+import type { SandboxDrivers } from '../../runtime/sandbox-drivers.js';
 import type { WorkspaceRow } from '../../store/schema.js';
 import { findWorkspace, listChildWorkspaces, listWorkspaces } from '../../store/workspace-queries.js';
 import type { RefListing } from '../../wire/switching.js';
@@ -22,7 +23,7 @@ import type { User } from '../access/access-service.js';
 import type { VerifiedWorkspaceToken } from '../access/workspace-tokens.js';
 import type { SpecDiff } from '../environments/spec-diff.js';
 import { branchWorkspace } from './branch-pipeline.js';
-import { createWorkspace } from './create-pipeline.js';
+import { type CreateInput, createWorkspace } from './create-pipeline.js';
 import { diffEnvironments, listVersions } from './environment-versions.js';
 import { reconcile } from './reconcile.js';
 import { type SwitchInput, switchWorkspace } from './switch-pipeline.js';
@@ -63,12 +64,18 @@ export class WorkspaceService {
     this.lifecycle = new WorkspaceLifecycle(this.ctx);
   }
 
+  /** Where new workspaces run unless they ask for another of `sandboxDrivers`. */
   get sandboxDriver(): SandboxDriver {
-    return this.ctx.options.driver;
+    return this.ctx.drivers.defaultDriver;
+  }
+
+  /** Every driver a workspace may be made on here, the default first. */
+  get sandboxDrivers(): SandboxDrivers {
+    return this.ctx.drivers;
   }
 
   /** Validates the source and starts creating the workspace; progress follows as events. */
-  create(user: User, input: { repoUrl: string; ref?: string | null | undefined }): Promise<WorkspaceView> {
+  create(user: User, input: CreateInput): Promise<WorkspaceView> {
     return createWorkspace(this.ctx, user, input);
   }
 
@@ -180,7 +187,7 @@ export class WorkspaceService {
   branch(
     user: User,
     id: string,
-    input: { ref?: string | null | undefined; changes?: unknown },
+    input: { ref?: string | null | undefined; changes?: unknown; sandbox?: string | null | undefined },
   ): Promise<WorkspaceView> {
     return branchWorkspace(this.ctx, user, id, input);
   }

@@ -1,6 +1,7 @@
 // The one module through which the UI reaches the server: REST calls and the two WebSockets.
 // Every failure surfaces as an ApiError carrying the server's `{ code, message, detail? }` body.
 import type { RefListing, UncommittedPolicy } from '@wire/switching';
+import type { SandboxDriverList } from '@wire/workspaces';
 import { apiUrl, credentialsMode } from '../lib/backend-url';
 import type {
   CreatedShare,
@@ -113,8 +114,20 @@ export async function listWorkspaces(): Promise<Workspace[]> {
   return workspaces;
 }
 
-export function createWorkspace(input: { repoUrl: string; ref?: string }): Promise<Workspace> {
+/** What the create form asks for: a repository, optionally a ref and a sandbox driver of the server's. */
+export interface NewWorkspace {
+  repoUrl: string;
+  ref?: string;
+  sandbox?: string;
+}
+
+export function createWorkspace(input: NewWorkspace): Promise<Workspace> {
   return request<Workspace>('POST', '/api/workspaces', input);
+}
+
+/** The sandbox drivers a new workspace may run on, the server's default first. */
+export function listSandboxDrivers(): Promise<SandboxDriverList> {
+  return request<SandboxDriverList>('GET', '/api/sandboxes');
 }
 
 export function getWorkspace(id: string): Promise<Workspace> {

@@ -1,14 +1,17 @@
-// The main call to action: a Git URL (and optional ref) in, a workspace out.
-import { createSignal, Show } from 'solid-js';
+// The main call to action: a Git URL (and optional ref) in, a workspace out. Where the server has
+// more than one sandbox driver, the isolation can be chosen too (its default preselected).
+import { createResource, createSignal, For, Show } from 'solid-js';
+import { listSandboxDrivers, type NewWorkspace } from '../api/client';
 
-export interface NewWorkspaceInput {
-  repoUrl: string;
-  ref?: string;
-}
-
-export function NewWorkspaceForm(props: { onCreate: (input: NewWorkspaceInput) => Promise<void> }) {
+export function NewWorkspaceForm(props: { onCreate: (input: NewWorkspace) => Promise<void> }) {
   const [repoUrl, setRepoUrl] = createSignal('');
   const [ref, setRef] = createSignal('');
+  // Without the list (an older server, a failed request) the form still creates, on the default.
+  const [sandboxes] = createResource(() => listSandboxDrivers().catch(() => undefined));
+  const [sandbox, setSandbox] = createSignal<string | null>(null);
+  const chosenSandbox = () => sandbox() ?? sandboxes()?.default ?? null;
+  const chosenDescription = () =>
+    sandboxes()?.drivers.find((driver) => driver.name === chosenSandbox())?.description ?? '';
   const [submitting, setSubmitting] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
 
@@ -23,7 +26,12 @@ export function NewWorkspaceForm(props: { onCreate: (input: NewWorkspaceInput) =
     setError(null);
     try {
       const trimmedRef = ref().trim();
-      await props.onCreate(trimmedRef === '' ? { repoUrl: url } : { repoUrl: url, ref: trimmedRef });
+      const picked = sandbox();
+      await props.onCreate({
+        repoUrl: url,
+        ...(trimmedRef === '' ? {} : { ref: trimmedRef }),
+        ...(picked && picked !== sandboxes()?.default ? { sandbox: picked } : {}),
+      });
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : 'Could not create the workspace.');
     } finally {
@@ -78,6 +86,28 @@ export function NewWorkspaceForm(props: { onCreate: (input: NewWorkspaceInput) =
             onInput={(event) => setRef(event.currentTarget.value)}
           />
         </div>
+        <Show when={(sandboxes()?.drivers.length ?? 0) > 1}>
+          <div class="field field-sandbox">
+            <label for="sandbox">Isolation</label>
+            <select
+              id="sandbox"
+              name="sandbox"
+              data-testid="sandbox"
+              value={chosenSandbox() ?? ''}
+              title={chosenDescription()}
+              onChange={(event) => setSandbox(event.currentTarget.value)}
+            >
+              <For each={sandboxes()?.drivers}>
+                {(driver) => (
+                  <option value={driver.name} title={driver.description}>
+                    {driver.name}
+                    {driver.name === sandboxes()?.default ? ' (default)' : ''}
+                  </option>
+                )}
+              </For>
+            </select>
+          </div>
+        </Show>
         <button
           type="submit"
           class="button button-primary create-button"
@@ -87,6 +117,11 @@ export function NewWorkspaceForm(props: { onCreate: (input: NewWorkspaceInput) =
           {submitting() ? 'Creating…' : 'Create'}
         </button>
       </div>
+      <Show when={(sandboxes()?.drivers.length ?? 0) > 1 && chosenDescription()}>
+        <p class="field-hint" data-testid="sandbox-description">
+          {chosenSandbox()}: {chosenDescription()}
+        </p>
+      </Show>
       <Show when={error()}>
         {(message) => (
           <p id="repo-url-error" class="field-error" role="alert" data-testid="create-error">

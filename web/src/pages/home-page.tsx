@@ -1,5 +1,6 @@
 // `/`: start a new workspace, and see and manage the existing ones.
 import { createSignal, Match, Show, Switch } from 'solid-js';
+import type { NewWorkspace } from '../api/client';
 import type { Workspace } from '../api/types';
 import { Callout } from '../components/callout';
 import { ConfirmDialog } from '../components/confirm-dialog';
@@ -18,7 +19,7 @@ export function HomePage() {
   const [toDelete, setToDelete] = createSignal<Workspace | null>(null);
   createDocumentTitle(() => undefined);
 
-  const create = async (input: { repoUrl: string; ref?: string }) => {
+  const create = async (input: NewWorkspace) => {
     const ws = await list.create(input);
     router.navigate(`/w/${encodeURIComponent(ws.id)}`);
   };

@@ -7,6 +7,7 @@ import {
   deleteWorkspace,
   keepWorkspace,
   listWorkspaces,
+  type NewWorkspace,
   startWorkspace,
   stopWorkspace,
 } from '../api/client';
@@ -85,7 +86,7 @@ export function createWorkspaceList() {
     isBusy: (id: string) => busyIds().has(id),
     actionError,
     dismissError: () => setActionError(null),
-    create: async (input: { repoUrl: string; ref?: string }) => {
+    create: async (input: NewWorkspace) => {
       const created = await createWorkspace(input);
       apply([created, ...workspaces.filter((ws) => ws.id !== created.id)]);
       return created;
