@@ -6,7 +6,7 @@ import { benchCli } from './cli.js';
 import { benchDisk } from './disk.js';
 import { benchEnvironments } from './environments.js';
 import { benchGvisor } from './gvisor.js';
-import { benchHibernate } from './hibernate.js';
+import { benchHibernate, benchHibernateGvisor } from './hibernate.js';
 import { benchIde } from './ide.js';
 import { benchJobs } from './jobs.js';
 import { benchMicrovm } from './microvm.js';
@@ -26,6 +26,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   jobs: benchJobs,
   sharing: benchSharing,
   hibernate: benchHibernate,
+  'hibernate-gvisor': benchHibernateGvisor,
   cli: benchCli,
   disk: benchDisk,
   microvm: benchMicrovm,

@@ -49,14 +49,26 @@ function handle(req: Http2ServerRequest, res: Http2ServerResponse): void {
     res.end(greeting);
     return;
   }
+  if (req.method === 'POST' && req.url === '/v1/detach') {
+    res.stream.once('close', detach);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 });
+    res.end('{}');
+    return;
+  }
   void routes.then((route) => route(req, res));
 }
 const server = createServer({ settings: { initialWindowSize: windowBytes } }, handle);
 server.on('session', (session) => session.setLocalWindowSize(windowBytes));
 
+/** After a detach: dial this often, this many times, so a restored box is back at once. */
+const detachedRetryMs = 20;
+const detachedDials = 250;
+
 let retryMs = 50;
 let lastError = '';
 let connected = false;
+let current: Socket | undefined;
+let quickDials = 0;
 let retry: NodeJS.Timeout | undefined;
 function dial(): void {
   clearTimeout(retry);
@@ -64,20 +76,34 @@ function dial(): void {
   const socket: Socket = connect(path);
   socket.once('connect', () => {
     retryMs = 50;
+    quickDials = 0;
     connected = true;
+    current = socket;
     server.emit('connection', socket);
   });
   socket.once('close', () => {
     connected = false;
-    retry = setTimeout(dial, retryMs);
+    if (current === socket) current = undefined;
+    retry = setTimeout(dial, quickDials > 0 ? detachedRetryMs : retryMs);
   });
   socket.once('error', (error: NodeJS.ErrnoException) => {
-    retryMs = Math.min(1000, retryMs * 2);
+    if (quickDials > 0) quickDials -= 1;
+    else retryMs = Math.min(1000, retryMs * 2);
     // Said once per kind of failure, not at every try.
     if (error.code !== lastError)
       process.stderr.write(`nixspace-agent: cannot reach ${path}: ${error.message}\n`);
     lastError = error.code ?? error.message;
   });
+}
+
+/**
+ * The server saves the box next (a checkpoint cannot keep a connection to the host): the socket is
+ * closed outright, so that the server seeing it end means the box holds no connection any more.
+ * The server's socket is gone meanwhile; the dials after the box is restored find the new one.
+ */
+function detach(): void {
+  quickDials = detachedDials;
+  current?.destroy();
 }
 
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => process.exit(0));

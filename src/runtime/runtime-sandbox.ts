@@ -4,7 +4,16 @@
 import { NixSpaceError } from '../errors.js';
 import type { AgentLink } from './agent/agent-link.js';
 import { AgentWatchdog } from './agent/agent-watchdog.js';
-import type { CommandGroup, Sandbox, SandboxDriver, SandboxExit, SandboxSpec } from './sandbox.js';
+import {
+  type CommandGroup,
+  type MemoryHibernation,
+  type MemoryImage,
+  memoryHibernationOf,
+  type Sandbox,
+  type SandboxDriver,
+  type SandboxExit,
+  type SandboxSpec,
+} from './sandbox.js';
 import { sandboxEnv } from './sandbox-env.js';
 
 export type SandboxState =
@@ -15,6 +24,9 @@ export type SandboxState =
   | 'exited'
   | 'stopping'
   | 'stopped'
+  | 'hibernating'
+  /** Saved with its memory by the driver, and ended: the driver's resume brings it back. */
+  | 'hibernated'
   /** `start` failed; nothing is left running. */
   | 'failed';
 
@@ -71,6 +83,20 @@ export class RuntimeSandbox implements Sandbox {
     const inner = await driver.attach(spec);
     if (inner === undefined) return undefined;
     const sandbox = new RuntimeSandbox(driver, spec, options);
+    sandbox.#starting = Promise.resolve();
+    sandbox.#running(inner);
+    return sandbox;
+  }
+
+  /** The sandbox the driver saved under `spec.id` with its memory, running again. */
+  static async resume(
+    driver: SandboxDriver,
+    spec: SandboxSpec,
+    options: RuntimeSandboxOptions & { signal?: AbortSignal } = {},
+  ): Promise<RuntimeSandbox> {
+    const { signal, ...rest } = options;
+    const inner = await hibernationOf(driver).resume(spec, signal ? { signal } : {});
+    const sandbox = new RuntimeSandbox(driver, spec, rest);
     sandbox.#starting = Promise.resolve();
     sandbox.#running(inner);
     return sandbox;
@@ -154,6 +180,38 @@ export class RuntimeSandbox implements Sandbox {
     return this.#inner?.commandGroup(name);
   }
 
+  /**
+   * Saves the running sandbox with its memory and ends it (a driver with `memoryHibernate`). If
+   * that fails, the sandbox is stopped: its processes are gone, its files stay.
+   */
+  hibernate(): Promise<MemoryImage> {
+    const inner = this.#inner;
+    if (this.#state !== 'running' || inner === undefined || this.#stopping !== undefined) {
+      return Promise.reject(
+        new NixSpaceError('CONFLICT', `sandbox ${this.id} is ${this.#state}, not running`),
+      );
+    }
+    this.#state = 'hibernating';
+    // The agent lets go of the host before the save: silence from now on is expected.
+    this.#watchdog?.stop();
+    let saved: Promise<MemoryImage>;
+    try {
+      saved = hibernationOf(this.#driver).hibernate(inner);
+    } catch (error) {
+      saved = Promise.reject(error);
+    }
+    this.#stopping = saved.then(
+      () => {
+        this.#state = 'hibernated';
+      },
+      async () => {
+        await inner.stop().catch(() => undefined);
+        this.#state = 'stopped';
+      },
+    );
+    return saved;
+  }
+
   /** Kills everything in the sandbox; every call returns the same promise. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
@@ -175,4 +233,15 @@ export class RuntimeSandbox implements Sandbox {
   #stoppedError(): NixSpaceError {
     return new NixSpaceError('CONFLICT', `sandbox ${this.id} is stopped`);
   }
+}
+
+function hibernationOf(driver: SandboxDriver): MemoryHibernation {
+  const hibernation = memoryHibernationOf(driver);
+  if (hibernation === undefined) {
+    throw new NixSpaceError(
+      'CONFLICT',
+      `the ${driver.name} driver cannot hibernate a sandbox with its memory`,
+    );
+  }
+  return hibernation;
 }

@@ -126,6 +126,36 @@ export interface DriverCapabilities {
   /** Limits this driver enforces on this host (empty when cgroups are not writable). */
   limits: readonly LimitKind[];
   networkPolicies: readonly NetworkPolicy[];
+  /**
+   * A sandbox can hibernate with its memory (`SandboxDriver.memoryHibernation`): resuming brings
+   * the very processes back. Without it, hibernating a workspace stops its sandbox.
+   */
+  memoryHibernate?: boolean;
+}
+
+/** A saved sandbox, as its driver wrote it. */
+export interface MemoryImage {
+  /** Bytes on disk (the sandbox's kernel state and its processes' memory). */
+  bytes: number;
+  /** How long saving it took. */
+  ms: number;
+}
+
+/**
+ * Hibernation with memory: a running sandbox is saved whole (its processes, their memory, its
+ * agent) in an image only the driver can read, and ends; resuming it brings the same processes
+ * back, and its agent dials in again. An image is resumed once: it is deleted after a resume,
+ * whether that worked or not, and a sandbox that could not be resumed starts anew from its files.
+ */
+export interface MemoryHibernation {
+  /** Saves the sandbox (one this driver started, attached or resumed) and ends it. */
+  hibernate(sandbox: Sandbox): Promise<MemoryImage>;
+  /** Whether an image of this id waits to be resumed (it outlives a server restart). */
+  hasImage(id: string): Promise<boolean>;
+  /** The sandbox saved under `spec.id`, running again; throws NOT_FOUND when there is no image. */
+  resume(spec: SandboxSpec, options?: { signal?: AbortSignal }): Promise<Sandbox>;
+  /** Deletes the image of this id, if there is one (the sandbox is not to come back). */
+  discard(id: string): Promise<void>;
 }
 
 export interface SandboxDriver {
@@ -141,7 +171,14 @@ export interface SandboxDriver {
   attach(spec: SandboxSpec): Promise<Sandbox | undefined>;
   /**
    * Kills processes and removes cgroups an earlier server process left for this id; with the
-   * spec's agentDir, the sandbox it left running too.
+   * spec's agentDir, the sandbox it left running too. A memory image of this id goes as well.
    */
   cleanup(id: string, options?: { agentDir?: string }): Promise<void>;
+  /** Present where `capabilities.memoryHibernate` says so. */
+  readonly memoryHibernation?: MemoryHibernation;
+}
+
+/** The driver's hibernation with memory, when it has one on this host. */
+export function memoryHibernationOf(driver: SandboxDriver): MemoryHibernation | undefined {
+  return driver.capabilities.memoryHibernate ? driver.memoryHibernation : undefined;
 }

@@ -15,6 +15,9 @@
 //   POST   /v1/processes/:id/resize ResizeRequest
 //   GET    /v1/processes/:id/exit                 → ProcessExit, once it has ended
 //   DELETE /v1/processes/:id                      kills it if running and forgets it
+//   POST   /v1/detach                             the box is about to be saved: the agent answers,
+//                                                 drops the connection (closing it, not half-closing)
+//                                                 and dials again every few ms for a while
 //   POST   /v1/connections?socket=PATH            a byte stream both ways to the Unix socket PATH
 //                                                 in the workspace (200 once connected); how the
 //                                                 server reaches what listens in there (VS Code)

@@ -1,10 +1,12 @@
 // A server started with `--sandbox gvisor` runs every workspace in a gVisor box: the workspace
 // says so, its terminal and jobs run under the box's kernel as the workspace user, its files are
 // the owner's on the host, stop ends the box and start brings the files back, and the box outlives
-// a server restart with its shell.
+// a server restart with its shell. Hibernating saves the box with its memory: resuming brings back
+// the very processes (a shell with its variables, what it started), a server restart in between too.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findExecutable } from '../../src/runtime/host/find-executable.js';
@@ -89,6 +91,79 @@ describe('workspaces on the gVisor driver', { skip }, () => {
     await again.waitFor((t) => t.output.includes('VAR=gvisor-42'));
   });
 
+  /** Opens a shell that starts a `sleep` and holds a variable; closed again, the shell runs on. */
+  async function busyShell(tag: string): Promise<{ terminalId: string; sleepPid: string }> {
+    const shell = await terminal();
+    shell.type(`export HELD=${tag}-$((6*7)); sleep 3000 & echo "SLEEP=$!"\n`);
+    await shell.waitFor((t) => /SLEEP=\d+/.test(t.output));
+    const sleepPid = /SLEEP=(\d+)/.exec(shell.output)![1]!;
+    shell.close();
+    await shell.closed;
+    return { terminalId: String(shell.messages[0]!.terminalId), sleepPid };
+  }
+
+  async function hibernate(): Promise<void> {
+    assert.equal(await server.nixspace.workspaces.hibernate(id, () => true), true);
+    const view = await server.api<{ status: string; sandbox: unknown }>(`/api/workspaces/${id}`);
+    assert.equal(view.body.status, 'hibernated');
+    assert.equal(view.body.sandbox, null, 'no box runs');
+    assert.ok(existsSync(imageDir()), 'the box is saved');
+  }
+
+  const imageDir = () => join(server.dataDir, 'gvisor', 'images', id);
+
+  /** The shell is the same one: its scrollback, its variable, its `sleep` still running. */
+  async function sameShell(terminalId: string, sleepPid: string, tag: string): Promise<void> {
+    const again = await terminal(terminalId);
+    assert.equal(again.messages[0]!.terminalId, terminalId, 'the same shell');
+    await again.waitFor((t) => t.output.includes(`SLEEP=${sleepPid}`));
+    again.type(`echo "VAR=$HELD"; kill -0 ${sleepPid} && echo "ALI""VE"\n`);
+    await again.waitFor((t) => t.output.includes(`VAR=${tag}-42`) && t.output.includes('ALIVE'));
+  }
+
+  it('hibernates with its memory: resuming brings back the shell, its variable and its sleep', async () => {
+    const { terminalId, sleepPid } = await busyShell('held');
+    await hibernate();
+    const resumed = await server.api<{ status: string }>(`/api/workspaces/${id}/resume`, { method: 'POST' });
+    assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
+    assert.equal(resumed.body.status, 'running');
+    await sameShell(terminalId, sleepPid, 'held');
+  });
+
+  it('resumes with its memory after a server restart while hibernated', async () => {
+    const { terminalId, sleepPid } = await busyShell('restarted');
+    await hibernate();
+    await server.restart();
+    assert.equal((await server.api<{ status: string }>(`/api/workspaces/${id}`)).body.status, 'hibernated');
+    // Opening a terminal resumes it.
+    await sameShell(terminalId, sleepPid, 'restarted');
+    assert.equal((await server.api<{ status: string }>(`/api/workspaces/${id}`)).body.status, 'running');
+  });
+
+  it('starts anew from its files when its memory image does not restore', async () => {
+    const { terminalId } = await busyShell('broken');
+    await hibernate();
+    for (const name of await readdir(imageDir())) await writeFile(join(imageDir(), name), 'not an image');
+    const resumed = await server.api<{ status: string }>(`/api/workspaces/${id}/resume`, { method: 'POST' });
+    assert.equal(resumed.body.status, 'running', JSON.stringify(resumed.body));
+    assert.equal(existsSync(imageDir()), false, 'the image is not tried twice');
+    const shell = await terminal(terminalId);
+    assert.notEqual(shell.messages[0]!.terminalId, terminalId, 'a new shell: the old one is gone');
+    shell.type('echo "VAR=[$HELD]"; cat made-in-box | sed "s/^/FILE=/"\n');
+    await shell.waitFor((t) => t.output.includes('VAR=[]') && t.output.includes('FILE=made'));
+  });
+
+  it('a stop of a hibernated workspace removes its image: it starts anew', async () => {
+    await busyShell('stopped');
+    await hibernate();
+    const stopped = await server.api<{ status: string }>(`/api/workspaces/${id}/stop`, { method: 'POST' });
+    assert.equal(stopped.body.status, 'stopped');
+    assert.equal(existsSync(imageDir()), false);
+    assert.equal(existsSync(join(server.dataDir, 'gvisor', 'boxes', id)), false, 'nor its bundle');
+    const started = await server.api<{ status: string }>(`/api/workspaces/${id}/start`, { method: 'POST' });
+    assert.equal(started.body.status, 'running', JSON.stringify(started.body));
+  });
+
   it('stops the box and starts a new one over the same files', async () => {
     const stopped = await server.api(`/api/workspaces/${id}/stop`, { method: 'POST' });
     assert.equal(stopped.status, 200);
@@ -99,5 +174,14 @@ describe('workspaces on the gVisor driver', { skip }, () => {
     const shell = await terminal();
     shell.type('cat made-in-box | sed "s/^/AGAIN=/"\n');
     await shell.waitFor((t) => t.output.includes('AGAIN=made'));
+  });
+
+  it('a delete of a hibernated workspace removes its image', async () => {
+    await busyShell('deleted');
+    await hibernate();
+    const deleted = await server.api(`/api/workspaces/${id}`, { method: 'DELETE' });
+    assert.ok(deleted.status < 300, `deleted: ${deleted.status}`);
+    assert.equal(existsSync(imageDir()), false);
+    assert.equal(existsSync(join(server.dataDir, 'gvisor', 'boxes', id)), false, 'nor its bundle');
   });
 });

@@ -135,6 +135,11 @@ export class AgentClient {
     await this.#json('DELETE', `/v1/processes/${encodeURIComponent(id)}`, undefined, emptyAnswer);
   }
 
+  /** Asks the agent to drop this connection (its box is saved next); it answers first. */
+  async detach(): Promise<void> {
+    await this.#json('POST', '/v1/detach', undefined, emptyAnswer, 10_000);
+  }
+
   /**
    * The stream's bytes from `from` on, until the program closes it (the readable ends) or the
    * connection is lost (it errors). `offset` is where they really start: later than `from` if the

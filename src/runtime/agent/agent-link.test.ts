@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { NixSpaceError } from '../../errors.js';
 import { AGENT_TRANSPORT_ENV } from '../../wire/agent.js';
 import { AgentLink } from './agent-link.js';
 import { AgentProcess } from './agent-process.js';
@@ -219,6 +220,29 @@ describe('the workspace agent over its link', () => {
     const expected = Array.from({ length: 60 }, (_, i) => `line ${i}\n`).join('');
     assert.equal(all, expected);
   });
+
+  it('lets go when detached: the link closes once the agent closed its end, and it dials the next', async () => {
+    const p = await AgentProcess.spawn(link, {
+      id: 'detached-1',
+      argv: ['/bin/sleep', '30'],
+      cwd: '/',
+      env,
+      output,
+    });
+    const bootId = link.client!.hello.bootId;
+    await link.detach();
+    await assert.rejects(link.connected(), /closed/);
+    // The socket went first: nothing can dial this link any more.
+    await assert.rejects(
+      new Promise((resolve, reject) => connect(socketPath, () => resolve(undefined)).once('error', reject)),
+      /ENOENT/,
+    );
+    link = await AgentLink.listen(socketPath, undefined);
+    const client = await link.connected();
+    assert.equal(client.hello.bootId, bootId, 'the same agent');
+    assert.ok((await client.list()).some((i) => i.id === p.id && i.exit === undefined));
+    await AgentProcess.adopt(link, (await client.info(p.id))!).forget();
+  });
 });
 
 describe('an agent link with something else on the line', () => {
@@ -234,6 +258,63 @@ describe('an agent link with something else on the line', () => {
     try {
       await assert.rejects(link.connected({ timeoutMs: 1500 }), /did not connect/);
       assert.equal(link.client, undefined);
+    } finally {
+      socket.destroy();
+      await link.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails a detach at once when the agent refuses it (an agent from before detach), closed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nixspace-agent-'));
+    const socketPath = join(dir, 'agent.sock');
+    const link = await AgentLink.listen(socketPath, undefined);
+    const older = createHttp2Server((req, res) => {
+      const hello = req.url === '/v1/hello';
+      res.writeHead(hello ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(
+          hello
+            ? { protocol: 1, version: 'old', bootId: '00000000-0000-4000-8000-000000000000', pid: 1 }
+            : { error: { code: 'NOT_FOUND', message: `no route ${req.url}` } },
+        ),
+      );
+    });
+    const socket = connect(socketPath, () => older.emit('connection', socket));
+    try {
+      await link.connected();
+      await assert.rejects(link.detach(), (error: unknown) => {
+        assert.ok(error instanceof NixSpaceError);
+        assert.equal(error.code, 'NOT_FOUND');
+        return true;
+      });
+      await assert.rejects(link.connected(), /closed/);
+    } finally {
+      socket.destroy();
+      await link.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails a detach when the agent answers but keeps its connection', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nixspace-agent-'));
+    const socketPath = join(dir, 'agent.sock');
+    const link = await AgentLink.listen(socketPath, undefined);
+    const clinging = createHttp2Server((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(
+          req.url === '/v1/hello'
+            ? { protocol: 1, version: 'x', bootId: '00000000-0000-4000-8000-000000000000', pid: 1 }
+            : {},
+        ),
+      );
+    });
+    const socket = connect(socketPath, () => clinging.emit('connection', socket));
+    try {
+      await link.connected();
+      await assert.rejects(link.detach({ timeoutMs: 500 }), /did not let go within 500 ms/);
+      await assert.rejects(link.connected(), /closed/);
     } finally {
       socket.destroy();
       await link.close();

@@ -7,6 +7,7 @@ import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { type ClientHttp2Session, connect as http2Connect } from 'node:http2';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NixSpaceError } from '../../errors.js';
 import type { SandboxUser } from '../sandbox.js';
 import { AgentClient, agentSessionOptions } from './agent-client.js';
@@ -90,6 +91,49 @@ export class AgentLink {
   onConnected(listener: (client: AgentClient) => void): () => void {
     this.#events.on('connected', listener);
     return () => this.#events.off('connected', listener);
+  }
+
+  /**
+   * Lets the agent go before its box is saved, and closes the link: no new connection is taken
+   * (the socket goes first), the agent is asked to drop its own, and this resolves once it has
+   * (its end closed, not just half-closed: the box then holds no connection to the host). The
+   * agent dials again soon, and finds whichever link listens next on this path.
+   */
+  async detach(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closed) throw new NixSpaceError('SANDBOX_FAILED', 'the agent connection is closed');
+    this.#server.close();
+    await rm(this.socketPath, { force: true });
+    const client = this.#client;
+    try {
+      if (client === undefined || client.closed) return;
+      const dropped = new Promise<void>((resolve) => client.session.once('close', () => resolve()));
+      const timeoutMs = options.timeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new NixSpaceError(
+                'SANDBOX_FAILED',
+                `the workspace agent did not let go within ${timeoutMs} ms`,
+              ),
+            ),
+          timeoutMs,
+        );
+      });
+      // The answer may be lost with the connection; an agent that refuses (an older one) says so.
+      const asked = client.detach().catch(async (error: unknown) => {
+        await Promise.race([dropped, sleep(100)]);
+        if (!client.closed) throw error;
+      });
+      try {
+        await Promise.race([Promise.all([asked, dropped]), late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      await this.close();
+    }
   }
 
   /** Stops listening and drops the connection; the agent keeps dialling until its box ends. */

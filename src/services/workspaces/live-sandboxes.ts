@@ -16,6 +16,7 @@ import type { Activation } from '../environments/environment-service.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
 import { storedSetup } from './environment-steps.js';
+import { hibernateSandbox, hibernatesWithMemory, resumeSandbox } from './memory-hibernation.js';
 import { RestartBudget } from './restart-budget.js';
 import { WorkspaceTerminals } from './terminals.js';
 import { stopViewer, type ViewerIde } from './viewer-ide.js';
@@ -72,11 +73,12 @@ export class LiveSandboxes {
   /**
    * Starts the workspace's sandbox with its environment, and its services when a spec says so.
    * `adopt`: a sandbox still running from before a server restart is taken back with its shells.
+   * `resume`: a sandbox hibernated with its memory is resumed and taken back the same way.
    */
   async bringUp(
     row: Pick<WorkspaceRow, 'id' | 'name' | 'owner_id' | 'repo_url' | 'sandbox_driver'>,
     setup: WorkspaceSetup,
-    options: { adopt?: boolean } = {},
+    options: { adopt?: boolean; resume?: boolean } = {},
   ): Promise<void> {
     const ctx = this.ctx;
     const { limits } = ctx.options;
@@ -105,7 +107,14 @@ export class LiveSandboxes {
       env,
     };
     const watch = ctx.options.agentDeadlineMs ? { agentDeadlineMs: ctx.options.agentDeadlineMs } : {};
-    const adopted = options.adopt ? await RuntimeSandbox.attach(driver, spec, watch) : undefined;
+    // A sandbox hibernated with its memory is resumed (at a restart too, when the server stopped
+    // before the workspace was marked hibernated).
+    const adopted = options.adopt
+      ? ((await RuntimeSandbox.attach(driver, spec, watch)) ??
+        (await resumeSandbox(driver, spec, watch, ctx.logger)))
+      : options.resume
+        ? await resumeSandbox(driver, spec, watch, ctx.logger)
+        : undefined;
     if (options.adopt && adopted === undefined) await ctx.cleanupSandbox(row.id, driver);
     // A new sandbox gets an empty runtime directory; a running one keeps the one it has mounted.
     if (adopted === undefined) await ctx.runtimeDir(row.id, user);
@@ -320,14 +329,32 @@ export class LiveSandboxes {
     await Promise.allSettled(
       [...this.live.entries()].map(async ([id, live]) => {
         kept.add(this.ctx.workspaceDir(id));
-        live.stopping = true;
-        this.live.delete(id);
-        live.terminals.releaseAll();
-        live.ide?.release();
-        await Promise.allSettled([live.viewerIde?.then(stopViewer), live.services?.release()]);
+        await this.release(id, live);
         await live.sandbox.agent.close({ removeSocket: false });
       }),
     );
     return kept;
+  }
+
+  /**
+   * Hibernates a running workspace's sandbox: saved with its memory where the driver can (what
+   * runs in it is let go of as at a server restart, and taken back on resume), stopped otherwise
+   * or when saving fails.
+   */
+  async hibernate(id: string): Promise<void> {
+    const live = this.live.get(id);
+    if (!live || !hibernatesWithMemory(live.driver)) return this.stop(id);
+    await this.release(id, live);
+    await hibernateSandbox(live.sandbox, this.ctx.logger);
+    await this.ctx.save(id, { sandbox: null }).catch(() => {});
+  }
+
+  /** Lets go of what runs for a workspace, its agent's link aside; its sandbox runs on. */
+  private async release(id: string, live: LiveWorkspace): Promise<void> {
+    live.stopping = true;
+    this.live.delete(id);
+    live.terminals.releaseAll();
+    live.ide?.release();
+    await Promise.allSettled([live.viewerIde?.then(stopViewer), live.services?.release()]);
   }
 }

@@ -9,6 +9,7 @@ import { toErrorBody } from '../../errors.js';
 import type { StepRecord, WorkspaceStatus } from '../../store/schema.js';
 import { listWorkspacesByStatus } from '../../store/workspace-queries.js';
 import { storedSetup } from './environment-steps.js';
+import { withMemoryImages } from './memory-hibernation.js';
 import type { WorkspaceContext } from './workspace-context.js';
 import { mountFiles, removeFiles } from './workspace-files.js';
 import { isUuid } from './workspace-input.js';
@@ -72,7 +73,13 @@ export async function reconcile(ctx: WorkspaceContext): Promise<{ failed: string
     });
     failed.push(row.id);
   }
-  await endOrphanSandboxes(ctx, new Set(resumed));
+  // A workspace hibernated with its memory keeps what it resumes from.
+  const hibernated = (await listWorkspacesByStatus(db, ['hibernated'])).map((row) => ({
+    id: row.id,
+    driver: ctx.drivers.known(row),
+  }));
+  const saved = await withMemoryImages(hibernated);
+  await endOrphanSandboxes(ctx, new Set([...resumed, ...saved]));
   return { failed, resumed };
 }
 

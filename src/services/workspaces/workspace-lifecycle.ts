@@ -6,6 +6,7 @@ import type { WorkspaceRow } from '../../store/schema.js';
 import type { User } from '../access/access-service.js';
 import type { VerifiedWorkspaceToken } from '../access/workspace-tokens.js';
 import { storedSetup } from './environment-steps.js';
+import { discardMemoryImage } from './memory-hibernation.js';
 import type { WorkspaceContext } from './workspace-context.js';
 import { hasCheckout, mountFiles, removeFiles } from './workspace-files.js';
 import type { WorkspaceView } from './workspace-view.js';
@@ -33,7 +34,8 @@ export class WorkspaceLifecycle {
       await this.ctx.save(id, { status: 'starting', error: null, hibernatedAt: null });
       try {
         await mountFiles(this.ctx, id);
-        await this.ctx.sandboxes.bringUp(row, await storedSetup(this.ctx, row));
+        const resume = row.status === 'hibernated';
+        await this.ctx.sandboxes.bringUp(row, await storedSetup(this.ctx, row), { resume });
         this.ctx.sandboxes.startIde(id);
         return this.ctx.view(await this.ctx.save(id, { status: 'running' }));
       } catch (error) {
@@ -51,9 +53,12 @@ export class WorkspaceLifecycle {
     return this.ctx.locked(id, async () => {
       const row = await this.ctx.owned(user, id);
       if (row.status === 'stopped') return this.ctx.view(row);
-      // Hibernated is stopped already: now it stays so, and opening it no longer starts it.
-      if (row.status === 'hibernated')
+      // Hibernated is stopped already (or saved, and its image goes): now it stays so, and
+      // opening it no longer starts it.
+      if (row.status === 'hibernated') {
+        await discardMemoryImage(this.ctx.drivers.known(row), id, this.ctx.agentDir(id));
         return this.ctx.view(await this.ctx.save(id, { status: 'stopped', hibernatedAt: null }));
+      }
       if (row.status === 'failed') {
         await this.assertRecoverable(row, 'stop');
         await this.ctx.sandboxes.stop(id);
@@ -98,6 +103,7 @@ export class WorkspaceLifecycle {
   /** What a delete does, under the workspace's lock: its sandbox and its files go. */
   private async destroy(id: string): Promise<void> {
     await this.ctx.sandboxes.stop(id);
+    for (const driver of this.ctx.drivers.all) await discardMemoryImage(driver, id, this.ctx.agentDir(id));
     await removeFiles(this.ctx, id);
     await this.ctx.save(id, { status: 'deleted', sandbox: null });
     this.ctx.options.lifetime?.idle.forget(id);
@@ -128,14 +134,15 @@ export class WorkspaceLifecycle {
 
   /**
    * Hibernates a running workspace that sat idle, if `decide` still says so under its lock: its
-   * processes stop, its files stay, and opening it starts it again.
+   * files stay, and opening it starts it again. Its processes stop, unless the driver saves the
+   * sandbox with its memory (memory-hibernation.ts): then they come back on resume.
    */
   async hibernate(id: string, decide: (row: WorkspaceRow) => boolean): Promise<boolean> {
     return this.atRest(
       id,
       (row) => row.status === 'running' && decide(row),
       async () => {
-        await this.ctx.sandboxes.stop(id);
+        await this.ctx.sandboxes.hibernate(id);
         await this.ctx.save(id, { status: 'hibernated', hibernatedAt: this.ctx.now() });
       },
     );

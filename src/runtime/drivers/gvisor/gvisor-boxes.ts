@@ -171,8 +171,9 @@ export class GvisorBoxes {
       throw error;
     }
     const ms = performance.now() - started;
-    // The sentry exits once the image is written; runsc keeps a stopped container, which would
-    // keep a restore from taking the id again.
+    // The sentry exits once the image is written (a second or more, its memory let go); runsc
+    // keeps a stopped container, which would keep a restore from taking the id again. Its delete
+    // waits for the sentry; only then is the box gone, and a restore of the id safe.
     await this.runsc.delete(id);
     await killBoxProcesses(bundleDir(this.stateDir, id), id);
     return { dir: imageDir, bytes: await treeBytes(imageDir), ms };

@@ -2,7 +2,8 @@
 // workspace agent, under a user-space kernel (the sentry) between the workspace and the host. For
 // untrusted work: share-link editors, public repositories, the assistant's commands. Its ptrace
 // platform makes metadata-heavy work slow, so it is a tier, not the default. A box is nobody's
-// child: it outlives the server, and the next server takes it back by id.
+// child: it outlives the server, and the next server takes it back by id. A box can hibernate
+// with its memory (gvisor-hibernation.ts).
 import { join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
 import { AgentLink } from '../../agent/agent-link.js';
@@ -13,6 +14,7 @@ import type { DriverCapabilities, Sandbox, SandboxDriver, SandboxSpec } from '..
 import { assertSandboxId } from '../../sandbox-id.js';
 import { resolveWorkspaceDir } from '../../workspace-dir.js';
 import { GvisorBoxes, type GvisorBoxesOptions } from './gvisor-boxes.js';
+import { GvisorHibernation } from './gvisor-hibernation.js';
 import { GvisorSandbox } from './gvisor-sandbox.js';
 
 /** The agent's first dial: Node starting under the sentry on a busy machine. */
@@ -29,10 +31,14 @@ export class GvisorDriver implements SandboxDriver {
   readonly name = 'gvisor';
   readonly #boxes: GvisorBoxes;
   readonly #cgroups: CgroupHost;
+  readonly memoryHibernation: GvisorHibernation;
 
   constructor(options: GvisorDriverOptions) {
     this.#boxes = new GvisorBoxes(options);
     this.#cgroups = options.cgroups ?? detectCgroupHost();
+    this.memoryHibernation = new GvisorHibernation(this.#boxes, (spec, pid, link) =>
+      this.#sandbox(spec, pid, link),
+    );
   }
 
   get capabilities(): DriverCapabilities {
@@ -41,6 +47,7 @@ export class GvisorDriver implements SandboxDriver {
       unprivileged: true,
       limits: this.#cgroups.limits,
       networkPolicies: ['none', 'host'],
+      memoryHibernate: true,
     };
   }
 
@@ -97,10 +104,14 @@ export class GvisorDriver implements SandboxDriver {
     return this.#sandbox({ ...spec, workspaceDir }, box.pid, link);
   }
 
-  /** Destroys the box of this id, running or left by a crash: processes, state, cgroups, bundle. */
+  /**
+   * Destroys the box of this id, running or left by a crash: processes, state, cgroups, bundle,
+   * and the image it hibernated to.
+   */
   async cleanup(id: string): Promise<void> {
     assertSandboxId(id);
     await this.#boxes.destroy(id);
+    await this.memoryHibernation.discard(id);
   }
 
   async #sandbox(spec: SandboxSpec, pid: number, link: AgentLink): Promise<GvisorSandbox> {

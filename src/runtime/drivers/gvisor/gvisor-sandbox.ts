@@ -1,10 +1,12 @@
-// A running gVisor box as a workspace sandbox: its agent's link, its sentry's host pid, and a stop
-// that destroys the box (every process, runsc's state, its cgroups and its bundle).
+// A running gVisor box as a workspace sandbox: its agent's link, its sentry's host pid, a stop
+// that destroys the box (every process, runsc's state, its cgroups and its bundle), and a
+// hibernate that saves it whole and ends it, its bundle kept for the restore.
+import { NixSpaceError } from '../../../errors.js';
 import type { AgentLink } from '../../agent/agent-link.js';
 import { watchBoxExit } from '../../host/box-exit.js';
 import type { CommandGroup, Sandbox, SandboxExit, SandboxSpec } from '../../sandbox.js';
 import { sandboxEnv } from '../../sandbox-env.js';
-import type { GvisorBoxes } from './gvisor-boxes.js';
+import type { CheckpointImage, GvisorBoxes } from './gvisor-boxes.js';
 
 export class GvisorSandbox implements Sandbox {
   readonly id: string;
@@ -46,6 +48,32 @@ export class GvisorSandbox implements Sandbox {
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
     return this.#stopping;
+  }
+
+  /**
+   * Saves the box in imageDir and ends it: its agent lets go of the host first (a checkpoint
+   * cannot keep that connection). If saving fails the box is destroyed (`stop`), as runsc may
+   * have lost it already.
+   */
+  hibernate(imageDir: string): Promise<CheckpointImage> {
+    if (this.#stopping !== undefined) {
+      return Promise.reject(new NixSpaceError('CONFLICT', `sandbox ${this.id} is stopped`));
+    }
+    const saved = this.#checkpoint(imageDir);
+    this.#stopping = saved.then(
+      () => undefined,
+      () => this.#stop(),
+    );
+    return saved;
+  }
+
+  async #checkpoint(imageDir: string): Promise<CheckpointImage> {
+    await this.agent.detach();
+    const image = await this.boxes.checkpoint(this.id, imageDir);
+    // The sentry is gone: see it now rather than at the next (unref'd) look.
+    this.#watch.check();
+    await this.exited;
+    return image;
   }
 
   async #stop(): Promise<void> {
