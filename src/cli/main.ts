@@ -63,8 +63,9 @@ Options for serve:
   --hibernate-after D      Hibernate a running workspace with no terminal, IDE or job open this
                            long, e.g. 1h (default), 30m; 0 never (env NIXSPACE_HIBERNATE_AFTER)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
-  --sandbox DRIVER         The isolation workspaces run in: bubblewrap (default) or gvisor (runsc's
-                           user-space kernel: stronger, slower on file metadata; env NIXSPACE_SANDBOX)
+  --sandbox DRIVER         The isolation workspaces run in: bubblewrap (default), gvisor (runsc's
+                           user-space kernel: stronger, slower on file metadata) or microvm (a QEMU
+                           microVM per workspace: strongest, slow to start; env NIXSPACE_SANDBOX)
   --unsafe-no-sandbox      Run workspaces without isolation (only on a machine you trust)
   --allow-local-sources    Accept local paths and file:// URLs as repositories, outside the data
                            directory (env NIXSPACE_ALLOW_LOCAL_SOURCES)
