@@ -99,6 +99,16 @@ describe('the agent link over a stream with a past', () => {
     assert.notEqual(link.client?.hello.bootId, 'skipped');
   });
 
+  it('drops a connection whose agent never answers, so that QEMU dials again', async () => {
+    const { socket } = await dial(link.socketPath);
+    socket.resume();
+    // The guest missed the greeting: only the end of this connection lets the agent hear a new one.
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const again = await dial(link.socketPath);
+    assert.match(again.nonce, /^[0-9a-f]{32}$/);
+    again.socket.destroy();
+  });
+
   it('greets each new connection afresh', async () => {
     const first = await dial(link.socketPath);
     const second = await dial(link.socketPath);
