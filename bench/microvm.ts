@@ -106,7 +106,7 @@ export async function benchMicrovm(): Promise<BenchResult[]> {
 }
 
 /** Plain QEMU (as root, no user namespace, no cgroup, no share) to the same init's first write. */
-async function rawSetup(root: string) {
+export async function rawSetup(root: string) {
   const kernel = findGuestKernel();
   const tools = findMicrovmTools();
   const initrd = join(root, 'raw.cpio');

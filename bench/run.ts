@@ -10,6 +10,7 @@ import { benchHibernate, benchHibernateGvisor } from './hibernate.js';
 import { benchIde } from './ide.js';
 import { benchJobs } from './jobs.js';
 import { benchMicrovm } from './microvm.js';
+import { benchMicrovmDriver } from './microvm-driver.js';
 import { type BenchResult, printTable, saveResults } from './results-file.js';
 import { benchSandbox } from './sandbox.js';
 import { benchSharing } from './sharing.js';
@@ -30,6 +31,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   cli: benchCli,
   disk: benchDisk,
   microvm: benchMicrovm,
+  'microvm-driver': benchMicrovmDriver,
 };
 const only = process.argv.slice(2);
 const results: BenchResult[] = [];

@@ -43,9 +43,11 @@ if (!env.NIXSPACE_TEST_DATABASE_URL) {
   }
 }
 
+// Ten minutes a file (the runner's limit holds for a whole file as for one test): a microVM suite
+// boots a guest kernel under TCG for each case, 30–50 s apiece on a busy machine.
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000', ...files],
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=600000', ...files],
   { cwd: root, stdio: 'inherit', env },
 );
 if (cluster) spawnSync(join(root, 'scripts/test-postgres.sh'), ['stop', cluster], { stdio: 'inherit' });

@@ -15,9 +15,11 @@ describe('configuration', () => {
     assert.equal(config.sandboxNetwork, 'none');
   });
 
-  it('runs workspaces under gVisor with --sandbox gvisor or NIXSPACE_SANDBOX, and refuses another name', () => {
+  it('runs workspaces under gVisor or in microVMs with --sandbox or NIXSPACE_SANDBOX, and refuses another name', () => {
     assert.equal(configFromArgs(['--sandbox', 'gvisor'], { HOME: '/h' }).config.sandbox, 'gvisor');
     assert.equal(configFromArgs([], { HOME: '/h', NIXSPACE_SANDBOX: 'gvisor' }).config.sandbox, 'gvisor');
+    assert.equal(configFromArgs(['--sandbox', 'microvm'], { HOME: '/h' }).config.sandbox, 'microvm');
+    assert.equal(configFromArgs([], { HOME: '/h', NIXSPACE_SANDBOX: 'microvm' }).config.sandbox, 'microvm');
     assert.throws(
       () => configFromArgs(['--sandbox', 'docker'], { HOME: '/h' }),
       (error) => error instanceof NixSpaceError && /sandbox/.test(`${error.message} ${error.detail ?? ''}`),

@@ -43,10 +43,11 @@ export const configSchema = z.object({
   ownerEmail: z.email().default('owner@localhost'),
   unsafeNoSandbox: z.boolean().default(false),
   /**
-   * The isolation workspaces run in: `bubblewrap` (namespaces, the default) or `gvisor` (runsc's
-   * user-space kernel between the workspace and the host: stronger, slower on file metadata).
+   * The isolation workspaces run in: `bubblewrap` (namespaces, the default), `gvisor` (runsc's
+   * user-space kernel between the workspace and the host: stronger, slower on file metadata) or
+   * `microvm` (a QEMU microVM with its own kernel per workspace: strongest, slow to start under TCG).
    */
-  sandbox: z.enum(['bubblewrap', 'gvisor']).default('bubblewrap'),
+  sandbox: z.enum(['bubblewrap', 'gvisor', 'microvm']).default('bubblewrap'),
   /** Accept local paths and file:// URLs as repositories (never inside the data directory). */
   allowLocalSources: z.boolean().default(false),
   /** Workspaces share the host disk, with no quota each (for hosts without root or loop devices). */

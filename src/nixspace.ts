@@ -80,6 +80,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
         unsafeNoSandbox: config.unsafeNoSandbox,
         sandbox: config.sandbox,
         gvisorStateDir: join(config.dataDir, 'gvisor'),
+        microvmStateDir: join(config.dataDir, 'microvm'),
         unsafeNoLimits: config.unsafeNoLimits,
       });
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });

@@ -1,15 +1,15 @@
 // nixspace-agent: the first process of a workspace. It runs everything the server asks for in the
 // workspace and keeps it running while the server is away. It dials the server (the transport in
-// NIXSPACE_AGENT_TRANSPORT), serves the agent protocol over that connection, and dials again
-// whenever the connection is lost, for as long as it lives.
+// NIXSPACE_AGENT_TRANSPORT: a Unix socket, or a microVM's virtio-serial port), serves the agent
+// protocol over that connection, and takes the next one whenever it is lost, for as long as it lives.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, watch } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import { connect, type Socket } from 'node:net';
-import { dirname } from 'node:path';
 import type { AgentHello } from '../wire/agent.js';
 import { AGENT_CGROUPS_ENV, AGENT_PROTOCOL, AGENT_TRANSPORT_ENV } from '../wire/agent-names.js';
 import { AgentProcesses } from './agent-processes.js';
+import { serveOnSerialPort } from './serial-transport.js';
+import { dialUnixSocket } from './unix-transport.js';
 
 /** Larger than HTTP/2's 64 KiB default, so busy output streams are not held up by the window. */
 const windowBytes = 4 << 20;
@@ -23,16 +23,23 @@ function version(): string {
   }
 }
 
-function transportPath(): string {
+function transportOf(): { kind: 'unix' | 'serial'; path: string } {
   const transport = process.env[AGENT_TRANSPORT_ENV] ?? '';
-  if (!transport.startsWith('unix:/')) {
-    process.stderr.write(`nixspace-agent: ${AGENT_TRANSPORT_ENV} must be unix:<path>, not "${transport}"\n`);
+  const kind = transport.startsWith('unix:/')
+    ? 'unix'
+    : transport.startsWith('serial:/')
+      ? 'serial'
+      : undefined;
+  if (kind === undefined) {
+    process.stderr.write(
+      `nixspace-agent: ${AGENT_TRANSPORT_ENV} must be unix:<path> or serial:<path>, not "${transport}"\n`,
+    );
     process.exit(2);
   }
-  return transport.slice('unix:'.length);
+  return { kind, path: transport.slice(kind.length + 1) };
 }
 
-const path = transportPath();
+const transport = transportOf();
 const processes = new AgentProcesses((process.env[AGENT_CGROUPS_ENV] ?? '').split(':').filter(Boolean));
 const hello: AgentHello = {
   protocol: AGENT_PROTOCOL,
@@ -50,7 +57,20 @@ function handle(req: Http2ServerRequest, res: Http2ServerResponse): void {
     return;
   }
   if (req.method === 'POST' && req.url === '/v1/detach') {
-    res.stream.once('close', detach);
+    // Only a Unix socket's connection can be let go of (a box is saved next); a serial port stays.
+    if (unixLink === undefined) {
+      const refusal = JSON.stringify({
+        error: { code: 'NOT_FOUND', message: 'this transport cannot detach' },
+      });
+      res.writeHead(404, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(refusal),
+      });
+      res.end(refusal);
+      return;
+    }
+    const link = unixLink;
+    res.stream.once('close', () => link.detach());
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 });
     res.end('{}');
     return;
@@ -60,59 +80,6 @@ function handle(req: Http2ServerRequest, res: Http2ServerResponse): void {
 const server = createServer({ settings: { initialWindowSize: windowBytes } }, handle);
 server.on('session', (session) => session.setLocalWindowSize(windowBytes));
 
-/** After a detach: dial this often, this many times, so a restored box is back at once. */
-const detachedRetryMs = 20;
-const detachedDials = 250;
-
-let retryMs = 50;
-let lastError = '';
-let connected = false;
-let current: Socket | undefined;
-let quickDials = 0;
-let retry: NodeJS.Timeout | undefined;
-function dial(): void {
-  clearTimeout(retry);
-  retry = undefined;
-  const socket: Socket = connect(path);
-  socket.once('connect', () => {
-    retryMs = 50;
-    quickDials = 0;
-    connected = true;
-    current = socket;
-    server.emit('connection', socket);
-  });
-  socket.once('close', () => {
-    connected = false;
-    if (current === socket) current = undefined;
-    retry = setTimeout(dial, quickDials > 0 ? detachedRetryMs : retryMs);
-  });
-  socket.once('error', (error: NodeJS.ErrnoException) => {
-    if (quickDials > 0) quickDials -= 1;
-    else retryMs = Math.min(1000, retryMs * 2);
-    // Said once per kind of failure, not at every try.
-    if (error.code !== lastError)
-      process.stderr.write(`nixspace-agent: cannot reach ${path}: ${error.message}\n`);
-    lastError = error.code ?? error.message;
-  });
-}
-
-/**
- * The server saves the box next (a checkpoint cannot keep a connection to the host): the socket is
- * closed outright, so that the server seeing it end means the box holds no connection any more.
- * The server's socket is gone meanwhile; the dials after the box is restored find the new one.
- */
-function detach(): void {
-  quickDials = detachedDials;
-  current?.destroy();
-}
-
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => process.exit(0));
-dial();
-// A server that comes back makes its socket anew: dial at once rather than at the next retry.
-try {
-  watch(dirname(path), () => {
-    if (!connected && retry !== undefined) dial();
-  }).on('error', () => undefined);
-} catch {
-  // no inotify here: the retries do
-}
+const unixLink = transport.kind === 'unix' ? dialUnixSocket(transport.path, server) : undefined;
+if (transport.kind === 'serial') serveOnSerialPort(transport.path, server);

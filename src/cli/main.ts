@@ -65,8 +65,9 @@ Options for serve:
   --agent-timeout D        Restart a running workspace whose agent answers nothing this long, e.g.
                            60s (default); 0 never (env NIXSPACE_AGENT_TIMEOUT)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
-  --sandbox DRIVER         The isolation workspaces run in: bubblewrap (default) or gvisor (runsc's
-                           user-space kernel: stronger, slower on file metadata; env NIXSPACE_SANDBOX)
+  --sandbox DRIVER         The isolation workspaces run in: bubblewrap (default), gvisor (runsc's
+                           user-space kernel: stronger, slower on file metadata) or microvm (a QEMU
+                           microVM per workspace: strongest, slow to start; env NIXSPACE_SANDBOX)
   --unsafe-no-sandbox      Run workspaces without isolation (only on a machine you trust)
   --allow-local-sources    Accept local paths and file:// URLs as repositories, outside the data
                            directory (env NIXSPACE_ALLOW_LOCAL_SOURCES)

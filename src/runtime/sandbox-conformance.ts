@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { NixSpaceError } from '../errors.js';
 import { firstLine, runToEnd, TestPrograms, waitFor } from './agent/agent-test-programs.js';
 import { giveTree } from './host/give-tree.js';
@@ -114,6 +114,12 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
 
     before(async () => {
       root = await mkdtemp(join(tmpdir(), `nixspace-conformance-${name}-`));
+    });
+
+    // A case's sandboxes end with it: a microVM each is a whole guest kernel running.
+    afterEach(async () => {
+      await programs.forgetAll();
+      await Promise.all(sandboxes.splice(0).map((sandbox) => sandbox.stop()));
     });
 
     after(async () => {

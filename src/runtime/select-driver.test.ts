@@ -57,6 +57,37 @@ describe('selectSandboxDriver', () => {
     }
   });
 
+  it('picks microVMs with --sandbox microvm, keeping its boxes in the given state directory', {
+    skip: process.getuid?.() !== 0 ? 'microVM boxes need root' : false,
+  }, async (t) => {
+    const stateRoot = await mkdtemp(join(tmpdir(), 'nixspace-select-microvm-'));
+    try {
+      const driver = await selectSandboxDriver({
+        unsafeNoSandbox: false,
+        sandbox: 'microvm',
+        microvmStateDir: stateRoot,
+      }).catch((error: unknown) => {
+        if (error instanceof NixSpaceError && error.code === 'SANDBOX_UNAVAILABLE') {
+          t.skip(`QEMU or a Debian kernel is missing here: ${error.message}`);
+          return undefined;
+        }
+        throw error;
+      });
+      if (driver === undefined) return;
+      assert.equal(driver.name, 'microvm');
+      assert.equal(driver.capabilities.isolation, true);
+      assert.equal(driver.capabilities.unprivileged, true);
+      assert.deepEqual(driver.capabilities.networkPolicies, ['none', 'host']);
+    } finally {
+      await rm(stateRoot, { recursive: true, force: true });
+    }
+    await assert.rejects(
+      selectSandboxDriver({ unsafeNoSandbox: false, sandbox: 'microvm' }),
+      (error) =>
+        error instanceof NixSpaceError && /microvm driver needs a state directory/.test(error.message),
+    );
+  });
+
   it('falls back to the non-isolating driver only when told to', async () => {
     const missing = new BubblewrapDriver({ bwrapPath: null });
     const driver = await selectSandboxDriver({ unsafeNoSandbox: true, bubblewrap: missing });

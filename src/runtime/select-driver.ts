@@ -1,23 +1,27 @@
-// Picks the sandbox driver at startup: bubblewrap by default, gVisor with --sandbox gvisor.
+// Picks the sandbox driver at startup: bubblewrap by default, gVisor with --sandbox gvisor, QEMU
+// microVMs with --sandbox microvm.
 // Isolation is the default; running without it needs the explicit --unsafe-no-sandbox, and the
 // refusal says exactly what to install. Likewise workspaces
 // run within their CPU, memory and pids limits unless --unsafe-no-limits says otherwise.
 import { NixSpaceError } from '../errors.js';
 import { BubblewrapDriver } from './drivers/bubblewrap/bubblewrap-driver.js';
 import { GvisorDriver } from './drivers/gvisor/gvisor-driver.js';
+import { MicrovmDriver } from './drivers/microvm/microvm-driver.js';
 import { ProcessDriver } from './drivers/process/process-driver.js';
 import type { SandboxDriver } from './sandbox.js';
 import { SandboxDrivers } from './sandbox-drivers.js';
 
 /** The isolating drivers a server may offer beside its default, when this host can run them. */
-const isolatingDrivers = ['bubblewrap', 'gvisor'] as const;
+const isolatingDrivers = ['bubblewrap', 'gvisor', 'microvm'] as const;
 
 export interface SelectDriverOptions {
   unsafeNoSandbox: boolean;
   /** The isolating driver (default bubblewrap). */
-  sandbox?: 'bubblewrap' | 'gvisor';
+  sandbox?: 'bubblewrap' | 'gvisor' | 'microvm';
   /** A root-only directory of the server's for the gVisor boxes' state (needed for gvisor). */
   gvisorStateDir?: string;
+  /** A root-only directory of the server's for the microVM boxes' state (needed for microvm). */
+  microvmStateDir?: string;
   /** Accept a host whose cgroups cannot enforce the limits (default false). */
   unsafeNoLimits?: boolean;
   /** The isolating driver to probe; tests pass one configured to fail. */
@@ -58,6 +62,12 @@ export async function selectSandboxDrivers(options: SelectDriverOptions): Promis
 }
 
 function isolatingDriver(options: SelectDriverOptions): SandboxDriver {
+  if (options.sandbox === 'microvm') {
+    if (options.microvmStateDir === undefined) {
+      throw new NixSpaceError('SANDBOX_UNAVAILABLE', 'the microvm driver needs a state directory');
+    }
+    return new MicrovmDriver({ stateRoot: options.microvmStateDir });
+  }
   if (options.sandbox !== 'gvisor') return options.bubblewrap ?? new BubblewrapDriver();
   if (options.gvisorStateDir === undefined) {
     throw new NixSpaceError('SANDBOX_UNAVAILABLE', 'the gvisor driver needs a state directory');

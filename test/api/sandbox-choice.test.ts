@@ -1,11 +1,13 @@
 // A workspace is made on any sandbox driver the server has (issue 12): the server lists its
 // drivers, a create (or a branch) may ask for one, the workspace says which it runs on and stays
 // on it through a restart of the server, and a driver the server lacks is refused before anything
-// is made. The server here defaults to bubblewrap and also has gVisor (Debian's runsc).
+// is made. The server here defaults to bubblewrap and also has gVisor (Debian's runsc), and QEMU
+// microVMs where the host has them.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { skipReason as gvisorSkipReason } from '../../src/runtime/drivers/gvisor/gvisor-test-kit.js';
+import { MicrovmHost } from '../../src/runtime/drivers/microvm/microvm-host.js';
 import type { SandboxDriverList, Workspace } from '../../src/wire/workspaces.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
@@ -60,12 +62,14 @@ describe('choosing the sandbox driver of a workspace', { skip: gvisorSkipReason 
     const { status, body } = await server.api<SandboxDriverList>('/api/sandboxes');
     assert.equal(status, 200);
     assert.equal(body.default, 'bubblewrap');
+    // And a microVM where this host has QEMU and a kernel for it.
+    const microvm = await new MicrovmHost({ stateRoot: '/nonexistent' }).probe().then(
+      () => [['microvm', true]],
+      () => [],
+    );
     assert.deepEqual(
       body.drivers.map((driver) => [driver.name, driver.isolated]),
-      [
-        ['bubblewrap', true],
-        ['gvisor', true],
-      ],
+      [['bubblewrap', true], ['gvisor', true], ...microvm],
     );
     assert.ok(body.drivers.every((driver) => driver.description.length > 0));
   });
@@ -77,7 +81,10 @@ describe('choosing the sandbox driver of a workspace', { skip: gvisorSkipReason 
       body: { repoUrl: git.url('app.git'), sandbox: 'firecracker' },
     });
     assert.equal(refused.status, 400);
-    assert.match(refused.body.message, /cannot run a workspace on "firecracker": it has bubblewrap, gvisor/);
+    assert.match(
+      refused.body.message,
+      /cannot run a workspace on "firecracker": it has bubblewrap, gvisor\b/,
+    );
     const after = (await server.api<{ workspaces: Workspace[] }>('/api/workspaces')).body.workspaces.length;
     assert.equal(after, before);
   });

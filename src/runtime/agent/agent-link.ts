@@ -1,7 +1,9 @@
 // The server's end of one workspace's agent connection: a Unix socket in a directory of the
 // server's that only this workspace's box is shown, on which its agent dials in, again after every
 // server restart. Whatever connects there speaks for that workspace and nothing else; the newest
-// connection that greets correctly is the agent.
+// connection that greets correctly is the agent. Over a stream that outlives its ends (a microVM's
+// virtio-serial port, `greeting: true`) each connection first exchanges a fresh greeting
+// (link-greeting.ts) so that nothing written for an earlier server reaches this one.
 import { EventEmitter } from 'node:events';
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { type ClientHttp2Session, connect as http2Connect } from 'node:http2';
@@ -11,21 +13,34 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NixSpaceError } from '../../errors.js';
 import type { SandboxUser } from '../sandbox.js';
 import { AgentClient, agentSessionOptions } from './agent-client.js';
+import { greetAgent } from './link-greeting.js';
+
+export interface AgentLinkOptions {
+  /** The stream may carry bytes of an earlier connection: open each one with a greeting. */
+  greeting?: boolean;
+}
 
 /** How long a greeting may take before the connection is dropped. */
 const helloTimeoutMs = 10_000;
+/** How long a connection over a stream with a past waits for the agent's answer before it is dropped. */
+const answerTimeoutMs = 15_000;
 
 export class AgentLink {
   readonly #server: Server;
   readonly #events = new EventEmitter();
+  readonly #greeting: boolean;
+  /** Connections whose agent has not answered the greeting yet. */
+  readonly #waiting = new Set<Socket>();
   #client: AgentClient | undefined;
   #closed = false;
 
   private constructor(
     readonly socketPath: string,
     server: Server,
+    options: AgentLinkOptions,
   ) {
     this.#server = server;
+    this.#greeting = options.greeting === true;
     this.#events.setMaxListeners(0);
     server.on('connection', (socket) => void this.#accept(socket));
   }
@@ -34,12 +49,16 @@ export class AgentLink {
    * Listens on `socketPath` (replacing a stale socket); only `user` (and root) may connect. Its
    * directory is the server's: open to pass through, writable by root alone.
    */
-  static async listen(socketPath: string, user: SandboxUser | undefined): Promise<AgentLink> {
+  static async listen(
+    socketPath: string,
+    user: SandboxUser | undefined,
+    options: AgentLinkOptions = {},
+  ): Promise<AgentLink> {
     await mkdir(dirname(socketPath), { recursive: true });
     await chmod(dirname(socketPath), 0o755);
     await rm(socketPath, { force: true });
     // Taking connections from the first moment: an agent may dial the instant the socket exists.
-    const link = new AgentLink(socketPath, createServer());
+    const link = new AgentLink(socketPath, createServer(), options);
     await new Promise<void>((resolve, reject) => {
       link.#server.once('error', reject);
       link.#server.listen(socketPath, () => {
@@ -142,6 +161,7 @@ export class AgentLink {
     this.#closed = true;
     this.#events.emit('closed');
     this.#client?.close();
+    for (const socket of this.#waiting) socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     if (options.removeSocket !== false) await rm(this.socketPath, { force: true });
   }
@@ -150,6 +170,21 @@ export class AgentLink {
     if (this.#closed) {
       socket.destroy();
       return;
+    }
+    if (this.#greeting) {
+      this.#waiting.add(socket);
+      try {
+        await greetAgent(socket, answerTimeoutMs);
+      } catch {
+        socket.destroy();
+        return;
+      } finally {
+        this.#waiting.delete(socket);
+      }
+      if (this.#closed) {
+        socket.destroy();
+        return;
+      }
     }
     let session: ClientHttp2Session;
     try {

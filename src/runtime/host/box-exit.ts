@@ -22,6 +22,14 @@ export function watchBoxExit(record: WatchedBox): {
   exited: Promise<SandboxExit>;
   check(): void;
 } {
+  return watchExit(() => boxAlive(record));
+}
+
+/** As watchBoxExit, for a box that says itself whether it still runs (a microVM's QEMU, say). */
+export function watchExit(alive: () => Promise<boolean>): {
+  exited: Promise<SandboxExit>;
+  check(): void;
+} {
   let check = () => {};
   const exited = new Promise<SandboxExit>((resolve) => {
     let checking = false;
@@ -30,9 +38,9 @@ export function watchBoxExit(record: WatchedBox): {
     check = () => {
       if (checking) return;
       checking = true;
-      void boxAlive(record).then((alive) => {
+      void alive().then((running) => {
         checking = false;
-        if (alive) return;
+        if (running) return;
         clearInterval(timer);
         // Not our child: how it ended is not ours to know.
         resolve({ code: null, signal: null });

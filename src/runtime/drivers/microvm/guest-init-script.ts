@@ -11,7 +11,12 @@ export const guestInitScript = `#!/.nixspace/bin/busybox sh
 export PATH=/.nixspace/bin
 fail() { echo "nixspace-init: $*"; sync; poweroff -f; }
 
-mount -t proc -o nosuid,nodev,noexec proc /proc
+# The initramfs root is a tmpfs, whose root is world-writable unless told otherwise; no /root
+# (the kernel's built-in initramfs and ours make one): nothing of a host's shape to probe.
+chmod 0755 /
+rmdir /root 2>/dev/null
+# The workspace user sees its own processes only: not init's, nor the guest kernel's threads.
+mount -t proc -o nosuid,nodev,noexec,hidepid=invisible proc /proc
 mount -t sysfs -o nosuid,nodev,noexec sys /sys
 mount -t devtmpfs -o nosuid,noexec dev /dev
 mkdir -p /dev/pts /dev/shm

@@ -1,30 +1,64 @@
 // QEMU opens the shares and connects to the agent socket as the box's user, not as the server: a
 // directory on the way that user may not search would make QEMU fail with a bare EACCES, or (for
 // the socket, retried every second) wait forever without a word. Checked up front, with the
-// directory that is in the way named.
+// directory that is in the way named; the driver first opens the server's own directories on the
+// way for passing through (search, never listing nor writing).
 import { constants, statSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
 import type { SandboxUser } from '../../sandbox.js';
 import type { MicrovmSpec } from './microvm-spec.js';
 
 export function assertBoxUserCanReach(spec: MicrovmSpec): void {
+  for (const [name, path] of pathsToReach(spec)) assertSearchable(name, path, spec.user);
+}
+
+/**
+ * Gives everyone search permission (o+x) on each directory on the way to the box's paths that is
+ * root's and closed to spec.user: the data directory, its run/agents, a test's mkdtemp. Nothing
+ * becomes listable or writable; directories of other owners are left for the check to name.
+ */
+export async function openWayForBoxUser(spec: MicrovmSpec): Promise<void> {
+  const done = new Set<string>();
+  for (const [, path] of pathsToReach(spec)) {
+    for (const dir of ancestors(path)) {
+      if (done.has(dir)) continue;
+      done.add(dir);
+      let stat: ReturnType<typeof statSync>;
+      try {
+        stat = statSync(dir);
+      } catch {
+        break;
+      }
+      if (!stat.isDirectory() || stat.uid !== 0 || searchable(stat, spec.user)) continue;
+      await chmod(dir, (stat.mode & 0o7777) | constants.S_IXOTH);
+    }
+  }
+}
+
+function pathsToReach(spec: MicrovmSpec): [string, string][] {
   const what: [string, string][] = [
     ['the agent socket', dirname(spec.agentSocket)],
     ['the workspace', spec.workspaceDir],
   ];
   if (spec.runtimeDir !== undefined) what.push(['the runtime directory', spec.runtimeDir]);
   for (const path of spec.readOnlyPaths ?? []) what.push(['a read-only path', path]);
-  for (const [name, path] of what) assertSearchable(name, path, spec.user);
+  return what;
 }
 
-function assertSearchable(name: string, path: string, user: SandboxUser): void {
+/** `/`, then each directory down to `path` itself. */
+function ancestors(path: string): string[] {
   const dirs: string[] = [];
   for (let dir = path; ; dir = dirname(dir)) {
     dirs.unshift(dir);
     if (dir === dirname(dir)) break;
   }
-  for (const dir of dirs) {
+  return dirs;
+}
+
+function assertSearchable(name: string, path: string, user: SandboxUser): void {
+  for (const dir of ancestors(path)) {
     let stat: ReturnType<typeof statSync>;
     try {
       stat = statSync(dir);

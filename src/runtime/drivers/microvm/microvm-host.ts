@@ -9,7 +9,7 @@ import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
 import { assertSandboxId } from '../../sandbox-id.js';
 import { writeBoxInitrd } from './box-boot-config.js';
 import { type BoxPaths, boxPaths, type QemuProcess, readRecord, writeRecord } from './box-record.js';
-import { boxShares } from './box-shares.js';
+import { boxShares, readOnlyFiles } from './box-shares.js';
 import { cachedInitramfs } from './guest-initramfs.js';
 import {
   findGuestKernel,
@@ -86,7 +86,7 @@ export class MicrovmHost {
         kernel,
         tools,
       );
-      await writeBoxInitrd(paths.initrd, base, spec, boxShares(spec));
+      await writeBoxInitrd(paths.initrd, base, spec, boxShares(spec), readOnlyFiles(spec));
       // Recorded as soon as its pid is known: a server dying during boot leaves a box find() sees.
       const onSpawned = (process: QemuProcess) => writeRecord(paths, { state: 'running', spec, process });
       const { process, qmp } = await launch(spec, { incoming: false, onSpawned });
@@ -111,6 +111,22 @@ export class MicrovmHost {
     if (record === undefined || record.spec.id !== id) return undefined;
     const cgroup = this.#cgroup(id);
     return new MicrovmBox({ record, paths, cgroup, launch: this.#launcher(paths, cgroup) });
+  }
+
+  /**
+   * Ends the box of this id whatever is left of it: a recorded box is stopped; a box directory
+   * without a record (a server that died during boot) goes with every process of its cgroup.
+   */
+  async destroy(id: string): Promise<void> {
+    const box = await this.find(id);
+    if (box !== undefined) {
+      await box.stop();
+      return;
+    }
+    const cgroup = this.#cgroup(id);
+    await cgroup?.killAll();
+    await cgroup?.remove();
+    await rm(boxPaths(this.#options.stateRoot, id).boxDir, { recursive: true, force: true });
   }
 
   #detect(): { tools: MicrovmTools; kernel: GuestKernel } {

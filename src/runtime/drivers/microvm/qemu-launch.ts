@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { open, readFile } from 'node:fs/promises';
 import { NixSpaceError } from '../../../errors.js';
 import type { SandboxCgroup } from '../../cgroups/sandbox-cgroup.js';
+import { killQuietly } from '../../host/host-processes.js';
 import { shellQuote as q } from '../../host/shell-quote.js';
 import { WORKSPACE_USER } from '../../sandbox.js';
 import { type BoxPaths, isAlive, processStartTime, type QemuProcess } from './box-record.js';
@@ -72,7 +73,8 @@ export async function launchQemu(input: LaunchInput): Promise<{ process: QemuPro
     );
     return { process, qmp };
   } catch (error) {
-    globalThis.process.kill(pid, 'SIGKILL');
+    // It may have exited already: the error then says why, not the kill.
+    killQuietly(pid);
     throw error instanceof NixSpaceError ? error : await failed('did not come up', error);
   }
 }

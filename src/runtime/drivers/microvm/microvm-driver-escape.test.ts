@@ -1,0 +1,4 @@
+// The microVM driver's share of the suites every driver passes: see microvm-conformance.ts.
+import { runMicrovmConformance } from './microvm-conformance.js';
+
+await runMicrovmConformance('escape');
