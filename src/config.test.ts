@@ -107,7 +107,19 @@ describe('configuration', () => {
       lifetimeMs: 24 * 3600_000,
       expiryWarningMs: 3600_000,
       hibernateAfterMs: 3600_000,
+      agentTimeoutMs: 60_000,
     });
+  });
+
+  it('takes how long an agent may go unanswering as a duration; 0 never restarts a workspace for it', () => {
+    const flags = configFromArgs(['--agent-timeout', '5s'], { HOME: '/h' }).config.workspaces;
+    assert.equal(flags.agentTimeoutMs, 5000);
+    const env = configFromArgs([], { HOME: '/h', NIXSPACE_AGENT_TIMEOUT: '0' }).config.workspaces;
+    assert.equal(env.agentTimeoutMs, 0);
+    assert.throws(
+      () => configFromArgs(['--agent-timeout', 'soon'], { HOME: '/h' }),
+      (error: unknown) => error instanceof NixSpaceError && /workspaces\.agentTimeoutMs/.test(error.message),
+    );
   });
 
   it('takes the lifetime and idle timeout as durations from flags or the environment; 0 turns them off', () => {
@@ -123,7 +135,12 @@ describe('configuration', () => {
       NIXSPACE_EXPIRY_WARNING: '15m',
     };
     const fromEnv = configFromArgs([], env).config.workspaces;
-    assert.deepEqual(fromEnv, { lifetimeMs: 0, expiryWarningMs: 15 * 60_000, hibernateAfterMs: 90_000 });
+    assert.deepEqual(fromEnv, {
+      lifetimeMs: 0,
+      expiryWarningMs: 15 * 60_000,
+      hibernateAfterMs: 90_000,
+      agentTimeoutMs: 60_000,
+    });
     assert.equal(
       configFromArgs(['--hibernate-after', '1500ms'], { HOME: '/h' }).config.workspaces.hibernateAfterMs,
       1500,

@@ -142,6 +142,8 @@ export const configSchema = z.object({
       expiryWarningMs: duration.default(3600_000),
       /** A running workspace with no terminal, IDE or job open this long hibernates (0: never). */
       hibernateAfterMs: duration.default(3600_000),
+      /** A running workspace whose agent answers nothing this long is restarted (0: never). */
+      agentTimeoutMs: duration.default(60_000),
     })
     .prefault({}),
   /** People at once in one workspace (its owner and share-link holders); the brief says 3. */
@@ -210,6 +212,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       lifetimeMs: pick('NIXSPACE_WORKSPACE_LIFETIME'),
       expiryWarningMs: pick('NIXSPACE_EXPIRY_WARNING'),
       hibernateAfterMs: pick('NIXSPACE_HIBERNATE_AFTER'),
+      agentTimeoutMs: pick('NIXSPACE_AGENT_TIMEOUT'),
     }),
     maxWorkspaceUsers: pick('NIXSPACE_MAX_WORKSPACE_USERS'),
     logLevel: pick('NIXSPACE_LOG_LEVEL'),

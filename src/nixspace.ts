@@ -175,6 +175,7 @@ export async function startNixSpace(config: Config, options: StartOptions = {}):
       },
       jobs: runningJobs,
       lifetime: { settings: lifetime, idle, now },
+      agentDeadlineMs: config.workspaces.agentTimeoutMs,
       logger,
     });
     const reconciled = await workspaces.reconcile();

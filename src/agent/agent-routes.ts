@@ -12,6 +12,7 @@ import {
   signalRequest,
   spawnRequest,
 } from '../wire/agent.js';
+import { connectTo } from './agent-connections.js';
 import { AgentProcessError, type AgentProcesses } from './agent-processes.js';
 import type { OutputBuffer } from './output-buffer.js';
 
@@ -42,6 +43,9 @@ async function route(
   const [resource, id, action, stream] = parts.slice(1);
   const method = req.method;
   if (resource === 'hello' && method === 'GET') return sendJson(res, 200, hello);
+  if (resource === 'connections' && id === undefined && method === 'POST') {
+    return connectTo(req, res, url.searchParams.get('socket'));
+  }
   if (resource !== 'processes') throw new AgentProcessError(404, 'NOT_FOUND', `no route ${url.pathname}`);
   if (id === undefined) {
     if (method === 'GET') return sendJson(res, 200, { processes: processes.list() });

@@ -62,6 +62,8 @@ Options for serve:
                            it, e.g. 24h (default), 7d; 0 never (env NIXSPACE_WORKSPACE_LIFETIME)
   --hibernate-after D      Hibernate a running workspace with no terminal, IDE or job open this
                            long, e.g. 1h (default), 30m; 0 never (env NIXSPACE_HIBERNATE_AFTER)
+  --agent-timeout D        Restart a running workspace whose agent answers nothing this long, e.g.
+                           60s (default); 0 never (env NIXSPACE_AGENT_TIMEOUT)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace, silent
   --sandbox DRIVER         The isolation workspaces run in: bubblewrap (default) or gvisor (runsc's
                            user-space kernel: stronger, slower on file metadata; env NIXSPACE_SANDBOX)

@@ -27,6 +27,7 @@ const options = {
   'key-rotation-hours': { type: 'string' },
   'workspace-lifetime': { type: 'string' },
   'hibernate-after': { type: 'string' },
+  'agent-timeout': { type: 'string' },
   'log-level': { type: 'string' },
   'unsafe-no-sandbox': { type: 'boolean' },
   sandbox: { type: 'string' },
@@ -64,6 +65,7 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv = process.
     workspaces: {
       lifetimeMs: values['workspace-lifetime'],
       hibernateAfterMs: values['hibernate-after'],
+      agentTimeoutMs: values['agent-timeout'],
     },
     limits: {
       memory: values['memory-limit'],

@@ -1,8 +1,9 @@
 // The lifecycle rules every sandbox obeys, whatever the driver: start once, stop once (concurrent
-// stops share one promise), no agent before start. Drivers stay small because they do not repeat
-// these checks.
+// stops share one promise), no agent before start, and a sandbox whose agent stops answering is
+// ended (its exit says why). Drivers stay small because they do not repeat these checks.
 import { NixSpaceError } from '../errors.js';
 import type { AgentLink } from './agent/agent-link.js';
+import { AgentWatchdog } from './agent/agent-watchdog.js';
 import type { CommandGroup, Sandbox, SandboxDriver, SandboxExit, SandboxSpec } from './sandbox.js';
 import { sandboxEnv } from './sandbox-env.js';
 
@@ -17,9 +18,17 @@ export type SandboxState =
   /** `start` failed; nothing is left running. */
   | 'failed';
 
+export interface RuntimeSandboxOptions {
+  /** A running sandbox whose agent answers nothing this long is ended; unset: never. */
+  agentDeadlineMs?: number;
+}
+
 export class RuntimeSandbox implements Sandbox {
   readonly #driver: SandboxDriver;
   readonly #spec: SandboxSpec;
+  readonly #options: RuntimeSandboxOptions;
+  #watchdog: AgentWatchdog | undefined;
+  #unresponsive: string | undefined;
   #state: SandboxState = 'new';
   #inner: Sandbox | undefined;
   #starting: Promise<void> | undefined;
@@ -32,9 +41,10 @@ export class RuntimeSandbox implements Sandbox {
     return this.#driver.capabilities.unprivileged;
   }
 
-  constructor(driver: SandboxDriver, spec: SandboxSpec) {
+  constructor(driver: SandboxDriver, spec: SandboxSpec, options: RuntimeSandboxOptions = {}) {
     this.#driver = driver;
     this.#spec = spec;
+    this.#options = options;
     this.exited = new Promise((resolve) => {
       this.#resolveExited = resolve;
     });
@@ -44,18 +54,23 @@ export class RuntimeSandbox implements Sandbox {
   static async start(
     driver: SandboxDriver,
     spec: SandboxSpec,
-    options: { signal?: AbortSignal } = {},
+    options: RuntimeSandboxOptions & { signal?: AbortSignal } = {},
   ): Promise<RuntimeSandbox> {
-    const sandbox = new RuntimeSandbox(driver, spec);
-    await sandbox.start(options);
+    const { signal, ...rest } = options;
+    const sandbox = new RuntimeSandbox(driver, spec, rest);
+    await sandbox.start(signal ? { signal } : {});
     return sandbox;
   }
 
   /** The running sandbox an earlier server process left for this spec, if its agent answers. */
-  static async attach(driver: SandboxDriver, spec: SandboxSpec): Promise<RuntimeSandbox | undefined> {
+  static async attach(
+    driver: SandboxDriver,
+    spec: SandboxSpec,
+    options: RuntimeSandboxOptions = {},
+  ): Promise<RuntimeSandbox | undefined> {
     const inner = await driver.attach(spec);
     if (inner === undefined) return undefined;
-    const sandbox = new RuntimeSandbox(driver, spec);
+    const sandbox = new RuntimeSandbox(driver, spec, options);
     sandbox.#starting = Promise.resolve();
     sandbox.#running(inner);
     return sandbox;
@@ -110,10 +125,28 @@ export class RuntimeSandbox implements Sandbox {
     this.#inner = inner;
     // A stop() that arrived while starting has already switched the state; leave it alone.
     if (this.#state === 'starting' || this.#state === 'new') this.#state = 'running';
+    const { agentDeadlineMs } = this.#options;
+    if (agentDeadlineMs !== undefined && agentDeadlineMs > 0 && this.#state === 'running') {
+      this.#watchdog = new AgentWatchdog(
+        inner.agent,
+        { deadlineMs: agentDeadlineMs },
+        (reason) => void this.#endUnresponsive(inner, reason),
+      );
+    }
     void inner.exited.then((exit) => {
+      this.#watchdog?.stop();
       if (this.#state === 'running') this.#state = 'exited';
-      this.#resolveExited(exit);
+      this.#resolveExited(
+        this.#unresponsive === undefined ? exit : { ...exit, unresponsive: this.#unresponsive },
+      );
     });
+  }
+
+  /** The agent stopped answering: the box is ended, and its exit says why. */
+  async #endUnresponsive(inner: Sandbox, reason: string): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#unresponsive = reason;
+    await inner.stop().catch(() => undefined);
   }
 
   /** A command group stays reachable after the sandbox ended, so what is left can be cleared. */
@@ -129,6 +162,7 @@ export class RuntimeSandbox implements Sandbox {
 
   async #stop(): Promise<void> {
     this.#state = 'stopping';
+    this.#watchdog?.stop();
     try {
       await this.#starting?.catch(() => undefined);
       await this.#inner?.stop();

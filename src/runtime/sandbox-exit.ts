@@ -9,6 +9,7 @@ function signalName(number: number): string {
 }
 
 export function describeSandboxExit(exit: SandboxExit): string {
+  if (exit.unresponsive !== undefined) return `${exit.unresponsive}, so the sandbox was ended`;
   if (exit.signal !== null) return `the sandbox's init was killed (${exit.signal})`;
   if (exit.code !== null && exit.code > 128 && exit.code < 160) {
     return `the sandbox's init was killed (${signalName(exit.code - 128)})`;

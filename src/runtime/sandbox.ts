@@ -88,6 +88,8 @@ export interface CommandGroup {
 export interface SandboxExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Set when the sandbox was ended because its agent stopped answering: why. */
+  unresponsive?: string;
 }
 
 export interface Sandbox {

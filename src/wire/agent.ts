@@ -15,6 +15,9 @@
 //   POST   /v1/processes/:id/resize ResizeRequest
 //   GET    /v1/processes/:id/exit                 → ProcessExit, once it has ended
 //   DELETE /v1/processes/:id                      kills it if running and forgets it
+//   POST   /v1/connections?socket=PATH            a byte stream both ways to the Unix socket PATH
+//                                                 in the workspace (200 once connected); how the
+//                                                 server reaches what listens in there (VS Code)
 import { z } from 'zod';
 import { AGENT_PROTOCOL } from './agent-names.js';
 
@@ -99,6 +102,13 @@ export const agentHello = z.object({
   pid: z.number().int().min(1),
 });
 export type AgentHello = z.infer<typeof agentHello>;
+
+/** A Unix socket path the agent connects to for the server: absolute, within the kernel's 107 bytes. */
+export const connectionTarget = z
+  .string()
+  .startsWith('/')
+  .max(107)
+  .refine((path) => !path.includes('\0'), 'a socket path');
 
 export const ackRequest = z.object({ stream: outputStreamName, offset: z.number().int().min(0) });
 export const signalRequest = z.object({

@@ -90,6 +90,18 @@ export interface WorkspaceIdle {
   hibernatedAt: string | null;
 }
 
+/** The sandbox a running workspace is in. */
+export interface WorkspaceSandbox {
+  /** The driver's name: `bubblewrap`, `gvisor`, … (`process` when not isolated). */
+  driver: string;
+  isolated: boolean;
+  /**
+   * Set when NixSpace restarted the workspace because its agent stopped answering: when, and why.
+   * Its processes were ended then; its files were kept.
+   */
+  restarted?: { at: string; reason: string };
+}
+
 export interface Workspace<Environment = unknown> {
   id: string;
   name: string;
@@ -100,7 +112,7 @@ export interface Workspace<Environment = unknown> {
   status: WorkspaceStatus;
   error: WorkspaceError | null;
   steps: Step[];
-  sandbox: { driver: string; isolated: boolean } | null;
+  sandbox: WorkspaceSandbox | null;
   /** What the environment provides; null until it is built. */
   environment: Environment | null;
   /** VS Code (code-server) of the running workspace, with where it is served; null while it does not run. */

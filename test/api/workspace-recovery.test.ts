@@ -3,9 +3,7 @@
 // delete was left, with its files.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { pidsWithEnv } from '../../src/runtime/host/host-processes.js';
 import { updateWorkspace } from '../../src/store/workspace-queries.js';
 import type { Job, JobPage } from '../../src/wire/jobs.js';
 import type { Workspace } from '../../src/wire/workspaces.js';
@@ -17,20 +15,7 @@ import {
   type TestServer,
   waitForStatus,
 } from '../support/nixspace-server.js';
-
-/** Host pid of pid 1 of the workspace's sandbox, found through /proc as an operator would. */
-async function sandboxInitPid(workspaceId: string): Promise<number> {
-  for (const pid of await pidsWithEnv('NIXSPACE_WORKSPACE_ID', workspaceId)) {
-    try {
-      const status = await readFile(`/proc/${pid}/status`, 'utf8');
-      const nspid = /^NSpid:\s+(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/);
-      if (nspid && nspid.length > 1 && nspid.at(-1) === '1') return pid;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  throw new Error(`no sandbox init found for workspace ${workspaceId}`);
-}
+import { sandboxInitPid } from '../support/sandbox-init.js';
 
 describe('a workspace whose sandbox died', () => {
   let gitServer: GitHttpServer;

@@ -58,6 +58,38 @@ export class AgentClient {
     return this.#closed || this.session.closed || this.session.destroyed;
   }
 
+  /**
+   * Resolves with the round trip of an HTTP/2 PING once the agent answered it; rejects when it did
+   * not within `timeoutMs` or the connection is gone. The agent's event loop answers, so a stopped or
+   * wedged agent does not.
+   */
+  ping(timeoutMs: number): Promise<number> {
+    if (this.closed) {
+      return Promise.reject(new NixSpaceError('SANDBOX_FAILED', 'the workspace agent is not connected'));
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new NixSpaceError('SANDBOX_FAILED', `the workspace agent did not answer within ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
+      const sent = this.session.ping((error, durationMs) => {
+        clearTimeout(timer);
+        if (error)
+          reject(
+            new NixSpaceError('SANDBOX_FAILED', `the workspace agent connection failed: ${error.message}`),
+          );
+        else resolve(durationMs);
+      });
+      if (!sent) {
+        clearTimeout(timer);
+        reject(new NixSpaceError('SANDBOX_FAILED', 'the workspace agent has too many pings unanswered'));
+      }
+    });
+  }
+
   /** Drops the connection, and with it every request still open on it. */
   close(): void {
     this.#closed = true;
@@ -127,6 +159,22 @@ export class AgentClient {
       throw new NixSpaceError('SANDBOX_FAILED', `the agent answered a bad output offset for ${id}`);
     }
     return { offset, bytes: req };
+  }
+
+  /**
+   * A byte stream both ways to the Unix socket at `socketPath` inside the workspace, once the
+   * agent has connected to it; rejects naming why it could not (nothing listens there, say).
+   */
+  async connect(socketPath: string): Promise<ClientHttp2Stream> {
+    if (this.closed) throw new NixSpaceError('SANDBOX_FAILED', 'the workspace agent is not connected');
+    const req = this.session.request(
+      { ':method': 'POST', ':path': `/v1/connections?socket=${encodeURIComponent(socketPath)}` },
+      { endStream: false },
+    );
+    const headers = await responseHeaders(req, 30_000);
+    const status = Number(headers[':status']);
+    if (status !== 200) throw await errorOf(req, status);
+    return req;
   }
 
   /** A stream whose bytes go to the process's stdin in order; `end` closes stdin when it ends. */

@@ -3,16 +3,19 @@
 // other sandbox mounts that directory), is restarted after a crash (bounded, with backoff) and
 // stopped with the workspace. Settings and extensions live under the workspace, so they persist.
 //
-// The server reaches it through a hard link to that socket in a directory no sandbox sees, so
-// nothing in the sandbox can swap the socket for a symlink to one of the host's. Each start gets a
+// The server reaches it through a socket of its own in a directory no sandbox sees, whose every
+// connection the workspace's agent carries on to code-server's (runtime/agent/agent-forward.ts):
+// the host never connects to a path the sandbox could swap, and no driver needs to share a socket
+// with the host (a gVisor box or a microVM cannot). Each start gets a
 // random secret that code-server requires of every request (its session cookie, which only the
 // server's proxy adds); a browser never holds it.
 
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
+import { AgentForward } from '../../runtime/agent/agent-forward.js';
 import { AgentProcess } from '../../runtime/agent/agent-process.js';
 import type { Sandbox } from '../../runtime/sandbox.js';
 import { execInSandbox } from '../../runtime/sandbox-exec.js';
@@ -41,7 +44,7 @@ export interface CodeServerContext {
   stateDir?: string;
   /** The sandbox's own runtime directory (SandboxSpec.runtimeDir): code-server listens in it. */
   runtimeDir: string;
-  /** Where the server links the socket to, in a host directory no sandbox sees. */
+  /** The server's end of the way to it, in a host directory no sandbox sees. */
   hostSocket: string;
   /** A view for someone who may only look: every file opens read-only (the sandbox enforces it). */
   readOnly?: boolean;
@@ -121,7 +124,7 @@ export function ideDir(workspaceDir: string): string {
 
 export class CodeServerRunner {
   readonly status: IdeStatus = { status: 'starting', startedAt: null, restarts: 0, detail: null };
-  /** The host-side link the server connects to. */
+  /** The host-side socket the server connects to (carried on by the agent). */
   readonly socketPath: string;
   /** Where code-server listens, inside the sandbox's runtime directory. */
   readonly listenPath: string;
@@ -129,6 +132,7 @@ export class CodeServerRunner {
   readonly #dir: string;
   readonly #process: SupervisedProcess;
   #installation: CodeServerInstallation | undefined;
+  #forward: AgentForward | undefined;
   /** The code-server a previous server left running, found at prepare, taken back at launch. */
   #kept: ProcessInfo | undefined;
   #secret = randomBytes(32).toString('hex');
@@ -206,8 +210,7 @@ export class CodeServerRunner {
     }
     const dir = this.#dir;
     this.#kept = await AgentProcess.running(sandbox.agent, ideProcess);
-    await mkdir(dirname(this.socketPath), { recursive: true, mode: 0o700 });
-    await rm(this.socketPath, { force: true });
+    this.#forward ??= await AgentForward.listen(sandbox.agent, this.socketPath, this.listenPath);
     // Done from inside the sandbox: the workspace controls its directory, and a host-side write
     // there could be redirected by a symlink. A socket left by a code-server that crashed answers
     // nothing and would block the bind, so it goes. First-start settings never replace the user's;
@@ -291,27 +294,7 @@ export class CodeServerRunner {
       this.#startedAt = child.info.startedAt;
       this.#process.watch(child);
     }
-    await this.#process.waitReady(
-      async () => (await this.#linkSocket()) && (await answers(this.socketPath)),
-      25,
-      this.#process.signal,
-    );
-  }
-
-  /**
-   * Links the socket code-server made to the host-side path; a hard link never follows a symlink,
-   * and one made to anything but a socket is dropped.
-   */
-  async #linkSocket(): Promise<boolean> {
-    try {
-      await rm(this.socketPath, { force: true });
-      await link(this.listenPath, this.socketPath);
-      if ((await lstat(this.socketPath)).isSocket()) return true;
-    } catch {
-      // Not there yet.
-    }
-    await rm(this.socketPath, { force: true });
-    return false;
+    await this.#process.waitReady(() => answers(this.socketPath), 25, this.#process.signal);
   }
 
   #onExit(how: string): void {
@@ -334,7 +317,7 @@ export class CodeServerRunner {
     await this.#process.stop(new NixSpaceError('INTERRUPTED', 'the IDE is stopping'), (child) =>
       child.signal('SIGTERM'),
     );
-    await rm(this.socketPath, { force: true });
+    await this.#forward?.close();
     await rm(this.#secretPath, { force: true });
     this.update({ status: 'stopped', detail: null });
   }
@@ -345,6 +328,7 @@ export class CodeServerRunner {
    */
   release(): void {
     this.#process.release(new NixSpaceError('INTERRUPTED', 'the server is stopping'));
+    void this.#forward?.close();
   }
 }
 

@@ -5,16 +5,18 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EnvSpec } from '../../detect/env-spec.js';
-import { NixSpaceError } from '../../errors.js';
+import { NixSpaceError, toErrorBody } from '../../errors.js';
 import { giveTree } from '../../runtime/host/give-tree.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
-import type { SandboxSpec, SandboxUser } from '../../runtime/sandbox.js';
+import type { SandboxExit, SandboxSpec, SandboxUser } from '../../runtime/sandbox.js';
 import { describeSandboxExit } from '../../runtime/sandbox-exit.js';
 import type { WorkspaceRow } from '../../store/schema.js';
 import { dependencyEnv, dependencyPath } from '../environments/dependency-plan.js';
 import type { Activation } from '../environments/environment-service.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
+import { storedSetup } from './environment-steps.js';
+import { RestartBudget } from './restart-budget.js';
 import { WorkspaceTerminals } from './terminals.js';
 import { stopViewer, type ViewerIde } from './viewer-ide.js';
 import type { WorkspaceContext } from './workspace-context.js';
@@ -52,6 +54,8 @@ const SHELL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 export class LiveSandboxes {
   private readonly live = new Map<string, LiveWorkspace>();
+  /** Restarts of workspaces whose agent stopped answering, so that none is restarted forever. */
+  readonly restarts = new RestartBudget();
 
   constructor(private readonly ctx: WorkspaceContext) {}
 
@@ -97,11 +101,12 @@ export class LiveSandboxes {
       hostname: `ws-${row.id.slice(0, 8)}`,
       env,
     };
-    const adopted = options.adopt ? await RuntimeSandbox.attach(driver, spec) : undefined;
+    const watch = ctx.options.agentDeadlineMs ? { agentDeadlineMs: ctx.options.agentDeadlineMs } : {};
+    const adopted = options.adopt ? await RuntimeSandbox.attach(driver, spec, watch) : undefined;
     if (options.adopt && adopted === undefined) await ctx.cleanupSandbox(row.id);
     // A new sandbox gets an empty runtime directory; a running one keeps the one it has mounted.
     if (adopted === undefined) await ctx.runtimeDir(row.id, user);
-    const sandbox = adopted ?? (await RuntimeSandbox.start(driver, spec));
+    const sandbox = adopted ?? (await RuntimeSandbox.start(driver, spec, watch));
     const shell = { argv: ['/bin/bash'], cwd: join(dir, 'repo'), env };
     const terminals = new WorkspaceTerminals(sandbox.agent, shell, ctx.options.terminals);
     if (adopted) {
@@ -133,13 +138,20 @@ export class LiveSandboxes {
     }
   }
 
-  /** A sandbox that exited on its own: the workspace fails, with its files kept to start again. */
-  private async died(id: string, live: LiveWorkspace, reason: string, exit: unknown): Promise<void> {
+  /**
+   * A sandbox that exited on its own: the workspace fails, with its files kept to start again. One
+   * ended because its agent stopped answering is restarted instead, within its restart budget.
+   */
+  private async died(id: string, live: LiveWorkspace, reason: string, exit: SandboxExit): Promise<void> {
     if (live.stopping || this.live.get(id) !== live) return;
     this.live.delete(id);
     this.ctx.logger.warn({ workspace: id, exit }, `sandbox exited unexpectedly: ${reason}`);
     // Queued before anything else can be: a start waits until what is left of this one is gone.
     const retired = this.ctx.locked(id, () => this.retire(id, live));
+    if (exit.unresponsive !== undefined && this.restarts.take(id)) {
+      await this.restartUnresponsive(id, exit.unresponsive, retired);
+      return;
+    }
     await this.ctx
       .save(id, {
         status: 'failed',
@@ -155,6 +167,43 @@ export class LiveSandboxes {
     await retired.catch((error: unknown) =>
       this.ctx.logger.warn({ err: error, workspace: id }, 'could not clean up a dead sandbox'),
     );
+  }
+
+  /**
+   * Brings a workspace whose agent stopped answering up again in a new sandbox, saying so: in its
+   * progress log, and in `sandbox.restarted` until it next stops. Its processes are gone; its files
+   * stay. A workspace stopped or deleted meanwhile is left as it is.
+   */
+  private async restartUnresponsive(id: string, why: string, retired: Promise<void>): Promise<void> {
+    const ctx = this.ctx;
+    const at = ctx.now();
+    ctx.log(id, 'sandbox', `${why}: restarting the workspace; its processes were ended, its files are kept`);
+    await ctx.save(id, { status: 'starting' }).catch(() => {});
+    await retired.catch((error: unknown) =>
+      ctx.logger.warn({ err: error, workspace: id }, 'could not clean up a dead sandbox'),
+    );
+    await ctx.locked(id, async () => {
+      const row = await ctx.records.find(id);
+      if (row?.status !== 'starting' || this.live.has(id)) return;
+      try {
+        await ctx.cleanupSandbox(id);
+        await this.bringUp(row, await storedSetup(ctx, row));
+        this.startIde(id);
+        const { driver } = ctx.options;
+        const sandbox = {
+          driver: driver.name,
+          isolated: driver.capabilities.isolation,
+          restarted: { at: at.toISOString(), reason: why },
+        };
+        await ctx.save(id, { status: 'running', sandbox });
+        ctx.log(id, 'sandbox', 'the workspace is running again');
+      } catch (error) {
+        ctx.logger.warn({ err: error, workspace: id }, 'could not restart an unresponsive workspace');
+        await ctx
+          .save(id, { status: 'failed', error: { ...toErrorBody(error), step: 'sandbox', filesKept: true } })
+          .catch(() => {});
+      }
+    });
   }
 
   /** The variables every process of a workspace starts with. */

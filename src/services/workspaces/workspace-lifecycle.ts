@@ -101,6 +101,7 @@ export class WorkspaceLifecycle {
     await removeFiles(this.ctx, id);
     await this.ctx.save(id, { status: 'deleted', sandbox: null });
     this.ctx.options.lifetime?.idle.forget(id);
+    this.ctx.sandboxes.restarts.forget(id);
   }
 
   /**

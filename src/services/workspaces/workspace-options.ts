@@ -62,6 +62,8 @@ export interface WorkspaceServiceOptions {
   jobs: WorkspaceJobs;
   /** The lifetime and idle limits, and what is open in each workspace; without it, none apply. */
   lifetime?: { settings: LifetimeSettings; idle: IdleTracker; now?: () => Date };
+  /** A running workspace whose agent answers nothing this long is restarted; unset or 0: never. */
+  agentDeadlineMs?: number;
   logger: Logger;
 }
 

@@ -41,6 +41,22 @@ export function WorkspaceSummary(props: { workspace: Workspace; headingLevel: 1 
                 {sandbox().driver}
                 {sandbox().isolated ? '' : ' (not isolated)'}
               </span>
+              <Show when={sandbox().restarted}>
+                {(restarted) => (
+                  <>
+                    <span class="summary-sep" aria-hidden="true">
+                      ·
+                    </span>
+                    <span
+                      class="summary-restarted"
+                      data-testid="workspace-restarted"
+                      title={`NixSpace restarted this workspace: ${restarted().reason}. Its processes were ended; its files were kept.`}
+                    >
+                      restarted {formatAbsoluteTime(restarted().at)}: {restarted().reason}
+                    </span>
+                  </>
+                )}
+              </Show>
             </>
           )}
         </Show>
