@@ -21,17 +21,17 @@ import type { Sandbox } from '../../runtime/sandbox.js';
 import { execInSandbox } from '../../runtime/sandbox-exec.js';
 import type { ProcessInfo } from '../../wire/agent.js';
 import type { IdeState, IdeStatus } from '../../wire/workspaces.js';
+import {
+  describeError,
+  SupervisedProcess,
+  type SupervisionLimits,
+} from '../supervision/supervised-process.js';
 import type { CodeServerInstallation } from './code-server-install.js';
 
 /** The runner's state, as the workspace view shows it (src/wire/workspaces.ts). */
 export type { IdeState, IdeStatus };
 
-export interface RunnerLimits {
-  maxRestarts: number;
-  restartDelayMs: number;
-  readyTimeoutMs: number;
-  stopGraceMs: number;
-}
+export type RunnerLimits = SupervisionLimits;
 
 export interface CodeServerContext {
   sandbox: Sandbox;
@@ -117,7 +117,6 @@ const ideGroup = 'ide';
 
 /** Unix socket paths are limited to 107 bytes by the kernel. */
 const maxSocketPath = 107;
-const keptLines = 20;
 
 export function ideDir(workspaceDir: string): string {
   return join(workspaceDir, '.nixspace', 'ide');
@@ -130,24 +129,26 @@ export class CodeServerRunner {
   /** Where code-server listens, inside the sandbox's runtime directory. */
   readonly listenPath: string;
   readonly #context: CodeServerContext;
-  readonly #limits: RunnerLimits;
   readonly #dir: string;
-  readonly #stopping = new AbortController();
+  readonly #process: SupervisedProcess;
   #installation: CodeServerInstallation | undefined;
-  #child: AgentProcess | undefined;
-  #childExited: Promise<void> = Promise.resolve();
-  #watching: { stop(): void; ended: Promise<void> } | undefined;
   #forward: AgentForward | undefined;
   /** The code-server a previous server left running, found at prepare, taken back at launch. */
   #kept: ProcessInfo | undefined;
-  #lastLines: string[] = [];
   #secret = randomBytes(32).toString('hex');
   /** When the running code-server's process started (the agent's word for it). */
   #startedAt: string | undefined;
 
   constructor(context: CodeServerContext, limits: RunnerLimits) {
     this.#context = context;
-    this.#limits = limits;
+    this.#process = new SupervisedProcess({
+      sandbox: context.sandbox,
+      group: ideGroup,
+      name: 'code-server',
+      limits,
+      onLine: (line) => context.onLog?.(line),
+      onExit: (how) => this.#onExit(how),
+    });
     this.#dir = context.stateDir ?? ideDir(context.workspaceDir);
     this.listenPath = join(context.runtimeDir, 'code-server.sock');
     this.socketPath = context.hostSocket;
@@ -169,7 +170,7 @@ export class CodeServerRunner {
   }
 
   get stopped(): boolean {
-    return this.#stopping.signal.aborted;
+    return this.#process.stopped;
   }
 
   update(patch: Partial<IdeStatus>): void {
@@ -191,9 +192,9 @@ export class CodeServerRunner {
         detail: null,
       });
     } catch (error) {
-      await this.#killChild();
+      await this.#process.kill();
       if (this.stopped) return;
-      this.update({ status: 'failed', detail: describe(error) });
+      this.update({ status: 'failed', detail: describeError(error) });
     }
   }
 
@@ -229,7 +230,7 @@ export class CodeServerRunner {
         JSON.stringify(settings, null, 2),
         readOnly ? 'replace' : 'keep',
       ],
-      { signal: this.#stopping.signal },
+      { signal: this.#process.signal },
     );
     if (made.code !== 0) {
       throw new NixSpaceError('SANDBOX_FAILED', 'cannot prepare the IDE directory', {
@@ -272,7 +273,7 @@ export class CodeServerRunner {
       this.#secret = kept;
       // The page VS Code has open belongs to this start: the same start, so it is kept.
       this.#startedAt = running.startedAt;
-      this.#watch(AgentProcess.adopt(agent, running));
+      this.#process.watch(AgentProcess.adopt(agent, running));
     } else {
       // A new secret per start, handed over in the environment (code-server drops it from its own
       // before VS Code's terminals inherit it): a hashed password that is no argon2 hash is compared
@@ -291,82 +292,31 @@ export class CodeServerRunner {
       });
       // The start is the process's, as the agent tells it: the same when a server takes it back.
       this.#startedAt = child.info.startedAt;
-      this.#watch(child);
+      this.#process.watch(child);
     }
-    let exited = false;
-    void this.#childExited.then(() => {
-      exited = true;
-    });
-    const deadline = Date.now() + this.#limits.readyTimeoutMs;
-    const signal = this.#stopping.signal;
-    for (;;) {
-      signal.throwIfAborted();
-      if (exited) throw new Error(`code-server exited before it was ready:\n${this.#lastLines.join('\n')}`);
-      if ((await answers(this.socketPath)) && !exited) return;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `code-server not ready after ${this.#limits.readyTimeoutMs} ms:\n${this.#lastLines.join('\n')}`,
-        );
-      }
-      await Promise.race([delay(25, signal), this.#childExited]);
-    }
+    await this.#process.waitReady(() => answers(this.socketPath), 25, this.#process.signal);
   }
 
-  /** Follows a code-server's output into the log, and its exit. */
-  #watch(child: AgentProcess): void {
-    this.#child = child;
-    this.#watching = child.watchLines(
-      (line) => this.#log(line),
-      (exit) => this.#onExit(child, exit.code, exit.signal),
-    );
-    this.#childExited = this.#watching.ended;
-  }
-
-  #onExit(child: AgentProcess, code: number | null, signal: string | null): void {
-    if (this.#child !== child) return;
-    this.#child = undefined;
-    const how = code === null ? `was killed (${signal})` : `exited with code ${code}`;
-    this.#log(`nixspace: code-server ${how}`);
-    if (this.status.status === 'running' && !this.stopped) void this.#restart(`code-server ${how}`);
-  }
-
-  async #restart(reason: string): Promise<void> {
-    const signal = this.#stopping.signal;
-    let why = reason;
-    while (!signal.aborted) {
-      if (this.status.restarts >= this.#limits.maxRestarts) {
-        this.update({ status: 'failed', detail: `${why}; gave up after ${this.status.restarts} restarts` });
-        return;
-      }
-      this.update({
-        status: 'restarting',
-        restarts: this.status.restarts + 1,
-        detail: `${why}; restart ${this.status.restarts + 1} of ${this.#limits.maxRestarts}`,
-      });
-      try {
-        await delay(this.#limits.restartDelayMs * 2 ** (this.status.restarts - 1), signal);
-        signal.throwIfAborted();
+  #onExit(how: string): void {
+    this.#process.log(`nixspace: code-server ${how}`);
+    if (this.status.status !== 'running' || this.stopped) return;
+    void this.#process.restart(`code-server ${how}`, {
+      restarts: () => this.status.restarts,
+      restarting: (restarts, detail) => this.update({ status: 'restarting', restarts, detail }),
+      relaunch: async () => {
         await this.#prepare();
         await this.#launch();
-        this.update({ status: 'running', startedAt: new Date().toISOString(), detail: null });
-        return;
-      } catch (error) {
-        await this.#killChild();
-        if (signal.aborted) return;
-        why = describe(error);
-      }
-    }
+      },
+      running: () => this.update({ status: 'running', startedAt: new Date().toISOString(), detail: null }),
+      gaveUp: (detail) => this.update({ status: 'failed', detail }),
+    });
   }
 
   /** SIGTERM to code-server's process group, SIGKILL to its group after the grace period. */
   async stop(): Promise<void> {
-    if (!this.stopped) this.#stopping.abort(new NixSpaceError('INTERRUPTED', 'the IDE is stopping'));
-    const child = this.#child;
-    if (child !== undefined) {
-      await child.signal('SIGTERM').catch(() => undefined);
-      await Promise.race([this.#childExited, delay(this.#limits.stopGraceMs)]);
-    }
-    await this.#killChild();
+    await this.#process.stop(new NixSpaceError('INTERRUPTED', 'the IDE is stopping'), (child) =>
+      child.signal('SIGTERM'),
+    );
     await this.#forward?.close();
     await rm(this.#secretPath, { force: true });
     this.update({ status: 'stopped', detail: null });
@@ -377,27 +327,8 @@ export class CodeServerRunner {
    * it back (start() finds it).
    */
   release(): void {
-    if (!this.stopped) this.#stopping.abort(new NixSpaceError('INTERRUPTED', 'the server is stopping'));
-    this.#watching?.stop();
-    this.#child = undefined;
+    this.#process.release(new NixSpaceError('INTERRUPTED', 'the server is stopping'));
     void this.#forward?.close();
-  }
-
-  async #killChild(): Promise<void> {
-    const child = this.#child;
-    if (child === undefined) return;
-    await this.#context.sandbox
-      .commandGroup(ideGroup)
-      ?.kill()
-      .catch(() => undefined);
-    await child.forget().catch(() => undefined);
-    await Promise.race([this.#childExited, delay(this.#limits.stopGraceMs)]);
-  }
-
-  #log(line: string): void {
-    this.#lastLines.push(line);
-    if (this.#lastLines.length > keptLines) this.#lastLines.shift();
-    this.#context.onLog?.(line);
   }
 }
 
@@ -420,22 +351,5 @@ export async function answers(socketPath: string, timeoutMs = 2000): Promise<boo
     req.once('timeout', () => req.destroy());
     req.once('error', () => resolve(false));
     req.end();
-  });
-}
-
-function describe(error: unknown): string {
-  if (error instanceof NixSpaceError && error.detail) return `${error.message}: ${error.detail}`;
-  return error instanceof Error ? error.message : String(error);
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
   });
 }

@@ -10,6 +10,11 @@ import { userNamespaceArgv } from '../../../runtime/host/user-namespace.js';
 import type { NetworkPolicy, Sandbox } from '../../../runtime/sandbox.js';
 import { execInSandbox } from '../../../runtime/sandbox-exec.js';
 import type { AgentSignal, ProcessInfo } from '../../../wire/agent.js';
+import {
+  describeError,
+  SupervisedProcess,
+  type SupervisionLimits,
+} from '../../supervision/supervised-process.js';
 import type { BackingService, ServiceInstance } from './backing-service.js';
 import { freePort } from './free-port.js';
 import { chooseBinary, locateBinaries } from './locate-binaries.js';
@@ -42,33 +47,22 @@ export interface RunnerContext {
   signal?: AbortSignal;
 }
 
-export interface RunnerLimits {
-  maxRestarts: number;
-  restartDelayMs: number;
-  stopGraceMs: number;
-  readyTimeoutMs: number;
+export interface RunnerLimits extends SupervisionLimits {
   /** Ports handed to services of this server process, so two host-network services never share one. */
   portsInUse: Set<number>;
 }
-
-const keptLines = 20;
 
 export class ServiceRunner {
   readonly status: ServiceStatus;
   readonly #definition: BackingService | undefined;
   readonly #context: RunnerContext;
   readonly #limits: RunnerLimits;
+  readonly #process: SupervisedProcess;
   #instance: ServiceInstance | undefined;
-  #child: AgentProcess | undefined;
-  #childExited: Promise<void> = Promise.resolve();
-  #watching: { stop(): void; ended: Promise<void> } | undefined;
   /** The server a previous NixSpace server left running in the workspace's agent, taken back. */
   #kept: ProcessInfo | undefined;
   #serviceLog: ServiceLog | undefined;
-  #lastLines: string[] = [];
   #mismatch: string | null = null;
-  /** Aborted by stop(): cancels a pending restart, probe or initialisation. */
-  readonly #stopping = new AbortController();
 
   constructor(
     name: string,
@@ -90,6 +84,16 @@ export class ServiceRunner {
     this.#definition = definition;
     this.#context = context;
     this.#limits = limits;
+    this.#process = new SupervisedProcess({
+      sandbox: context.sandbox,
+      group: this.#processId,
+      limits,
+      onLine: (line) => {
+        context.onLog?.(name, line);
+        this.#serviceLog?.write(line);
+      },
+      onExit: (how) => this.#onExit(how),
+    });
   }
 
   /** Connection settings while the service is up (or coming back up). */
@@ -106,7 +110,7 @@ export class ServiceRunner {
       return;
     }
     const signal = AbortSignal.any([
-      this.#stopping.signal,
+      this.#process.signal,
       ...(this.#context.signal ? [this.#context.signal] : []),
     ]);
     try {
@@ -121,12 +125,12 @@ export class ServiceRunner {
       this.status.status = 'running';
       this.status.detail = this.#mismatch;
     } catch (error) {
-      await this.#killChild();
+      await this.#process.kill();
       await this.#stopLogWriter();
       this.#releasePort();
       if (this.#context.signal?.aborted) throw this.#context.signal.reason;
-      this.status.status = this.#stopping.signal.aborted ? 'stopped' : 'failed';
-      this.status.detail = describe(error);
+      this.status.status = this.#process.stopped ? 'stopped' : 'failed';
+      this.status.detail = describeError(error);
     }
   }
 
@@ -235,7 +239,7 @@ export class ServiceRunner {
     const kept = this.#kept;
     this.#kept = undefined;
     if (kept !== undefined) {
-      this.#watch(AgentProcess.adopt(agent, kept));
+      this.#process.watch(AgentProcess.adopt(agent, kept));
     } else {
       const user =
         instance.account === undefined ? undefined : { uid: instance.account.uid, gid: instance.account.gid };
@@ -250,84 +254,43 @@ export class ServiceRunner {
         output: { mode: 'ring', bytes: 64 * 1024 },
         group: this.#processId,
       });
-      this.#watch(child);
+      this.#process.watch(child);
     }
-    const deadline = Date.now() + this.#limits.readyTimeoutMs;
-    let exited = false;
-    void this.#childExited.then(() => {
-      exited = true;
-    });
-    for (;;) {
-      signal.throwIfAborted();
-      if (exited) throw new Error(`exited before it was ready:\n${this.#lastLines.join('\n')}`);
-      const probe = await execInSandbox(sandbox, definition.readyProbe(instance), {
-        signal,
-        timeoutMs: 5000,
-      });
-      if (probe.code === 0 && !exited) return;
-      if (Date.now() > deadline) {
-        throw new Error(`not ready after ${this.#limits.readyTimeoutMs} ms:\n${this.#lastLines.join('\n')}`);
-      }
-      await Promise.race([delay(100, signal), this.#childExited]);
-    }
+    const ready = async () =>
+      (await execInSandbox(sandbox, definition.readyProbe(instance), { signal, timeoutMs: 5000 })).code === 0;
+    await this.#process.waitReady(ready, 100, signal);
   }
 
-  /** Follows a server's output into the log, and its exit. */
-  #watch(child: AgentProcess): void {
-    this.#child = child;
-    this.#watching = child.watchLines(
-      (line) => this.#log(line),
-      (exit) => this.#onExit(child, exit.code, exit.signal),
-    );
-    this.#childExited = this.#watching.ended;
-  }
-
-  #onExit(child: AgentProcess, code: number | null, signal: string | null): void {
-    if (this.#child !== child) return;
-    this.#child = undefined;
-    const how = code === null ? `was killed (${signal})` : `exited with code ${code}`;
-    this.#log(`nixspace: ${this.status.name} ${how}`);
+  #onExit(how: string): void {
+    this.#process.log(`nixspace: ${this.status.name} ${how}`);
     // Only a service that was up is restarted; one that never got ready has its start fail.
-    if (this.status.status === 'running' && !this.#stopping.signal.aborted) void this.#restart(how);
-  }
-
-  async #restart(reason: string): Promise<void> {
+    if (this.status.status !== 'running' || this.#process.stopped) return;
     const instance = this.#instance!;
-    const signal = this.#stopping.signal;
-    let why = reason;
-    while (!signal.aborted) {
-      if (this.status.restarts >= this.#limits.maxRestarts) {
-        this.status.status = 'failed';
-        this.status.detail = `${why}; gave up after ${this.status.restarts} restarts`;
-        return;
-      }
-      this.status.restarts += 1;
-      this.status.status = 'restarting';
-      this.status.detail = `${why}; restart ${this.status.restarts} of ${this.#limits.maxRestarts}`;
-      try {
-        await delay(this.#limits.restartDelayMs * 2 ** (this.status.restarts - 1), signal);
-        await this.#launch(instance, signal);
+    void this.#process.restart(how, {
+      restarts: () => this.status.restarts,
+      restarting: (restarts, detail) => {
+        this.status.restarts = restarts;
+        this.status.status = 'restarting';
+        this.status.detail = detail;
+      },
+      relaunch: () => this.#launch(instance, this.#process.signal),
+      running: () => {
         this.status.status = 'running';
         this.status.detail = this.#mismatch;
-        return;
-      } catch (error) {
-        await this.#killChild();
-        if (signal.aborted) return;
-        why = describe(error);
-      }
-    }
+      },
+      gaveUp: (detail) => {
+        this.status.status = 'failed';
+        this.status.detail = detail;
+      },
+    });
   }
 
   /** Graceful signal, then SIGKILL after the grace period; resolves when nothing of it runs. */
   async stop(): Promise<void> {
-    this.#stopping.abort(new NixSpaceError('INTERRUPTED', `${this.status.name} is stopping`));
-    const child = this.#child;
-    if (child !== undefined) {
-      // To the server alone (postgres's fast shutdown is SIGINT to the postmaster, not its backends).
-      await child.signal(this.#definition!.stopSignal as AgentSignal, 'process').catch(() => undefined);
-      await Promise.race([this.#childExited, delay(this.#limits.stopGraceMs)]);
-    }
-    await this.#killChild();
+    // To the server alone (postgres's fast shutdown is SIGINT to the postmaster, not its backends).
+    await this.#process.stop(new NixSpaceError('INTERRUPTED', `${this.status.name} is stopping`), (child) =>
+      child.signal(this.#definition!.stopSignal as AgentSignal, 'process'),
+    );
     if (this.status.status !== 'missing' && this.status.status !== 'failed') this.status.status = 'stopped';
     await this.#stopLogWriter();
     this.#releasePort();
@@ -338,34 +301,13 @@ export class ServiceRunner {
    * its clients' connections, for the next server to take back (start() finds it).
    */
   async release(): Promise<void> {
-    this.#stopping.abort(new NixSpaceError('INTERRUPTED', 'the server is stopping'));
-    this.#watching?.stop();
-    this.#child = undefined;
+    this.#process.release(new NixSpaceError('INTERRUPTED', 'the server is stopping'));
     await this.#stopLogWriter();
   }
 
   #releasePort(): void {
     if (this.#context.network !== 'none' && this.status.port !== null)
       this.#limits.portsInUse.delete(this.status.port);
-  }
-
-  /** SIGKILLs the server's group (all it started); resolves when it has ended. */
-  async #killChild(): Promise<void> {
-    const child = this.#child;
-    if (child === undefined) return;
-    await this.#context.sandbox
-      .commandGroup(this.#processId)
-      ?.kill()
-      .catch(() => undefined);
-    await child.forget().catch(() => undefined);
-    await Promise.race([this.#childExited, delay(this.#limits.stopGraceMs)]);
-  }
-
-  #log(line: string): void {
-    this.#lastLines.push(line);
-    if (this.#lastLines.length > keptLines) this.#lastLines.shift();
-    this.#context.onLog?.(this.status.name, line);
-    this.#serviceLog?.write(line);
   }
 
   async #stopLogWriter(): Promise<void> {
@@ -380,22 +322,4 @@ async function mustRun(sandbox: Sandbox, argv: string[], signal: AbortSignal, wh
   if (result.code !== 0) {
     throw new NixSpaceError('SANDBOX_FAILED', `cannot ${what}`, { detail: result.stderr.trim() });
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof NixSpaceError && error.detail) return `${error.message}: ${error.detail}`;
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Resolves after `ms`, or early (without rejecting) when `signal` aborts. */
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
