@@ -210,7 +210,15 @@ export class CodeServerRunner {
     }
     const dir = this.#dir;
     this.#kept = await AgentProcess.running(sandbox.agent, ideProcess);
-    this.#forward ??= await AgentForward.listen(sandbox.agent, this.socketPath, this.listenPath);
+    if (this.#forward === undefined) {
+      const forward = await AgentForward.listen(sandbox.agent, this.socketPath, this.listenPath);
+      // Stopped (or let go of) while it was being made: nothing else would close it.
+      if (this.stopped) {
+        await forward.close();
+        throw new NixSpaceError('INTERRUPTED', 'the IDE is stopping');
+      }
+      this.#forward = forward;
+    }
     // Done from inside the sandbox: the workspace controls its directory, and a host-side write
     // there could be redirected by a symlink. A socket left by a code-server that crashed answers
     // nothing and would block the bind, so it goes. First-start settings never replace the user's;
@@ -314,11 +322,15 @@ export class CodeServerRunner {
 
   /** SIGTERM to code-server's process group, SIGKILL to its group after the grace period. */
   async stop(): Promise<void> {
-    await this.#process.stop(new NixSpaceError('INTERRUPTED', 'the IDE is stopping'), (child) =>
-      child.signal('SIGTERM'),
-    );
-    await this.#forward?.close();
-    await rm(this.#secretPath, { force: true });
+    try {
+      await this.#process.stop(new NixSpaceError('INTERRUPTED', 'the IDE is stopping'), (child) =>
+        child.signal('SIGTERM'),
+      );
+    } finally {
+      // However the stop went, the server's end of the way in goes: it would keep the server up.
+      await this.#forward?.close();
+      await rm(this.#secretPath, { force: true });
+    }
     this.update({ status: 'stopped', detail: null });
   }
 
