@@ -46,6 +46,11 @@ export interface SandboxConformanceOptions {
    */
   driverModule: { url: string; exportName: string };
   skip?: Partial<Record<CaseName, string>>;
+  /**
+   * How much slower than the host the driver's programs run (an emulated guest, say): the cases
+   * that do real work get this many times their time limit.
+   */
+  slowdown?: number;
 }
 
 const mib = 1024 * 1024;
@@ -102,7 +107,7 @@ const crashingServer = `
 `;
 
 export function runSandboxConformance(options: SandboxConformanceOptions): void {
-  const { name, makeDriver, skip = {} } = options;
+  const { name, makeDriver, skip = {}, slowdown = 1 } = options;
 
   describe(`sandbox driver conformance: ${name}`, () => {
     const driver = makeDriver();
@@ -394,7 +399,7 @@ export function runSandboxConformance(options: SandboxConformanceOptions): void 
       const sandbox = await startSandbox({ limits: { memoryBytes: 256 * mib } });
       // tail must buffer its whole input when it sees no newline: the memory goes to one process.
       const hungry = await runToEnd(sandbox, ['sh', '-c', 'head -c 2G /dev/zero | tail > /dev/null'], {
-        timeoutMs: 30_000,
+        timeoutMs: 30_000 * slowdown,
       });
       assert.ok(hungry.code !== 0 || hungry.signal !== null, 'the 2 GiB process survived a 256 MiB limit');
       const small = await runToEnd(sandbox, ['sh', '-c', 'head -c 8M /dev/zero | tail > /dev/null']);

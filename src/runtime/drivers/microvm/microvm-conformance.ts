@@ -58,6 +58,8 @@ export async function runMicrovmConformance(part: Part): Promise<void> {
         exportName: 'MicrovmTestDriver',
       },
       skip,
+      // TCG emulates every instruction: piping 256 MiB into the memory limit takes seconds here.
+      slowdown: 5,
     });
     if (part === 'lifecycle') {
       runCommandGroupConformance({ name: 'microvm', makeDriver: () => new MicrovmTestDriver() });
