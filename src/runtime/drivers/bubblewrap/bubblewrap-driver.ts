@@ -58,8 +58,12 @@ export interface BubblewrapDriverOptions {
 const agentTransportInside = `unix:${AGENT_DIR_INSIDE}/${AGENT_SOCKET_NAME}`;
 /** A Node program's start on a busy machine; past this the agent is taken for broken. */
 const agentConnectMs = 30_000;
-/** A running agent dials again within a second; one that has not in this long is not answering. */
-const agentReconnectMs = 10_000;
+/**
+ * A running agent dials again within a second, but on a busy host its event loop may lag far
+ * behind: its box is alive, and giving up on it would end the workspace's processes, so it gets
+ * this long (an agent that truly hangs is the watchdog's, once the workspace is back).
+ */
+const agentReconnectMs = 30_000;
 
 /** The uid the probe tries an unprivileged user namespace with (Debian's nobody). */
 const probeUser = { uid: 65534, gid: 65534 };

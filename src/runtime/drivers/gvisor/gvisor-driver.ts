@@ -19,8 +19,12 @@ import { GvisorSandbox } from './gvisor-sandbox.js';
 
 /** The agent's first dial: Node starting under the sentry on a busy machine. */
 const agentConnectMs = 60_000;
-/** A running agent dials again within a second; one that has not in this long is not answering. */
-const agentReconnectMs = 10_000;
+/**
+ * A running agent dials again within a second, but on a busy host its event loop may lag far
+ * behind: its box is alive, and giving up on it would end the workspace's processes, so it gets
+ * this long (an agent that truly hangs is the watchdog's, once the workspace is back).
+ */
+const agentReconnectMs = 30_000;
 
 export interface GvisorDriverOptions extends GvisorBoxesOptions {
   /** Defaults to the host's detected cgroups (runsc puts each box in cgroups of its own). */
