@@ -58,7 +58,19 @@ describe('jobs in the browser', () => {
     const viewer = panel.getByTestId('log-viewer');
     const green = viewer.locator('[data-stream="stdout"] .log-row-text > span', { hasText: 'green hello' });
     await green.waitFor({ timeout: 15_000 });
-    assert.equal(await green.evaluate((el) => getComputedStyle(el).color), 'rgb(87, 171, 90)');
+    // The rows are drawn again as output arrives: the colour is read from the row that stands.
+    await page.waitForFunction(
+      () =>
+        [
+          ...document.querySelectorAll(
+            '[data-testid="log-viewer"] [data-stream="stdout"] .log-row-text > span',
+          ),
+        ]
+          .filter((el) => el.textContent?.includes('green hello'))
+          .some((el) => el.isConnected && getComputedStyle(el).color === 'rgb(87, 171, 90)'),
+      undefined,
+      { timeout: 15_000 },
+    );
     await viewer.locator('[data-stream="stderr"]', { hasText: 'to-stderr' }).waitFor();
     await viewer.locator('[data-stream="system"]', { hasText: 'job succeeded' }).waitFor();
     await panel.getByTestId('job-status').filter({ hasText: 'Succeeded' }).waitFor();
