@@ -50,6 +50,35 @@ async function waitHibernated(server: Server, id: string): Promise<void> {
  * Opens a terminal on the workspace (shell `terminal` again, when given) and resolves with its
  * shell's id once the shell echoed back.
  */
+/**
+ * RUNS times: resume the hibernated workspace by request, then let it hibernate again and reopen
+ * its terminal (`shell`: that very shell must come back). Times to running and to a shell answer.
+ */
+async function resumeRuns(
+  server: Server,
+  id: string,
+  shell?: string,
+): Promise<{ byRequest: number[]; byTerminal: number[] }> {
+  const byRequest: number[] = [];
+  const byTerminal: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    await waitHibernated(server, id);
+    const started = performance.now();
+    const ws = await api<{ status: string }>(server, `/api/workspaces/${id}/resume`, {});
+    if (ws.status !== 'running') throw new Error(`resume left the workspace ${ws.status}`);
+    byRequest.push(performance.now() - started);
+
+    await waitHibernated(server, id);
+    const opened = performance.now();
+    const again = await terminalAnswers(server, id, shell);
+    byTerminal.push(performance.now() - opened);
+    if (shell !== undefined && again !== shell) {
+      throw new Error(`the shell did not come back (${shell}, then ${again})`);
+    }
+  }
+  return { byRequest, byTerminal };
+}
+
 async function terminalAnswers(server: Server, id: string, terminal?: string): Promise<string> {
   const url = new URL(`${server.url.replace('http', 'ws')}/api/workspaces/${id}/terminal`);
   if (terminal !== undefined) url.searchParams.set('terminal', terminal);
@@ -89,20 +118,7 @@ export async function benchHibernate(): Promise<BenchResult[]> {
   const server = await startServer(dataDir, ['--hibernate-after', '1s', '--no-ide']);
   try {
     const { id } = await createToReady(server, repoUrl);
-    const byRequest: number[] = [];
-    const byTerminal: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      await waitHibernated(server, id);
-      const started = performance.now();
-      const ws = await api<{ status: string }>(server, `/api/workspaces/${id}/resume`, {});
-      if (ws.status !== 'running') throw new Error(`resume left the workspace ${ws.status}`);
-      byRequest.push(performance.now() - started);
-
-      await waitHibernated(server, id);
-      const opened = performance.now();
-      await terminalAnswers(server, id);
-      byTerminal.push(performance.now() - opened);
-    }
+    const { byRequest, byTerminal } = await resumeRuns(server, id);
     return [
       withRatio({
         name: 'resume from hibernate (bubblewrap), request to running (p50)',
@@ -199,19 +215,9 @@ export async function benchHibernateGvisor(): Promise<BenchResult[]> {
   try {
     const { id } = await createToReady(server, repoUrl);
     const shell = await terminalAnswers(server, id);
-    for (let i = 0; i < RUNS; i++) {
-      await waitHibernated(server, id);
-      const started = performance.now();
-      const ws = await api<{ status: string }>(server, `/api/workspaces/${id}/resume`, {});
-      if (ws.status !== 'running') throw new Error(`resume left the workspace ${ws.status}`);
-      byRequest.push(performance.now() - started);
-
-      await waitHibernated(server, id);
-      const opened = performance.now();
-      const again = await terminalAnswers(server, id, shell);
-      byTerminal.push(performance.now() - opened);
-      if (again !== shell) throw new Error(`the shell did not come back (${shell}, then ${again})`);
-    }
+    const runs = await resumeRuns(server, id, shell);
+    byRequest.push(...runs.byRequest);
+    byTerminal.push(...runs.byTerminal);
   } finally {
     await stopServer(server);
     await rm(dataDir, { recursive: true, force: true });
