@@ -82,7 +82,9 @@ describe('workspaces on the gVisor driver', { skip }, () => {
   it('keeps its shell through a server restart', async () => {
     const first = await terminal();
     const terminalId = String(first.messages[0]!.terminalId);
-    first.type('export KEPT=gvisor-$((6*7))\n');
+    first.type('export KEPT=gvisor-$((6*7)); echo "SET=$KEPT"\n');
+    // The shell has the variable before the server goes down.
+    await first.waitFor((t) => t.output.includes('SET=gvisor-42'), 60_000);
     await server.restart();
     await first.closed;
     const again = await terminal(terminalId);

@@ -102,7 +102,9 @@ describe('choosing the sandbox driver of a workspace', { skip: gvisorSkipReason 
     // Each is taken back on its own driver, with its shell.
     const shell = await openShell(server, onGvisor.id, clients);
     const terminalId = String(shell.messages[0]!.terminalId);
-    shell.type('export KEPT=on-$((6*7))\n');
+    shell.type('export KEPT=on-$((6*7)); echo "SET=$KEPT"\n');
+    // The shell has the variable before the server goes down.
+    await shell.waitFor((t) => t.output.includes('SET=on-42'), 60_000);
     await server.restart();
     const again = await openShell(server, onGvisor.id, clients, terminalId);
     assert.equal(again.messages[0]!.terminalId, terminalId, 'the same shell');
