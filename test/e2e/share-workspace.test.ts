@@ -1,6 +1,7 @@
 // Sharing from the browser: the owner makes a view-only link in the Share dialog and copies it; a
 // second browser without an account opens it and watches the owner's terminal, read-only; the
-// owner revokes the link and the guest's view closes with the reason.
+// owner revokes the link and the guest's view closes with the reason. A guest's view waits out a
+// server restart, the closing server's 503 included.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { createInBrowser, signedInPage } from '../support/e2e-flows.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
-import { startTestServer, type TestServer } from '../support/nixspace-server.js';
+import { createAndWaitRunning, startTestServer, type TestServer } from '../support/nixspace-server.js';
 
 const webDist = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 
@@ -99,5 +100,42 @@ describe('sharing a workspace in the browser', () => {
     assert.match((await guest.getByTestId('share-closed').textContent()) ?? '', /revoked/);
     await guestContext.close();
     await owner.close();
+  });
+
+  it("waits out a server restart, the closing server's 503 included, and follows the workspace again", async () => {
+    const { id } = await createAndWaitRunning<{ id: string }>(server, gitServer.url('app.git'));
+    const link = await server.api<{ url: string }>(`/api/workspaces/${id}/shares`, {
+      method: 'POST',
+      body: { role: 'viewer', anonymous: true },
+    });
+    const guestContext = await browser.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const guest = await guestContext.newPage();
+      await guest.goto(link.body.url);
+      await guest.getByTestId('shared-workspace').waitFor();
+      // A server that is closing answers every request with Fastify's own 503 until it is gone; the
+      // window is too short to hit on purpose, so the guest's first visit after the restart gets
+      // that exact answer from the browser's network layer instead.
+      let refused = 0;
+      await guest.route('**/api/shares/visit', async (route) => {
+        if (refused > 0) return route.continue();
+        refused += 1;
+        await route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          body: '{"error":"Service Unavailable","message":"Service Unavailable","statusCode":503}',
+        });
+      });
+      await server.restart();
+      await guest
+        .getByTestId('server-notice')
+        .and(guest.locator('[data-kind="restarted"]'))
+        .waitFor({ timeout: 60_000 });
+      assert.equal(refused, 1, 'the visit after the restart was answered 503');
+      assert.equal(await guest.getByTestId('share-closed').count(), 0, 'the view stayed open');
+      await guest.getByTestId('shared-workspace').waitFor();
+    } finally {
+      await guestContext.close();
+    }
   });
 });

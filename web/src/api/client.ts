@@ -55,6 +55,20 @@ export function notifyUnauthenticated(): void {
   for (const listener of unauthenticatedListeners) listener();
 }
 
+/**
+ * An answer that is not the product's: a 502–504 is the server going or not there yet (Fastify
+ * closing, a proxy in front), which a page waits out like a lost connection.
+ */
+function foreignErrorBody(response: Response): ErrorBody {
+  const message = `The server answered ${response.status} ${response.statusText}`;
+  return { code: response.status >= 502 && response.status <= 504 ? 'SERVER_AWAY' : 'INTERNAL', message };
+}
+
+/** The server could not be reached or is between runs: worth trying again, not a verdict. */
+export function isServerAway(error: unknown): boolean {
+  return !(error instanceof ApiError) || error.code === 'NETWORK' || error.code === 'SERVER_AWAY';
+}
+
 function isErrorBody(value: unknown): value is ErrorBody {
   return (
     typeof value === 'object' &&
@@ -86,12 +100,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     parsed = undefined;
   }
   if (!response.ok) {
-    const error = new ApiError(
-      response.status,
-      isErrorBody(parsed)
-        ? parsed
-        : { code: 'INTERNAL', message: `The server answered ${response.status} ${response.statusText}` },
-    );
+    const error = new ApiError(response.status, isErrorBody(parsed) ? parsed : foreignErrorBody(response));
     if (response.status === 401) notifyUnauthenticated();
     throw error;
   }

@@ -3,7 +3,14 @@
 // shell of their own. The visit is renewed before its token runs out, and a revoked or expired
 // link closes the view with the reason.
 import { createEffect, createSignal, lazy, Match, onCleanup, Show, Suspense, Switch } from 'solid-js';
-import { ApiError, CloseCode, openWorkspaceEvents, resumeWorkspace, visitShare } from '../api/client';
+import {
+  ApiError,
+  CloseCode,
+  isServerAway,
+  openWorkspaceEvents,
+  resumeWorkspace,
+  visitShare,
+} from '../api/client';
 import type { ShareRole, ShareVisit, Workspace, WorkspaceEvent } from '../api/types';
 import { Callout } from '../components/callout';
 import { SplitView } from '../components/split-view';
@@ -75,8 +82,7 @@ export function SharePage(props: { token: string }) {
       follow(opened.workspace.id);
     } catch (error) {
       if (disposed) return;
-      const unreachable = !(error instanceof ApiError) || error.code === 'NETWORK';
-      if (unreachable && state().kind === 'open') {
+      if (isServerAway(error) && state().kind === 'open') {
         // The server is away (restarting, or the network is): try again until it answers.
         serverLost();
         reconnectTimer = window.setTimeout(() => void visit(), backoff.next());
