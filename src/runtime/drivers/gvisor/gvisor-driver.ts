@@ -4,15 +4,14 @@
 // platform makes metadata-heavy work slow, so it is a tier, not the default. A box is nobody's
 // child: it outlives the server, and the next server takes it back by id. A box can hibernate
 // with its memory (gvisor-hibernation.ts).
-import { join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
-import { AgentLink } from '../../agent/agent-link.js';
-import { AGENT_SOCKET_NAME, agentProgram } from '../../agent/agent-program.js';
+import { attachAgentBox, startAgentBox } from '../../agent/agent-box.js';
+import type { AgentLink } from '../../agent/agent-link.js';
+import { agentProgram } from '../../agent/agent-program.js';
 import { type CgroupHost, detectCgroupHost } from '../../cgroups/cgroup-host.js';
 import { pidNamespaceOf } from '../../host/host-processes.js';
 import type { DriverCapabilities, Sandbox, SandboxDriver, SandboxSpec } from '../../sandbox.js';
 import { assertSandboxId } from '../../sandbox-id.js';
-import { resolveWorkspaceDir } from '../../workspace-dir.js';
 import { GvisorBoxes, type GvisorBoxesOptions } from './gvisor-boxes.js';
 import { GvisorHibernation } from './gvisor-hibernation.js';
 import { GvisorSandbox } from './gvisor-sandbox.js';
@@ -65,47 +64,32 @@ export class GvisorDriver implements SandboxDriver {
 
   async start(spec: SandboxSpec, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
     assertSandboxId(spec.id);
-    const workspaceDir = await resolveWorkspaceDir(spec.workspaceDir);
-    options.signal?.throwIfAborted();
-    const program = agentProgram();
-    const link = await AgentLink.listen(join(spec.agentDir, AGENT_SOCKET_NAME), spec.user);
-    try {
-      const box = await this.#boxes.start({
-        ...spec,
-        workspaceDir,
-        readOnlyPaths: [...(spec.readOnlyPaths ?? []), ...program.readOnlyPaths],
-        init: program.argv,
-      });
-      const sandbox = await this.#sandbox({ ...spec, workspaceDir }, box.pid, link);
-      await Promise.race([
-        link.connected({ timeoutMs: agentConnectMs, ...(options.signal ? { signal: options.signal } : {}) }),
-        sandbox.exited.then(async () => {
-          throw new NixSpaceError('SANDBOX_FAILED', `sandbox ${spec.id} did not start`, {
-            detail: `its box ended before its agent dialled in; see ${box.logFile}`,
-          });
-        }),
-      ]);
-      return sandbox;
-    } catch (error) {
-      await this.#boxes.destroy(spec.id).catch(() => undefined);
-      await link.close();
-      throw error;
-    }
+    let logFile = '';
+    return startAgentBox({
+      spec,
+      signal: options.signal,
+      connectMs: agentConnectMs,
+      boot: async ({ spec: boxSpec, program, link }) => {
+        const box = await this.#boxes.start({
+          ...boxSpec,
+          readOnlyPaths: [...(boxSpec.readOnlyPaths ?? []), ...program.readOnlyPaths],
+          init: program.argv,
+        });
+        logFile = box.logFile;
+        return this.#sandbox(boxSpec, box.pid, link);
+      },
+      describe: async () => `see ${logFile}`,
+      destroy: () => this.#boxes.destroy(spec.id),
+    });
   }
 
   async attach(spec: SandboxSpec): Promise<Sandbox | undefined> {
     assertSandboxId(spec.id);
     const box = await this.#boxes.find(spec.id);
     if (box?.state !== 'running') return undefined;
-    const workspaceDir = await resolveWorkspaceDir(spec.workspaceDir);
-    const link = await AgentLink.listen(join(spec.agentDir, AGENT_SOCKET_NAME), spec.user);
-    try {
-      await link.connected({ timeoutMs: agentReconnectMs });
-    } catch {
-      await link.close();
-      return undefined;
-    }
-    return this.#sandbox({ ...spec, workspaceDir }, box.pid, link);
+    return attachAgentBox(spec, { reconnectMs: agentReconnectMs }, (found, link) =>
+      this.#sandbox(found, box.pid, link),
+    );
   }
 
   /**

@@ -6,14 +6,13 @@
 //
 // QEMU 7.2 cannot save a guest while 9p is mounted (see README.md), so boxes do not hibernate in
 // memory: hibernating a workspace stops its box and keeps its files, as on bubblewrap.
-import { join } from 'node:path';
 import { NixSpaceError } from '../../../errors.js';
-import { AgentLink } from '../../agent/agent-link.js';
-import { AGENT_SOCKET_NAME, agentProgram } from '../../agent/agent-program.js';
+import { attachAgentBox, startAgentBox } from '../../agent/agent-box.js';
+import { agentProgram } from '../../agent/agent-program.js';
 import type { DriverCapabilities, Sandbox, SandboxDriver, SandboxSpec } from '../../sandbox.js';
 import { assertSandboxId } from '../../sandbox-id.js';
-import { resolveWorkspaceDir } from '../../workspace-dir.js';
 import { openWayForBoxUser } from './host-path-access.js';
+import type { MicrovmBox } from './microvm-box.js';
 import { MicrovmHost, type MicrovmHostOptions } from './microvm-host.js';
 import { MicrovmSandbox } from './microvm-sandbox.js';
 import type { MicrovmSpec } from './microvm-spec.js';
@@ -56,59 +55,37 @@ export class MicrovmDriver implements SandboxDriver {
 
   async start(spec: SandboxSpec, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
     assertSandboxId(spec.id);
-    const workspaceDir = await resolveWorkspaceDir(spec.workspaceDir);
-    options.signal?.throwIfAborted();
-    const program = agentProgram();
-    const agentSocket = join(spec.agentDir, AGENT_SOCKET_NAME);
-    const boxSpec: MicrovmSpec = {
-      ...spec,
-      workspaceDir,
-      readOnlyPaths: [...(spec.readOnlyPaths ?? []), ...program.readOnlyPaths],
-      init: program.argv,
-      agentSocket,
-    };
-    const link = await AgentLink.listen(agentSocket, spec.user, { greeting: true });
-    try {
-      await openWayForBoxUser(boxSpec);
-      const box = await this.#host.boot(boxSpec, options.signal ? { signal: options.signal } : {});
-      const sandbox = new MicrovmSandbox({ ...spec, workspaceDir }, box, link);
-      await Promise.race([
-        link
-          .connected({ timeoutMs: agentConnectMs, ...(options.signal ? { signal: options.signal } : {}) })
-          .catch(async (error: unknown) => {
-            if (!(error instanceof NixSpaceError)) throw error;
-            throw new NixSpaceError(error.code, error.message, {
-              detail: `the guest printed: ${(await box.consoleText()).slice(-2000)}`,
-            });
-          }),
-        sandbox.exited.then(async () => {
-          throw new NixSpaceError('SANDBOX_FAILED', `sandbox ${spec.id} did not start`, {
-            detail: `its box ended before its agent connected: ${(await box.consoleText()).slice(-2000)}`,
-          });
-        }),
-      ]);
-      return sandbox;
-    } catch (error) {
-      await this.#host.destroy(spec.id).catch(() => undefined);
-      await link.close();
-      throw error;
-    }
+    let box: MicrovmBox | undefined;
+    return startAgentBox({
+      spec,
+      signal: options.signal,
+      link: { greeting: true },
+      connectMs: agentConnectMs,
+      boot: async ({ spec: sandboxSpec, program, agentSocket, link }) => {
+        const boxSpec: MicrovmSpec = {
+          ...sandboxSpec,
+          readOnlyPaths: [...(sandboxSpec.readOnlyPaths ?? []), ...program.readOnlyPaths],
+          init: program.argv,
+          agentSocket,
+        };
+        await openWayForBoxUser(boxSpec);
+        box = await this.#host.boot(boxSpec, options.signal ? { signal: options.signal } : {});
+        return new MicrovmSandbox(sandboxSpec, box, link);
+      },
+      describe: async () => `the guest printed: ${((await box?.consoleText()) ?? '').slice(-2000)}`,
+      destroy: () => this.#host.destroy(spec.id),
+    });
   }
 
   async attach(spec: SandboxSpec): Promise<Sandbox | undefined> {
     assertSandboxId(spec.id);
     const box = await this.#host.find(spec.id);
     if (box === undefined || (await box.state()) !== 'running') return undefined;
-    const workspaceDir = await resolveWorkspaceDir(spec.workspaceDir);
-    const agentSocket = join(spec.agentDir, AGENT_SOCKET_NAME);
-    const link = await AgentLink.listen(agentSocket, spec.user, { greeting: true });
-    try {
-      await link.connected({ timeoutMs: agentReconnectMs });
-    } catch {
-      await link.close();
-      return undefined;
-    }
-    return new MicrovmSandbox({ ...spec, workspaceDir }, box, link);
+    return attachAgentBox(
+      spec,
+      { link: { greeting: true }, reconnectMs: agentReconnectMs },
+      (found, link) => new MicrovmSandbox(found, box, link),
+    );
   }
 
   /** Ends the box of this id, running or left by a crash: QEMU, its cgroups, its state. */
