@@ -7,10 +7,12 @@ import { GraphQLError } from 'graphql';
 import { createYoga, Repeater } from 'graphql-yoga';
 import { NixSpaceError } from '../errors.js';
 import type { User } from '../services/access/access-service.js';
-import type { CreatedShareLink, ShareLinkView, ShareService } from '../services/access/share-service.js';
+import type { ShareService } from '../services/access/share-service.js';
 import type { FactChange, SpecDiff } from '../services/environments/spec-diff.js';
-import type { EnvironmentVersionView, WorkspaceService } from '../services/workspaces/workspace-service.js';
+import type { WorkspaceService } from '../services/workspaces/workspace-service.js';
 import type { StepView, WorkspaceView } from '../services/workspaces/workspace-view.js';
+import type { EnvironmentVersion } from '../wire/environments.js';
+import type { CreatedShare, ShareLink } from '../wire/shares.js';
 import { environmentObject } from './graphql-environment.js';
 
 interface Context {
@@ -159,7 +161,7 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
     }),
   });
 
-  const Version = builder.objectRef<EnvironmentVersionView>('EnvironmentVersion').implement({
+  const Version = builder.objectRef<EnvironmentVersion>('EnvironmentVersion').implement({
     description: 'An environment a workspace ran with, at a commit, and its diff against the one before.',
     fields: (t) => ({
       id: t.exposeID('id'),
@@ -177,7 +179,7 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
     }),
   });
 
-  const ShareLink = builder.objectRef<ShareLinkView>('ShareLink').implement({
+  const ShareLink = builder.objectRef<ShareLink>('ShareLink').implement({
     description: 'A link that opens one workspace in a role, until it expires or is revoked.',
     fields: (t) => ({
       id: t.exposeID('id'),
@@ -190,7 +192,7 @@ export function buildSchema(workspaces: WorkspaceService, shares: ShareService) 
       activeUsers: t.exposeInt('activeUsers'),
     }),
   });
-  const CreatedShare = builder.objectRef<CreatedShareLink>('Share').implement({
+  const CreatedShare = builder.objectRef<CreatedShare>('Share').implement({
     description: 'A new share link: its token is shown this once (only its hash is kept).',
     fields: (t) => ({
       id: t.exposeID('id'),

@@ -15,32 +15,12 @@ import {
   touchShareLink,
 } from '../../store/share-queries.js';
 import type { Store } from '../../store/store.js';
+import type { CreatedShare, ShareLink } from '../../wire/shares.js';
 import type { WorkspaceService } from '../workspaces/workspace-service.js';
 import type { WorkspaceView } from '../workspaces/workspace-view.js';
 import { hashToken, type User } from './access-service.js';
 import type { WorkspacePresence } from './workspace-presence.js';
 import type { VerifiedWorkspaceToken, WorkspaceTokens } from './workspace-tokens.js';
-
-export interface ShareLinkView {
-  id: string;
-  workspaceId: string;
-  role: ShareRole;
-  /** Opens the workspace without an account. */
-  anonymous: boolean;
-  expiresAt: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-  /** People in the workspace through this link now. */
-  activeUsers: number;
-}
-
-export interface CreatedShareLink extends ShareLinkView {
-  /** The secret: shown once, stored only as its sha256. */
-  token: string;
-  /** Root-relative link to open (`/s/<token>`), and the same with the server's public origin. */
-  path: string;
-  url: string;
-}
 
 /** What opening a link gives: a workspace token in the link's role, and the workspace. */
 export interface ShareVisit {
@@ -48,7 +28,7 @@ export interface ShareVisit {
   expiresAt: Date;
   holder: string;
   role: ShareRole;
-  link: ShareLinkView;
+  link: ShareLink;
   workspace: WorkspaceView;
 }
 
@@ -77,7 +57,7 @@ export class ShareService {
     user: User,
     workspaceId: string,
     input: { role?: ShareRole | undefined; expiresInHours?: number | null | undefined; anonymous?: boolean },
-  ): Promise<CreatedShareLink> {
+  ): Promise<CreatedShare> {
     const workspace = await this.#options.workspaces.get(user, workspaceId);
     if (workspace.status === 'deleted' || workspace.status === 'failed') {
       throw new NixSpaceError(
@@ -111,14 +91,14 @@ export class ShareService {
   }
 
   /** The links of a workspace that still open it, newest first. */
-  async list(user: User, workspaceId: string): Promise<ShareLinkView[]> {
+  async list(user: User, workspaceId: string): Promise<ShareLink[]> {
     const workspace = await this.#options.workspaces.get(user, workspaceId);
     const rows = await listActiveShareLinks(this.#options.store.db, workspace.id, new Date());
     return rows.map((row) => this.#view(row));
   }
 
   /** Revokes a link and closes every connection it opened. */
-  async revoke(user: User, linkId: string): Promise<ShareLinkView> {
+  async revoke(user: User, linkId: string): Promise<ShareLink> {
     const db = this.#options.store.db;
     const existing = isUuid(linkId) ? await findShareLink(db, linkId) : undefined;
     const owns = existing && (await this.#options.workspaces.owns(user, existing.workspace_id));
@@ -200,7 +180,7 @@ export class ShareService {
     return { linkExpiresAt: row.expires_at };
   }
 
-  #view(row: ShareLinkRow): ShareLinkView {
+  #view(row: ShareLinkRow): ShareLink {
     return {
       id: row.id,
       workspaceId: row.workspace_id,

@@ -4,21 +4,9 @@
 // variables by name, setup commands); where a fact came from is not a change.
 
 import type { EnvSpec } from '../../detect/env-spec.js';
+import type { FactChange, SpecDiff } from '../../wire/environments.js';
 
-export interface FactChange {
-  kind: 'toolchain' | 'package-manager' | 'service' | 'system-package' | 'variable' | 'setup';
-  name: string;
-  change: 'added' | 'removed' | 'changed';
-  /** The version (or value description) before and after; null when there was none. */
-  from: string | null;
-  to: string | null;
-}
-
-export interface SpecDiff {
-  changes: FactChange[];
-  /** "node 20 → 22, +redis 7" */
-  summary: string;
-}
+export type { FactChange, SpecDiff } from '../../wire/environments.js';
 
 type Facts = Map<string, { kind: FactChange['kind']; name: string; value: string | null }>;
 

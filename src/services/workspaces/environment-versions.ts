@@ -10,12 +10,12 @@ import {
   ownerUsedEnvironment,
 } from '../../store/environment-queries.js';
 import type { WorkspaceRow } from '../../store/schema.js';
+import type { EnvironmentDiff, EnvironmentVersion } from '../../wire/environments.js';
 import type { User } from '../access/access-service.js';
 import type { BuiltEnvironment } from '../environments/environment-service.js';
 import { diffSpecs, type SpecDiff } from '../environments/spec-diff.js';
 import type { WorkspaceContext } from './workspace-context.js';
 import { isUuid } from './workspace-input.js';
-import type { EnvironmentVersionView } from './workspace-options.js';
 
 /** Records a new environment version of the workspace, with its diff against the previous one. */
 export async function recordVersion(
@@ -42,7 +42,7 @@ export async function recordVersion(
 }
 
 /** The environments a workspace has run with, newest first, each with what it changed. */
-export async function listVersions(ctx: WorkspaceContext, id: string): Promise<EnvironmentVersionView[]> {
+export async function listVersions(ctx: WorkspaceContext, id: string): Promise<EnvironmentVersion[]> {
   const rows = await listEnvironmentVersions(ctx.options.store.db, id);
   return rows.map((v) => ({
     id: v.id,
@@ -68,7 +68,7 @@ export async function diffEnvironments(
   user: User,
   fromId: string,
   toId: string,
-): Promise<SpecDiff & { from: { id: string; hash: string }; to: { id: string; hash: string } }> {
+): Promise<EnvironmentDiff> {
   const db = ctx.options.store.db;
   const load = async (environmentId: string) => {
     const row = isUuid(environmentId) ? await findEnvironment(db, environmentId) : undefined;

@@ -14,7 +14,6 @@ import type { Store } from '../../store/store.js';
 import type { WorkspaceEvent as WireWorkspaceEvent } from '../../wire/workspaces.js';
 import type { DependencyInstaller } from '../environments/dependency-installer.js';
 import type { EnvironmentService } from '../environments/environment-service.js';
-import type { SpecDiff } from '../environments/spec-diff.js';
 import type { IdeStatus } from '../ide/code-server-runner.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { ServiceStatus } from './backing-services/service-runner.js';
@@ -122,18 +121,4 @@ export interface BackingServicesStarter {
     stop(): Promise<void>;
     release(): Promise<void>;
   }>;
-}
-
-export interface EnvironmentVersionView {
-  id: string;
-  environmentId: string;
-  parentEnvironmentId: string | null;
-  hash: string;
-  provider: string;
-  reproducible: boolean;
-  commit: string;
-  ref: string | null;
-  message: string;
-  changes: SpecDiff;
-  createdAt: string;
 }

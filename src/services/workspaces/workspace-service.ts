@@ -18,10 +18,10 @@ import type { SandboxDriver } from '../../runtime/sandbox.js';
 import type { SandboxDrivers } from '../../runtime/sandbox-drivers.js';
 import type { WorkspaceRow } from '../../store/schema.js';
 import { findWorkspace, listChildWorkspaces, listWorkspaces } from '../../store/workspace-queries.js';
+import type { EnvironmentDiff, EnvironmentVersion } from '../../wire/environments.js';
 import type { RefListing } from '../../wire/switching.js';
 import type { User } from '../access/access-service.js';
 import type { VerifiedWorkspaceToken } from '../access/workspace-tokens.js';
-import type { SpecDiff } from '../environments/spec-diff.js';
 import { branchWorkspace } from './branch-pipeline.js';
 import { type CreateInput, createWorkspace } from './create-pipeline.js';
 import { diffEnvironments, listVersions } from './environment-versions.js';
@@ -33,17 +33,11 @@ import { checkoutGit } from './workspace-checkout-git.js';
 import { WorkspaceContext } from './workspace-context.js';
 import { isUuid } from './workspace-input.js';
 import { WorkspaceLifecycle } from './workspace-lifecycle.js';
-import type {
-  EnvironmentVersionView,
-  IdeEndpoint,
-  WorkspaceEvent,
-  WorkspaceServiceOptions,
-} from './workspace-options.js';
+import type { IdeEndpoint, WorkspaceEvent, WorkspaceServiceOptions } from './workspace-options.js';
 import type { WorkspaceView } from './workspace-view.js';
 
 export type {
   BackingServicesStarter,
-  EnvironmentVersionView,
   IdeEndpoint,
   IdeStarter,
   RunningJobsPolicy,
@@ -150,17 +144,13 @@ export class WorkspaceService {
   }
 
   /** The environments a workspace has run with, newest first, each with what it changed. */
-  async versions(user: User, id: string): Promise<EnvironmentVersionView[]> {
+  async versions(user: User, id: string): Promise<EnvironmentVersion[]> {
     await this.ctx.owned(user, id);
     return listVersions(this.ctx, id);
   }
 
   /** What changed between two environments the user's workspaces have run with. */
-  diffEnvironments(
-    user: User,
-    fromId: string,
-    toId: string,
-  ): Promise<SpecDiff & { from: { id: string; hash: string }; to: { id: string; hash: string } }> {
+  diffEnvironments(user: User, fromId: string, toId: string): Promise<EnvironmentDiff> {
     return diffEnvironments(this.ctx, user, fromId, toId);
   }
 

@@ -100,26 +100,9 @@ export interface User {
 
 export type WorkspaceEvent = WireWorkspaceEvent<Environment>;
 
-export type ShareRole = 'viewer' | 'editor';
+import type { ShareLink, ShareRole } from '@wire/shares';
 
-/** A share link as `GET /api/workspaces/:id/shares` lists it. */
-export interface ShareLink {
-  id: string;
-  workspaceId: string;
-  role: ShareRole;
-  anonymous: boolean;
-  expiresAt: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-  activeUsers: number;
-}
-
-/** A link just created: its token and URL are shown this once. */
-export interface CreatedShare extends ShareLink {
-  token: string;
-  url: string;
-  path: string;
-}
+export type { CreatedShare, ShareLink, ShareRole } from '@wire/shares';
 
 /** What opening a share link gives: a workspace token (also set as cookies) in the link's role. */
 export interface ShareVisit {
@@ -130,49 +113,14 @@ export interface ShareVisit {
   workspace: Workspace;
 }
 
-/** An environment a workspace ran with, and what it changed against the one before. */
-/** One fact an environment changed against another. */
-export interface EnvironmentChange {
-  kind: string;
-  name: string;
-  change: 'added' | 'removed' | 'changed';
-  from: string | null;
-  to: string | null;
-}
-
-/** `GET /api/environments/diff?from=&to=`. */
-export interface EnvironmentDiff {
-  summary: string;
-  changes: EnvironmentChange[];
-  from: { id: string; hash: string };
-  to: { id: string; hash: string };
-}
+export type {
+  EnvironmentDiff,
+  EnvironmentVersion,
+  FactChange as EnvironmentChange,
+} from '@wire/environments';
 
 /** `GET /api/workspaces/:id/lineage`. */
 export interface WorkspaceLineage {
   parent: Workspace | null;
   children: Workspace[];
-}
-
-export interface EnvironmentVersion {
-  id: string;
-  environmentId: string;
-  parentEnvironmentId: string | null;
-  hash: string;
-  provider: string;
-  reproducible: boolean;
-  commit: string;
-  ref: string | null;
-  message: string;
-  changes: {
-    summary: string;
-    changes: {
-      kind: string;
-      name: string;
-      change: 'added' | 'removed' | 'changed';
-      from: string | null;
-      to: string | null;
-    }[];
-  };
-  createdAt: string;
 }
