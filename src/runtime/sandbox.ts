@@ -131,6 +131,25 @@ export interface DriverCapabilities {
    * the very processes back. Without it, hibernating a workspace stops its sandbox.
    */
   memoryHibernate?: boolean;
+  /**
+   * How many times longer than on the host a program takes to start in this driver's sandboxes
+   * (an emulated guest loads every file through its hypervisor): what waits for a program the
+   * workspace runs to come up (its IDE, a backing service) waits this many times as long. 1 when
+   * absent.
+   */
+  startupSlowdown?: number;
+  /**
+   * Where the sandbox's programs bind the Unix sockets the agent carries the server's connections
+   * to, when SandboxSpec.runtimeDir cannot hold a socket: a microVM shows it over 9p, where bind
+   * fails (ENXIO), so its programs listen in the guest's own /tmp, which only that box has.
+   * Absent: in runtimeDir.
+   */
+  socketDir?: string;
+}
+
+/** The factor a driver's deadlines for a program to come up are stretched by (at least 1). */
+export function startupSlowdownOf(driver: SandboxDriver): number {
+  return Math.max(1, driver.capabilities.startupSlowdown ?? 1);
 }
 
 /** A saved sandbox, as its driver wrote it. */

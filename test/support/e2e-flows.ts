@@ -79,9 +79,9 @@ export function runningBadge(page: Page) {
 }
 
 /** VS Code's workbench in the workspace view, once it has loaded. */
-export async function workbench(page: Page): Promise<FrameLocator> {
+export async function workbench(page: Page, timeout = 60_000): Promise<FrameLocator> {
   const frame = page.frameLocator('[data-testid="ide-frame"]');
-  await frame.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await frame.locator('.monaco-workbench').waitFor({ timeout });
   return frame;
 }
 

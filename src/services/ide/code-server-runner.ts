@@ -13,7 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NixSpaceError } from '../../errors.js';
 import { AgentForward } from '../../runtime/agent/agent-forward.js';
 import { AgentProcess } from '../../runtime/agent/agent-process.js';
@@ -42,10 +43,18 @@ export interface CodeServerContext {
   env: Record<string, string>;
   /** Where its settings and extensions live; `<workspaceDir>/.nixspace/ide` by default. */
   stateDir?: string;
-  /** The sandbox's own runtime directory (SandboxSpec.runtimeDir): code-server listens in it. */
+  /**
+   * Where code-server listens: the sandbox's own runtime directory (SandboxSpec.runtimeDir), or
+   * the driver's socketDir where that cannot hold a socket.
+   */
   runtimeDir: string;
   /** The server's end of the way to it, in a host directory no sandbox sees. */
   hostSocket: string;
+  /**
+   * How many times as long as on the host code-server may take to answer (the sandbox driver's
+   * startupSlowdown); 1 when absent.
+   */
+  slowdown?: number;
   /** A view for someone who may only look: every file opens read-only (the sandbox enforces it). */
   readOnly?: boolean;
   onChange?(status: IdeStatus): void;
@@ -114,6 +123,21 @@ export const CODE_SERVER_COOKIE = 'code-server-session';
 /** The agent's name for code-server, and the command group it runs in. */
 const ideProcess = 'ide';
 const ideGroup = 'ide';
+
+/**
+ * What runs code-server in the sandbox (code-server-launch.ts, built): the build is shown to every
+ * sandbox read-only, for the agent. This file is at src/services/ide (tsx) or dist/services/ide.
+ */
+const launcher = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'dist',
+  'services',
+  'ide',
+  'code-server-launch.js',
+);
 
 /** Unix socket paths are limited to 107 bytes by the kernel. */
 const maxSocketPath = 107;
@@ -253,6 +277,7 @@ export class CodeServerRunner {
     const dir = this.#dir;
     const argv = [
       installation.node,
+      launcher,
       installation.entry,
       '--auth',
       'password',

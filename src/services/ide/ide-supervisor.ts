@@ -60,7 +60,11 @@ export class IdeSupervisor {
   }
 
   start(context: CodeServerContext): IdeHandle {
-    const runner = new CodeServerRunner(context, this.#limits);
+    const limits = {
+      ...this.#limits,
+      readyTimeoutMs: this.#limits.readyTimeoutMs * Math.max(1, context.slowdown ?? 1),
+    };
+    const runner = new CodeServerRunner(context, limits);
     const ready = (async () => {
       const installation = await this.#install(runner);
       if (installation) await runner.start(installation);

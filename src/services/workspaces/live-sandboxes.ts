@@ -8,7 +8,13 @@ import type { EnvSpec } from '../../detect/env-spec.js';
 import { NixSpaceError, toErrorBody } from '../../errors.js';
 import { giveTree } from '../../runtime/host/give-tree.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
-import type { SandboxDriver, SandboxExit, SandboxSpec, SandboxUser } from '../../runtime/sandbox.js';
+import {
+  type SandboxDriver,
+  type SandboxExit,
+  type SandboxSpec,
+  type SandboxUser,
+  startupSlowdownOf,
+} from '../../runtime/sandbox.js';
 import { describeSandboxExit } from '../../runtime/sandbox-exit.js';
 import type { WorkspaceRow } from '../../store/schema.js';
 import { dependencyEnv, dependencyPath } from '../environments/dependency-plan.js';
@@ -252,6 +258,7 @@ export class LiveSandboxes {
       workspaceDir: this.ctx.workspaceDir(id),
       env: live.shell.env,
       network: this.ctx.networkFor(this.ctx.options.network, live.driver),
+      slowdown: startupSlowdownOf(live.driver),
       // Postgres and MySQL create a database named after the repository (`owner/shop` → `shop`).
       database: row.name.split('/').pop(),
       onLog: (service, line) => this.ctx.log(id, 'services', `${service}: ${line}`),
@@ -274,8 +281,9 @@ export class LiveSandboxes {
       workspaceDir: dir,
       folder: join(dir, 'repo'),
       env: live.shell.env,
-      runtimeDir: join(this.ctx.options.runDir, id),
+      runtimeDir: live.driver.capabilities.socketDir ?? join(this.ctx.options.runDir, id),
       hostSocket: this.ctx.hostSocket(id),
+      slowdown: startupSlowdownOf(live.driver),
       onChange: () => this.ctx.announce(id),
     });
   }

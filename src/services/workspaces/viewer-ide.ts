@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { NixSpaceError } from '../../errors.js';
 import { giveTree } from '../../runtime/host/give-tree.js';
 import { RuntimeSandbox } from '../../runtime/runtime-sandbox.js';
+import { startupSlowdownOf } from '../../runtime/sandbox.js';
 import type { IdeHandle } from '../ide/ide-supervisor.js';
 import type { LiveWorkspace } from './live-sandboxes.js';
 import type { WorkspaceContext } from './workspace-context.js';
@@ -99,9 +100,10 @@ async function startViewerIde(
     sandbox,
     workspaceDir: dir,
     stateDir,
-    runtimeDir,
+    runtimeDir: live.driver.capabilities.socketDir ?? runtimeDir,
     hostSocket: ctx.hostSocket(`${id}-viewer`),
     readOnly: true,
+    slowdown: startupSlowdownOf(live.driver),
     folder: join(dir, 'repo'),
     env: { ...live.shell.env, HOME: stateDir },
     onChange: () => {},

@@ -83,6 +83,8 @@ export interface IdeStarter {
     runtimeDir: string;
     hostSocket: string;
     readOnly?: boolean;
+    /** How many times as long as on the host it may take to come up (the driver's). */
+    slowdown?: number;
     onChange(status: IdeStatus): void;
   }): IdeHandle;
 }
@@ -112,6 +114,8 @@ export interface BackingServicesStarter {
       env: Record<string, string>;
       network: NetworkPolicy;
       database?: string;
+      /** How many times as long as on the host a service may take to come up (the driver's). */
+      slowdown?: number;
       onLog(service: string, line: string): void;
       signal?: AbortSignal | undefined;
     },

@@ -42,6 +42,10 @@ export class MicrovmDriver implements SandboxDriver {
       unprivileged: true,
       limits: ['memory', 'cpu', 'pids'],
       networkPolicies: ['none', 'host'],
+      // TCG translates every instruction and every file read crosses 9p: code-server takes
+      // 30–60 s to answer in a box where it takes 5 s on the host.
+      startupSlowdown: 6,
+      socketDir: '/tmp',
     };
   }
 

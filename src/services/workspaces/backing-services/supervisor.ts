@@ -16,6 +16,11 @@ export interface SupervisorContext {
   network: NetworkPolicy;
   /** Names the database postgres and mysql create (the repository's name); defaults to `app`. */
   database?: string;
+  /**
+   * How many times as long as on the host a service may take to accept clients (the sandbox
+   * driver's startupSlowdown); 1 when absent.
+   */
+  slowdown?: number;
   onLog?(service: string, line: string): void;
   signal?: AbortSignal;
 }
@@ -64,6 +69,11 @@ export class ServiceSupervisor {
   async start(services: readonly Service[], context: SupervisorContext): Promise<StartedServices> {
     context.signal?.throwIfAborted();
     const runnerContext = { ...context, database: databaseName(context.database) };
+    // The ports in use stay one set, shared by every workspace's services.
+    const limits = {
+      ...this.#limits,
+      readyTimeoutMs: this.#limits.readyTimeoutMs * Math.max(1, context.slowdown ?? 1),
+    };
     // One instance per service name: two entries for postgres (compose file and .env) mean one.
     const unique = [...new Map(services.map((service) => [service.name, service])).values()];
     const runners = unique.map(
@@ -73,7 +83,7 @@ export class ServiceSupervisor {
           service.version,
           this.#kinds.get(service.name),
           runnerContext,
-          this.#limits,
+          limits,
         ),
     );
     const stop = async () => {
