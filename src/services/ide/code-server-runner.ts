@@ -275,9 +275,12 @@ export class CodeServerRunner {
     const installation = this.#installation!;
     const { sandbox, folder, env } = this.#context;
     const dir = this.#dir;
+    // Where programs start slowly, code-server's own 10 s for its forked copy is not enough: run it
+    // in one process (code-server-launch.ts). Elsewhere it starts as it ships.
+    const slow = (this.#context.slowdown ?? 1) > 1;
     const argv = [
       installation.node,
-      launcher,
+      ...(slow ? [launcher] : []),
       installation.entry,
       '--auth',
       'password',
