@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MicrovmHost } from '../../src/runtime/drivers/microvm/microvm-host.js';
+import { microvmSkipReason } from '../../src/runtime/drivers/microvm/microvm-test-kit.js';
 import { makeRepo } from '../support/git-fixtures.js';
 import { type GitHttpServer, startGitHttpServer } from '../support/git-http-server.js';
 import { connectJobs, type JobsClient } from '../support/jobs-client.js';
@@ -20,17 +20,7 @@ import {
   waitForStatus,
 } from '../support/nixspace-server.js';
 
-async function unavailable(): Promise<string | false> {
-  if (process.getuid?.() !== 0) return 'microVM boxes need root';
-  try {
-    await new MicrovmHost({ stateRoot: '/nonexistent' }).probe();
-    return false;
-  } catch (error) {
-    return `microVM boxes need QEMU and a Debian kernel here: ${(error as Error).message}`;
-  }
-}
-
-const skip = await unavailable();
+const skip = await microvmSkipReason();
 /** A box boots a kernel under TCG, then Node from 9p, on a shared machine. */
 const bootMs = 600_000;
 

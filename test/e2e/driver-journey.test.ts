@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { skipReason as gvisorSkipReason } from '../../src/runtime/drivers/gvisor/gvisor-test-kit.js';
-import { MicrovmHost } from '../../src/runtime/drivers/microvm/microvm-host.js';
+import { microvmSkipReason } from '../../src/runtime/drivers/microvm/microvm-test-kit.js';
 import {
   type E2eSetup,
   focusTerminal,
@@ -18,16 +18,6 @@ import {
   workbench,
 } from '../support/e2e-flows.js';
 import { makeRepo } from '../support/git-fixtures.js';
-
-async function microvmUnavailable(): Promise<string | false> {
-  if (process.getuid?.() !== 0) return 'microVM boxes need root';
-  try {
-    await new MicrovmHost({ stateRoot: '/nonexistent' }).probe();
-    return false;
-  } catch (error) {
-    return `microVM boxes need QEMU and a Debian kernel here: ${(error as Error).message}`;
-  }
-}
 
 /**
  * `waitMs` is how long each step may take: a microVM boots its kernel under TCG and loads Node,
@@ -41,7 +31,7 @@ const drivers = [
   },
   {
     name: 'microvm',
-    skip: await microvmUnavailable(),
+    skip: await microvmSkipReason(),
     waitMs: 360_000,
   },
 ] as const;

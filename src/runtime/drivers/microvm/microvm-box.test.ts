@@ -17,21 +17,13 @@ import type { MicrovmBox } from './microvm-box.js';
 import { MicrovmHost } from './microvm-host.js';
 import type { MicrovmSpec } from './microvm-spec.js';
 import { AgentListener, boxQemuPids, killBoxQemu, prepareEchoBox } from './microvm-test-fixtures.js';
+import { microvmSkipReason } from './microvm-test-kit.js';
 import { waitFor } from './wait-for.js';
 
 const user = TEST_SANDBOX_USER;
 const mib = 1024 * 1024;
 
-async function unavailable(): Promise<string | undefined> {
-  try {
-    await new MicrovmHost({ stateRoot: tmpdir() }).probe();
-    return undefined;
-  } catch (error) {
-    return `microVM boxes need QEMU and a Debian kernel here: ${(error as Error).message}`;
-  }
-}
-
-const skip = await unavailable();
+const skip = await microvmSkipReason({ needsRoot: false });
 
 describe('microVM boxes', { skip }, () => {
   let root: string;

@@ -6,8 +6,8 @@
 import { describe } from 'node:test';
 import { runCommandGroupConformance } from '../../command-group-conformance.js';
 import { type CaseName, runSandboxConformance } from '../../sandbox-conformance.js';
-import { MicrovmHost } from './microvm-host.js';
-import { MicrovmTestDriver, testStateRoot } from './microvm-test-driver.js';
+import { MicrovmTestDriver } from './microvm-test-driver.js';
+import { microvmSkipReason } from './microvm-test-kit.js';
 
 const inGuest =
   "a box's processes run in the guest under its own kernel, invisible to the host's /proc and cgroups (microvm-box.test.ts checks limits and stop the way a box allows)";
@@ -31,19 +31,9 @@ export const parts = {
 
 export type Part = keyof typeof parts;
 
-async function unavailable(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'microVM boxes need root (QEMU is started as the box user)';
-  try {
-    await new MicrovmHost({ stateRoot: testStateRoot }).probe();
-    return undefined;
-  } catch (error) {
-    return `microVM boxes need QEMU and a Debian kernel here: ${(error as Error).message}`;
-  }
-}
-
 /** This part's cases of the sandbox suite (and, in `lifecycle`, the command-group suite). */
 export async function runMicrovmConformance(part: Part): Promise<void> {
-  const skipAll = await unavailable();
+  const skipAll = await microvmSkipReason();
   const skip: Partial<Record<CaseName, string>> = { ...inapplicable };
   for (const [other, cases] of Object.entries(parts) as [Part, CaseName[]][]) {
     if (other === part) continue;
