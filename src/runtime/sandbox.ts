@@ -152,6 +152,11 @@ export function startupSlowdownOf(driver: SandboxDriver): number {
   return Math.max(1, driver.capabilities.startupSlowdown ?? 1);
 }
 
+/** A deadline for a program to come up, stretched by a driver's startupSlowdown (absent: 1). */
+export function stretchedDeadline(ms: number, slowdown: number | undefined): number {
+  return ms * Math.max(1, slowdown ?? 1);
+}
+
 /** A saved sandbox, as its driver wrote it. */
 export interface MemoryImage {
   /** Bytes on disk (the sandbox's kernel state and its processes' memory). */

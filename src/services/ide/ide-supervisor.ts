@@ -2,6 +2,7 @@
 // machine, with its progress in the IDE status), then starts and supervises one runner per
 // workspace. Starting never blocks the workspace: the status tells how far the IDE is.
 
+import { stretchedDeadline } from '../../runtime/sandbox.js';
 import type { CodeServerInstallation, CodeServerInstaller } from './code-server-install.js';
 import {
   type CodeServerContext,
@@ -62,7 +63,7 @@ export class IdeSupervisor {
   start(context: CodeServerContext): IdeHandle {
     const limits = {
       ...this.#limits,
-      readyTimeoutMs: this.#limits.readyTimeoutMs * Math.max(1, context.slowdown ?? 1),
+      readyTimeoutMs: stretchedDeadline(this.#limits.readyTimeoutMs, context.slowdown),
     };
     const runner = new CodeServerRunner(context, limits);
     const ready = (async () => {

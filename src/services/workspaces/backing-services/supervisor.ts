@@ -3,7 +3,7 @@
 // A service that cannot run never fails the workspace: its status says why (missing binary and
 // the package to install, a different version than wanted, a crash it could not recover from).
 import type { Service } from '../../../detect/env-spec.js';
-import type { NetworkPolicy, Sandbox } from '../../../runtime/sandbox.js';
+import { type NetworkPolicy, type Sandbox, stretchedDeadline } from '../../../runtime/sandbox.js';
 import type { BackingService } from './backing-service.js';
 import { backingServices, databaseName } from './service-kinds.js';
 import { type RunnerLimits, ServiceRunner, type ServiceStatus } from './service-runner.js';
@@ -72,7 +72,7 @@ export class ServiceSupervisor {
     // The ports in use stay one set, shared by every workspace's services.
     const limits = {
       ...this.#limits,
-      readyTimeoutMs: this.#limits.readyTimeoutMs * Math.max(1, context.slowdown ?? 1),
+      readyTimeoutMs: stretchedDeadline(this.#limits.readyTimeoutMs, context.slowdown),
     };
     // One instance per service name: two entries for postgres (compose file and .env) mean one.
     const unique = [...new Map(services.map((service) => [service.name, service])).values()];
